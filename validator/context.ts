@@ -1,0 +1,14 @@
+import type { VerificationPolicy } from "./policy/policy.js";
+import type { VerifierChecks } from "./policy/state.js";
+import type { SeedVault } from "./secrets/seed-vault.js";
+import type { Database } from "./storage/database.js";
+
+/** What every operation needs: storage, keys, policy and the clock (injectable for tests). */
+export interface ValidatorContext {
+  database: Database;
+  vault: SeedVault;
+  verifiers: VerifierChecks;
+  policy: VerificationPolicy;
+  /** Unix milliseconds. */
+  now(): number;
+}

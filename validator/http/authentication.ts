@@ -1,0 +1,53 @@
+import type { FastifyRequest } from "fastify";
+import type { Kysely } from "kysely";
+import { identifyApiKey, type ApiKeyIdentity, type Role } from "../operations/api-keys.js";
+import type { Actor } from "../storage/audit-log.js";
+import type { Schema } from "../storage/schema.js";
+
+/** helpdesk ⊇ support: the help desk may do everything support does. */
+const grants: Record<Role, Role[]> = {
+  portal: ["portal"],
+  support: ["support"],
+  helpdesk: ["helpdesk", "support"],
+  auditor: ["auditor"],
+};
+
+export class HttpStatusError extends Error {
+  constructor(
+    readonly status: 401 | 403 | 404 | 409,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Bearer API keys, remembered for a few seconds after a successful lookup so the validate hot path does
+ * not query the key table on every request.
+ */
+export function apiKeyAuthenticator(db: Kysely<Schema>, cacheMillis = 10_000) {
+  const cache = new Map<string, { identity: ApiKeyIdentity; until: number }>();
+  return async function authenticate(request: FastifyRequest): Promise<ApiKeyIdentity> {
+    const header = request.headers.authorization ?? "";
+    const key = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+    const cached = cache.get(key);
+    if (cached && cached.until > Date.now()) return cached.identity;
+    const identity = key ? await identifyApiKey(db, key) : null;
+    if (!identity) throw new HttpStatusError(401, "unauthorized", "a valid API key is required (Authorization: Bearer …)");
+    if (cache.size > 1000) cache.clear();
+    cache.set(key, { identity, until: Date.now() + cacheMillis });
+    return identity;
+  };
+}
+
+export function requireRole(identity: ApiKeyIdentity, allowed: Role[]): void {
+  if (!allowed.some((role) => grants[identity.role].includes(role))) {
+    throw new HttpStatusError(403, "forbidden", `this operation needs the ${allowed.join(" or ")} role; this key has ${identity.role}`);
+  }
+}
+
+export function actorOf(identity: ApiKeyIdentity, request: FastifyRequest): Actor {
+  return { id: `key:${identity.id}`, role: identity.role, source: request.ip };
+}
+

@@ -1,0 +1,64 @@
+import { z } from "zod";
+import {
+  assignRequest,
+  challengeResponseRequest,
+  disableRequest,
+  passcodeRequest,
+  tokenRegistrationRequest,
+} from "./schemas.js";
+
+const json = (schema: z.ZodType) => ({
+  content: { "application/json": { schema: z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) } },
+});
+
+const errors = {
+  "400": { description: "Malformed request: `{error, message, fields: [{field, message}]}`" },
+  "401": { description: "Missing or wrong API key" },
+  "403": { description: "The key's role does not allow this operation" },
+};
+
+const bearer = [{ apiKey: [] }];
+
+/** The API contract of DESIGN.md as an OpenAPI 3.1 document, with bodies generated from the zod schemas. */
+export function openApiDocument(version: string) {
+  const operation = (summary: string, role: string, extra: Record<string, unknown> = {}) => ({
+    summary: `${summary} (role: ${role})`,
+    security: bearer,
+    responses: { "200": { description: "OK" }, ...errors, "404": { description: "Unknown token or user" } },
+    ...extra,
+  });
+  return {
+    openapi: "3.1.0",
+    info: { title: "Jeton validator", version },
+    components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
+    paths: {
+      "/health": { get: { summary: "Liveness (no authentication)", responses: { "200": { description: "OK" } } } },
+      "/v1/validate": {
+        post: operation("Check a passcode or answer a challenge", "portal", {
+          requestBody: json(z.union([passcodeRequest, challengeResponseRequest])),
+          responses: {
+            "200": {
+              description:
+                '`{"result":"accept"}` | `{"result":"reject"}` | `{"result":"challenge","challenge":{"id","kind":"new-pin"|"next-code","expiresAt"}}`, each with a human `message` (Accept-Language fr or en)',
+            },
+            ...errors,
+          },
+        }),
+      },
+      "/v1/tokens": { post: operation("Register a token", "helpdesk", { requestBody: json(tokenRegistrationRequest) }) },
+      "/v1/tokens/{serial}": { get: operation("Show a token", "support") },
+      "/v1/tokens/{serial}/assign": { post: operation("Assign a token to a user", "helpdesk", { requestBody: json(assignRequest) }) },
+      "/v1/tokens/{serial}/unassign": { post: operation("Unassign a token", "helpdesk") },
+      "/v1/tokens/{serial}/disable": { post: operation("Disable a token", "support", { requestBody: json(disableRequest) }) },
+      "/v1/tokens/{serial}/enable": { post: operation("Enable a token", "support") },
+      "/v1/users/{user}": { get: operation("Show a user", "support") },
+      "/v1/users/{user}/pin-reset": { post: operation("Reset the PIN (next login is first use)", "support") },
+      "/v1/users/{user}/unlock": { post: operation("Clear the failure count", "support") },
+      "/v1/users/{user}/emergency": {
+        post: operation("Issue an emergency password valid until 23:59 local time", "support"),
+        delete: operation("Revoke the emergency password", "support"),
+      },
+      "/v1/audit": { get: operation("Read the audit log, newest first (?user=&serial=&since=&limit=)", "auditor or support") },
+    },
+  };
+}

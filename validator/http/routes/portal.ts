@@ -1,0 +1,50 @@
+import type { FastifyInstance } from "fastify";
+import type { ValidatorContext } from "../../context.js";
+import { respondToChallenge, validatePasscode } from "../../operations/validation.js";
+import type { Decision } from "../../policy/outcome.js";
+import type { Actor } from "../../storage/audit-log.js";
+import { actorOf, requireRole } from "../authentication.js";
+import { languageOf, messages } from "../messages.js";
+import { challengeResponseRequest, passcodeRequest } from "../schemas.js";
+import { parseRequest } from "../request-error.js";
+import type { Authenticate } from "../server.js";
+
+/** Where a passcode enters: POST /v1/validate, a passcode or the answer to a challenge. */
+export function portalRoutes(app: FastifyInstance, ctx: ValidatorContext, authenticate: Authenticate): void {
+  app.post("/v1/validate", async (request) => {
+    const identity = await authenticate(request);
+    requireRole(identity, ["portal"]);
+    const body = request.body;
+    const actor = actorOf(identity, request);
+    const decision =
+      body !== null && typeof body === "object" && "challenge" in body
+        ? await answerChallenge(ctx, actor, parseRequest(challengeResponseRequest, body, "body"))
+        : await checkPasscode(ctx, actor, parseRequest(passcodeRequest, body, "body"));
+    return present(decision, messages(languageOf(request.headers["accept-language"]), ctx.policy));
+  });
+}
+
+function checkPasscode(ctx: ValidatorContext, actor: Actor, body: { user: string; passcode: string }) {
+  return validatePasscode(ctx, actor, body.user, body.passcode);
+}
+
+function answerChallenge(ctx: ValidatorContext, actor: Actor, body: { user: string; challenge: string; response: string }) {
+  return respondToChallenge(ctx, actor, body.user, body.challenge, body.response);
+}
+
+/** Every reject, whatever its reason, has the same body. */
+function present(decision: Decision, text: ReturnType<typeof messages>) {
+  switch (decision.result) {
+    case "accept":
+      return { result: "accept", message: text.accept };
+    case "reject":
+      return { result: "reject", message: text.reject };
+    case "challenge":
+      return {
+        result: "challenge",
+        challenge: { id: decision.id, kind: decision.kind, expiresAt: new Date(decision.expiresAt).toISOString() },
+        message: decision.weakPin ? text.weakPin[decision.weakPin] : decision.kind === "new-pin" ? text.newPin : text.nextCode,
+        ...(decision.weakPin && { reason: decision.weakPin }),
+      };
+  }
+}

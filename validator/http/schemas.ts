@@ -1,0 +1,69 @@
+import { ScureBase32Plugin } from "otplib";
+import { z } from "zod";
+import { hashAlgorithms } from "../profile.js";
+import { disableReasons } from "../operations/tokens.js";
+
+/** Academic identifiers: letters, digits and the punctuation of logins and e-mail addresses. */
+export const userId = z.string().regex(/^[A-Za-z0-9._@+-]{1,128}$/, "1–128 letters, digits or . _ @ + -");
+/** Third-party serials vary: 1–64 letters, digits, -, _ or . */
+export const serialNumber = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "1–64 letters, digits or - _ .");
+
+export const passcodeRequest = z.strictObject({
+  user: userId,
+  passcode: z.string().min(1).max(64),
+});
+
+export const challengeResponseRequest = z.strictObject({
+  user: userId,
+  challenge: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a challenge id as returned by a challenge result"),
+  response: z.string().min(1).max(64),
+});
+
+const base32 = new ScureBase32Plugin();
+
+const base32Secret = z
+  .string()
+  .max(256)
+  .transform((text, context) => {
+    try {
+      return Buffer.from(base32.decode(text.replace(/\s+/g, "").replace(/=+$/, "").toUpperCase()));
+    } catch {
+      context.addIssue({ code: "custom", message: "not RFC 4648 base32 (A–Z, 2–7, padding optional)" });
+      return z.NEVER;
+    }
+  });
+
+const hexSecret = z
+  .string()
+  .max(256)
+  .regex(/^([0-9a-fA-F]{2})+$/, "an even number of hexadecimal digits")
+  .transform((text) => Buffer.from(text, "hex"));
+
+export const tokenRegistrationRequest = z
+  .strictObject({
+    serial: serialNumber,
+    secret: base32Secret.optional(),
+    secretHex: hexSecret.optional(),
+    algorithm: z.enum(hashAlgorithms).optional(),
+    digits: z.number().int().min(6).max(8).optional(),
+    period: z.number().int().min(10).max(300).optional(),
+  })
+  .superRefine((body, context) => {
+    if ((body.secret === undefined) === (body.secretHex === undefined)) {
+      context.addIssue({ code: "custom", path: ["secret"], message: "give exactly one of secret (base32) or secretHex" });
+    }
+  });
+
+export const assignRequest = z.strictObject({ user: userId });
+export const disableRequest = z.strictObject({ reason: z.enum(disableReasons) });
+export const emptyRequest = z.strictObject({}).optional();
+
+export const serialParams = z.strictObject({ serial: serialNumber });
+export const userParams = z.strictObject({ user: userId });
+
+export const auditQuery = z.strictObject({
+  user: userId.optional(),
+  serial: serialNumber.optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});

@@ -1,0 +1,49 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import type { ValidatorContext } from "../context.js";
+import type { ApiKeyIdentity } from "../operations/api-keys.js";
+import { OperationError } from "../operations/operation-error.js";
+import { apiKeyAuthenticator, HttpStatusError } from "./authentication.js";
+import { openApiDocument } from "./openapi.js";
+import { RequestError } from "./request-error.js";
+import { administrationRoutes } from "./routes/administration.js";
+import { portalRoutes } from "./routes/portal.js";
+
+export type Authenticate = (request: FastifyRequest) => Promise<ApiKeyIdentity>;
+
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+export interface HttpOptions {
+  version: string;
+  /** Called with each unexpected error; never given request bodies. */
+  logError?: (error: Error) => void;
+}
+
+export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): FastifyInstance {
+  const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES, logger: false, return503OnClosing: true });
+  const authenticate = apiKeyAuthenticator(ctx.database.db);
+
+  app.setErrorHandler((error: FastifyError | Error, _request, reply) => {
+    if (error instanceof RequestError) {
+      return reply.code(400).send({ error: "invalid-request", message: error.message, fields: error.fields });
+    }
+    if (error instanceof HttpStatusError) return reply.code(error.status).send({ error: error.code, message: error.message });
+    if (error instanceof OperationError) {
+      const status = { "not-found": 404, conflict: 409, invalid: 400 }[error.kind];
+      return reply.code(status).send({ error: error.kind === "invalid" ? "invalid-request" : error.kind, message: error.message });
+    }
+    const status = (error as FastifyError).statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      // Oversized and unparsable bodies are malformed requests like any other.
+      return reply.code(status === 415 ? 415 : 400).send({ error: "invalid-request", message: error.message, fields: [] });
+    }
+    options.logError?.(error);
+    return reply.code(500).send({ error: "internal", message: "internal error" });
+  });
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: "not-found", message: "no such endpoint" }));
+
+  app.get("/health", async () => ({ status: "ok" }));
+  app.get("/v1/openapi.json", async () => openApiDocument(options.version));
+  portalRoutes(app, ctx, authenticate);
+  administrationRoutes(app, ctx, authenticate);
+  return app;
+}

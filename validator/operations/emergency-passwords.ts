@@ -1,0 +1,53 @@
+import { randomInt } from "node:crypto";
+import type { ValidatorContext } from "../context.js";
+import { endOfLocalDay } from "../policy/emergency.js";
+import { appendAudit, type Actor } from "../storage/audit-log.js";
+import { OperationError } from "./operation-error.js";
+
+/** Lower-case letters and digits without the ones confused on the phone (0/o, 1/l/i). */
+const ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz";
+
+export interface IssuedEmergencyPassword {
+  password: string;
+  expiresAt: string;
+}
+
+/** A password used with the PIN in place of the code until 23:59 in the configured zone. */
+export async function issueEmergencyPassword(ctx: ValidatorContext, actor: Actor, user: string): Promise<IssuedEmergencyPassword> {
+  const now = ctx.now();
+  const password = Array.from({ length: ctx.policy.emergencyPasswordLength }, () => ALPHABET[randomInt(ALPHABET.length)]).join("");
+  const expiresAt = endOfLocalDay(now, ctx.policy.timeZone);
+  const verifier = ctx.verifiers.emergencyVerifier(user, password);
+  await ctx.database.db.transaction().execute(async (trx) => {
+    const known = await trx.selectFrom("users").select("name").where("name", "=", user).executeTakeFirst();
+    if (!known) throw new OperationError("not-found", `no user ${user}`);
+    await trx
+      .insertInto("emergency_passwords")
+      .values({ user_name: user, verifier, expires_at: expiresAt, issued_at: now, issued_by: actor.id })
+      .onConflict((conflict) =>
+        conflict.column("user_name").doUpdateSet({ verifier, expires_at: expiresAt, issued_at: now, issued_by: actor.id }),
+      )
+      .execute();
+    await appendAudit(trx, actor, now, {
+      event: "emergency.issue",
+      result: "ok",
+      user,
+      detail: { expiresAt: new Date(expiresAt).toISOString() },
+    });
+  });
+  return { password, expiresAt: new Date(expiresAt).toISOString() };
+}
+
+export async function revokeEmergencyPassword(ctx: ValidatorContext, actor: Actor, user: string): Promise<void> {
+  const now = ctx.now();
+  await ctx.database.db.transaction().execute(async (trx) => {
+    const known = await trx.selectFrom("users").select("name").where("name", "=", user).executeTakeFirst();
+    if (!known) throw new OperationError("not-found", `no user ${user}`);
+    const result = await trx.deleteFrom("emergency_passwords").where("user_name", "=", user).executeTakeFirst();
+    await appendAudit(trx, actor, now, {
+      event: "emergency.revoke",
+      result: result.numDeletedRows > 0n ? "ok" : "none-active",
+      user,
+    });
+  });
+}

@@ -1,0 +1,70 @@
+import type { ValidatorContext } from "../context.js";
+import { gate } from "../policy/lockout.js";
+import { appendAudit, type Actor } from "../storage/audit-log.js";
+import { OperationError } from "./operation-error.js";
+
+export interface UserView {
+  user: string;
+  pinSet: boolean;
+  /** open, throttled (until a time) or locked (until a help-desk unlock). */
+  lockout: { state: "open" | "throttled" | "locked"; failures: number; until?: string };
+  tokens: { serial: string; status: "active" | "disabled"; disabledReason: string | null; lastUsedAt: string | null }[];
+  emergency: { expiresAt: string } | null;
+}
+
+export async function getUser(ctx: ValidatorContext, user: string): Promise<UserView> {
+  const db = ctx.database.db;
+  const row = await db.selectFrom("users").selectAll().where("name", "=", user).executeTakeFirst();
+  if (!row) throw new OperationError("not-found", `no user ${user}`);
+  const tokens = await db
+    .selectFrom("tokens")
+    .select(["serial", "disabled_at", "disabled_reason", "last_used_at"])
+    .where("user_name", "=", user)
+    .orderBy("serial")
+    .execute();
+  const emergency = await db.selectFrom("emergency_passwords").select("expires_at").where("user_name", "=", user).executeTakeFirst();
+  const now = ctx.now();
+  const lock = gate({ failures: row.failures, lastFailureAt: row.last_failure_at }, now, ctx.policy);
+  return {
+    user,
+    pinSet: row.pin_verifier !== null,
+    lockout: {
+      state: lock.state,
+      failures: row.failures,
+      ...(lock.state === "throttled" && { until: new Date(lock.until).toISOString() }),
+    },
+    tokens: tokens.map((token) => ({
+      serial: token.serial,
+      status: token.disabled_at === null ? ("active" as const) : ("disabled" as const),
+      disabledReason: token.disabled_reason,
+      lastUsedAt: token.last_used_at === null ? null : new Date(token.last_used_at).toISOString(),
+    })),
+    emergency: emergency && emergency.expires_at >= now ? { expiresAt: new Date(emergency.expires_at).toISOString() } : null,
+  };
+}
+
+/** Back to first use: the next login is the code alone, then the user chooses a new PIN. */
+export async function resetPin(ctx: ValidatorContext, actor: Actor, user: string): Promise<UserView> {
+  await updateUser(ctx, actor, user, "user.pin-reset", { pin_verifier: null });
+  return getUser(ctx, user);
+}
+
+export async function unlockUser(ctx: ValidatorContext, actor: Actor, user: string): Promise<UserView> {
+  await updateUser(ctx, actor, user, "user.unlock", { failures: 0, last_failure_at: null });
+  return getUser(ctx, user);
+}
+
+async function updateUser(
+  ctx: ValidatorContext,
+  actor: Actor,
+  user: string,
+  event: string,
+  values: { pin_verifier?: null; failures?: number; last_failure_at?: null },
+): Promise<void> {
+  const now = ctx.now();
+  await ctx.database.db.transaction().execute(async (trx) => {
+    const result = await trx.updateTable("users").set(values).where("name", "=", user).executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw new OperationError("not-found", `no user ${user}`);
+    await appendAudit(trx, actor, now, { event, result: "ok", user });
+  });
+}

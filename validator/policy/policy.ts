@@ -1,0 +1,45 @@
+import type { HashAlgorithm, TokenProfile } from "../profile.js";
+
+export interface PinRules {
+  minLength: number;
+  maxLength: number;
+}
+
+/** Every number of the verification policy in one place; DESIGN.md "Verification policy" explains them. */
+export interface VerificationPolicy {
+  /** Defaults for tokens registered without explicit parameters, from the token profile. */
+  token: { algorithm: HashAlgorithm; digits: number; period: number; t0: number };
+  /** Steps either side of the learned offset that are accepted directly. */
+  directWindow: number;
+  /** Steps either side of the learned offset that lead to a next-code challenge. */
+  challengeWindow: number;
+  /** From this many consecutive failures on, each further attempt must wait (exponential back-off). */
+  throttleAfter: number;
+  throttleBaseSeconds: number;
+  throttleMaxSeconds: number;
+  /** At this many consecutive failures the user is locked until a help-desk unlock. */
+  lockAfter: number;
+  newPinChallengeSeconds: number;
+  nextCodeChallengeSeconds: number;
+  pin: PinRules;
+  emergencyPasswordLength: number;
+  /** IANA zone whose 23:59 ends an emergency password's day. */
+  timeZone: string;
+}
+
+export function defaultPolicy(profile: TokenProfile, timeZone = "Europe/Paris"): VerificationPolicy {
+  return {
+    token: { algorithm: profile.algorithm, digits: profile.digits, period: profile.period, t0: profile.t0 },
+    directWindow: 1,
+    challengeWindow: 10,
+    throttleAfter: 3,
+    throttleBaseSeconds: 5,
+    throttleMaxSeconds: 300,
+    lockAfter: 10,
+    newPinChallengeSeconds: 300,
+    nextCodeChallengeSeconds: 180,
+    pin: { minLength: 6, maxLength: 12 },
+    emergencyPasswordLength: 10,
+    timeZone,
+  };
+}

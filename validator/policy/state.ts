@@ -1,0 +1,49 @@
+import type { FailureRecord } from "./lockout.js";
+import type { TotpParameters } from "./totp.js";
+
+/** An active (not disabled) token of the user, with its seed already decrypted. */
+export interface TokenState {
+  serial: string;
+  secret: Uint8Array;
+  parameters: TotpParameters;
+  /** Learned clock offset of the token, in steps. */
+  offset: number;
+  /** Highest step ever accepted for this token; codes at or before it are replays. */
+  lastStep: number | null;
+}
+
+export interface EmergencyState {
+  verifier: string;
+  expiresAt: number;
+}
+
+/** Everything the rules need to know about a user, read in one transaction. */
+export interface UserState {
+  user: string;
+  /** False for an unknown user: the rules still do the same work, then reject. */
+  known: boolean;
+  pinVerifier: string | null;
+  lockout: FailureRecord;
+  tokens: TokenState[];
+  emergency: EmergencyState | null;
+}
+
+export type ChallengeKind = "new-pin" | "next-code";
+
+export interface ChallengeState {
+  id: string;
+  user: string;
+  kind: ChallengeKind;
+  /** For next-code: the token and the step of the out-of-window code that opened the challenge. */
+  serial: string | null;
+  step: number | null;
+  expiresAt: number;
+}
+
+/** Keyed verifier checks: the rules decide, the keys stay in secrets/. */
+export interface VerifierChecks {
+  pinMatches(user: string, candidate: string, verifier: string): boolean;
+  emergencyMatches(user: string, candidate: string, verifier: string): boolean;
+  pinVerifier(user: string, pin: string): string;
+  emergencyVerifier(user: string, password: string): string;
+}

@@ -1,0 +1,106 @@
+import { gate } from "./lockout.js";
+import { reject, type Outcome, type StateChange } from "./outcome.js";
+import type { VerificationPolicy } from "./policy.js";
+import type { UserState, VerifierChecks } from "./state.js";
+import { findCode, offsetFor, type WindowMatch } from "./window.js";
+
+export interface PasscodeAttempt {
+  passcode: string;
+  /** A fresh id, used if the outcome opens a challenge. */
+  newChallengeId: string;
+}
+
+/**
+ * The verification policy for a passcode (PIN + code, PIN + emergency password, or the code alone on
+ * first use). Pure: the caller loads `state`, applies `change` atomically and records the decision.
+ * Every path computes the PIN verifier and the whole code window before any reject, so unknown users,
+ * locked users, wrong PINs and wrong codes cost the same work.
+ */
+export function verifyPasscode(
+  state: UserState,
+  attempt: PasscodeAttempt,
+  now: number,
+  policy: VerificationPolicy,
+  checks: VerifierChecks,
+): Outcome {
+  const { passcode } = attempt;
+  const firstUse = state.pinVerifier === null;
+
+  // PIN first, then the code: the code is the last `digits` characters of the token it comes from.
+  const pinMatches = (pin: string) =>
+    firstUse ? pin === "" : checks.pinMatches(state.user, pin, state.pinVerifier ?? "");
+  const codeLengths = new Set(state.tokens.map((token) => token.parameters.digits));
+  let pinOk = false;
+  let match: WindowMatch | null = null;
+  for (const digits of codeLengths.size > 0 ? codeLengths : [policy.token.digits]) {
+    const pinPart = passcode.slice(0, Math.max(0, passcode.length - digits));
+    const pinOkHere = pinMatches(pinPart);
+    const tokens = state.tokens.filter((token) => token.parameters.digits === digits);
+    const matchHere = findCode(tokens, passcode.slice(pinPart.length), now, policy, !pinOkHere);
+    if (pinOkHere && (match === null || (matchHere?.direct && !match.direct))) {
+      pinOk = true;
+      match = matchHere ?? match;
+    }
+  }
+  const emergencyOk = emergencyMatches(state, passcode, now, policy, checks, pinMatches);
+
+  const open = gate(state.lockout, now, policy);
+  if (!state.known) return reject("unknown-user");
+  if (open.state !== "open") return reject(open.state);
+
+  const success: StateChange = { failures: "reset" };
+  if (pinOk && match?.direct) {
+    const { token, step } = match;
+    const change: StateChange = {
+      ...success,
+      acceptStep: { serial: token.serial, step, offset: offsetFor(token, step, now) },
+      revokeEmergency: state.emergency !== null,
+    };
+    if (firstUse) return newPinChallenge(attempt, now, policy, change);
+    return { decision: { result: "accept", via: "token", serial: token.serial }, change };
+  }
+  if (emergencyOk) {
+    if (firstUse) return newPinChallenge(attempt, now, policy, success);
+    return { decision: { result: "accept", via: "emergency", serial: null }, change: success };
+  }
+  if (pinOk && match) {
+    // Out of the direct window: the offset moves only once the following code confirms it.
+    const expiresAt = now + policy.nextCodeChallengeSeconds * 1000;
+    const challenge = { id: attempt.newChallengeId, kind: "next-code" as const, serial: match.token.serial, step: match.step, expiresAt };
+    return {
+      decision: { result: "challenge", kind: "next-code", id: challenge.id, expiresAt },
+      change: { createChallenge: challenge },
+    };
+  }
+  return reject("bad-passcode", { failures: "increment" });
+}
+
+function emergencyMatches(
+  state: UserState,
+  passcode: string,
+  now: number,
+  policy: VerificationPolicy,
+  checks: VerifierChecks,
+  pinMatches: (pin: string) => boolean,
+): boolean {
+  const length = policy.emergencyPasswordLength;
+  const pinPart = passcode.slice(0, Math.max(0, passcode.length - length));
+  const passwordPart = passcode.slice(pinPart.length);
+  const emergency = state.emergency;
+  // Same work with or without an emergency password on file.
+  const passwordOk = checks.emergencyMatches(state.user, passwordPart, emergency?.verifier ?? "");
+  return emergency !== null && now <= emergency.expiresAt && passwordOk && pinMatches(pinPart);
+}
+
+export function newPinChallenge(
+  attempt: { newChallengeId: string },
+  now: number,
+  policy: VerificationPolicy,
+  change: StateChange,
+): Outcome {
+  const expiresAt = now + policy.newPinChallengeSeconds * 1000;
+  return {
+    decision: { result: "challenge", kind: "new-pin", id: attempt.newChallengeId, expiresAt },
+    change: { ...change, createChallenge: { id: attempt.newChallengeId, kind: "new-pin", serial: null, step: null, expiresAt } },
+  };
+}

@@ -1,0 +1,45 @@
+import { createHash, hkdfSync, randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+
+/** The key outside the database from which every at-rest key is derived. */
+export interface MasterKey {
+  /** Short public id stored beside each sealed seed, so a rotated key can be told apart. */
+  id: string;
+  derive(purpose: string): Buffer;
+}
+
+export function masterKeyFrom(bytes: Buffer): MasterKey {
+  if (bytes.length !== 32) throw new Error(`the master key must be 32 bytes, got ${bytes.length}`);
+  const id = createHash("sha256").update("jeton key id").update(bytes).digest("hex").slice(0, 12);
+  return {
+    id,
+    derive: (purpose) => Buffer.from(hkdfSync("sha256", bytes, Buffer.alloc(0), `jeton/${purpose}`, 32)),
+  };
+}
+
+/**
+ * Reads the master key file (base64 of 32 bytes), creating it with mode 0600 when `createIfMissing`.
+ * Returns whether it was created so the caller can say so.
+ */
+export function loadMasterKey(path: string, createIfMissing: boolean): { key: MasterKey; created: boolean } {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT" || !createIfMissing) {
+      throw new Error(`cannot read the master key file ${path}: ${(error as Error).message}`);
+    }
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const bytes = randomBytes(32);
+    // "wx": never overwrite a key another process created in the meantime.
+    writeFileSync(path, bytes.toString("base64") + "\n", { mode: 0o600, flag: "wx" });
+    return { key: masterKeyFrom(bytes), created: true };
+  }
+  if ((statSync(path).mode & 0o077) !== 0) {
+    throw new Error(`the master key file ${path} is readable by others: chmod 600 it`);
+  }
+  const bytes = Buffer.from(text.trim(), "base64");
+  if (bytes.length !== 32) throw new Error(`the master key file ${path} does not hold 32 base64-encoded bytes`);
+  return { key: masterKeyFrom(bytes), created: false };
+}

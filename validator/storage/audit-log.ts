@@ -1,0 +1,72 @@
+import type { Kysely } from "kysely";
+import type { Schema } from "./schema.js";
+
+/** Who acted: an API key (id and role) or a local command, and from where. */
+export interface Actor {
+  id: string;
+  role: string;
+  source: string;
+}
+
+export interface AuditEntry {
+  event: string;
+  result: string;
+  user?: string | null;
+  serial?: string | null;
+  /** Non-secret facts only (reasons, offsets, expiry). Never a seed, PIN, passcode or password. */
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditRecord extends Required<Omit<AuditEntry, "detail">> {
+  id: number;
+  at: string;
+  actor: string;
+  role: string;
+  source: string;
+  detail: Record<string, unknown> | null;
+}
+
+export async function appendAudit(db: Kysely<Schema>, actor: Actor, at: number, entry: AuditEntry): Promise<void> {
+  await db
+    .insertInto("audit_log")
+    .values({
+      at,
+      actor: actor.id,
+      role: actor.role,
+      source: actor.source,
+      event: entry.event,
+      result: entry.result,
+      user_name: entry.user ?? null,
+      serial: entry.serial ?? null,
+      detail: entry.detail ? JSON.stringify(entry.detail) : null,
+    })
+    .execute();
+}
+
+export interface AuditFilter {
+  user?: string;
+  serial?: string;
+  since?: number;
+  limit: number;
+}
+
+/** Newest first. */
+export async function readAudit(db: Kysely<Schema>, filter: AuditFilter): Promise<AuditRecord[]> {
+  let query = db.selectFrom("audit_log").selectAll();
+  if (filter.user !== undefined) query = query.where("user_name", "=", filter.user);
+  if (filter.serial !== undefined) query = query.where("serial", "=", filter.serial);
+  if (filter.since !== undefined) query = query.where("at", ">=", filter.since);
+  const rows = await query.orderBy("id", "desc").limit(filter.limit).execute();
+  return rows.map((row) => ({
+    id: row.id,
+    at: new Date(row.at).toISOString(),
+    actor: row.actor,
+    role: row.role,
+    source: row.source,
+    event: row.event,
+    result: row.result,
+    user: row.user_name,
+    serial: row.serial,
+    detail: row.detail === null ? null : (JSON.parse(row.detail) as Record<string, unknown>),
+  }));
+}

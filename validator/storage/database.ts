@@ -1,0 +1,65 @@
+import BetterSqlite3 from "better-sqlite3";
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from "kysely";
+import pg from "pg";
+import { migrationProvider } from "./migrations.js";
+import type { Schema } from "./schema.js";
+
+export type Dialect = "sqlite" | "postgres";
+
+export interface Database {
+  db: Kysely<Schema>;
+  dialect: Dialect;
+  /** Human description without credentials, for start-up messages. */
+  description: string;
+  close(): Promise<void>;
+}
+
+export type DatabaseLocation = { kind: "sqlite"; file: string } | { kind: "postgres"; url: string };
+
+const INT8_OID = 20;
+
+/** Opens the database and brings its schema up to date (idempotent; safe with several instances). */
+export async function openDatabase(location: DatabaseLocation): Promise<Database> {
+  const database = location.kind === "sqlite" ? openSqlite(location.file) : openPostgres(location.url);
+  try {
+    const { error, results } = await new Migrator({
+      db: database.db,
+      provider: migrationProvider(database.dialect),
+    }).migrateToLatest();
+    if (error) {
+      const failed = results?.find((result) => result.status === "Error")?.migrationName ?? "unknown";
+      throw new Error(`database migration ${failed} failed: ${(error as Error).message}`);
+    }
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return database;
+}
+
+function openSqlite(file: string): Database {
+  const connection = new BetterSqlite3(file);
+  // WAL + NORMAL: durable at each checkpoint, no fsync per transaction; a crash loses no committed
+  // transaction of a completed checkpoint and never corrupts the file.
+  connection.pragma("journal_mode = WAL");
+  connection.pragma("synchronous = NORMAL");
+  connection.pragma("foreign_keys = ON");
+  connection.pragma("busy_timeout = 5000");
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: connection }) });
+  return { db, dialect: "sqlite", description: `SQLite ${file}`, close: () => db.destroy() };
+}
+
+function openPostgres(url: string): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    // BIGINT columns hold Unix milliseconds and steps, well inside Number's exact range.
+    types: {
+      getTypeParser: ((oid: number, format?: "text" | "binary") =>
+        oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const parsed = new URL(url);
+  return { db, dialect: "postgres", description: `PostgreSQL ${parsed.host}${parsed.pathname}`, close: () => db.destroy() };
+}

@@ -1,0 +1,75 @@
+import type { Generated } from "kysely";
+
+/** Times are Unix milliseconds in BIGINT columns, the same in both dialects. */
+export interface UsersTable {
+  name: string;
+  pin_verifier: string | null;
+  failures: Generated<number>;
+  last_failure_at: number | null;
+  created_at: number;
+}
+
+export interface TokensTable {
+  serial: string;
+  user_name: string | null;
+  algorithm: string;
+  digits: number;
+  period: number;
+  t0: number;
+  sealed_secret: string;
+  key_id: string;
+  offset_steps: Generated<number>;
+  last_step: number | null;
+  disabled_reason: string | null;
+  disabled_at: number | null;
+  last_used_at: number | null;
+  created_at: number;
+}
+
+export interface EmergencyPasswordsTable {
+  user_name: string;
+  verifier: string;
+  expires_at: number;
+  issued_at: number;
+  issued_by: string;
+}
+
+export interface ChallengesTable {
+  id: string;
+  user_name: string;
+  kind: string;
+  serial: string | null;
+  step: number | null;
+  expires_at: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  role: string;
+  secret_hash: string;
+  label: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: number;
+  actor: string;
+  role: string;
+  source: string;
+  event: string;
+  result: string;
+  user_name: string | null;
+  serial: string | null;
+  detail: string | null;
+}
+
+export interface Schema {
+  users: UsersTable;
+  tokens: TokensTable;
+  emergency_passwords: EmergencyPasswordsTable;
+  challenges: ChallengesTable;
+  api_keys: ApiKeysTable;
+  audit_log: AuditLogTable;
+}

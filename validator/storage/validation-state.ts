@@ -1,0 +1,121 @@
+import type { Kysely } from "kysely";
+import type { StateChange } from "../policy/outcome.js";
+import type { ChallengeKind, ChallengeState, TokenState, UserState } from "../policy/state.js";
+import type { HashAlgorithm } from "../profile.js";
+import type { SeedVault } from "../secrets/seed-vault.js";
+import type { Dialect } from "./database.js";
+import type { Schema } from "./schema.js";
+
+/** Thrown when a write finds the state changed under it; the transaction is rolled back. */
+export class ConcurrentChange extends Error {}
+
+/**
+ * Reads what the rules need about `user`, locking the user's row on PostgreSQL so that attempts for one
+ * user are decided one after the other across all validator instances (SQLite serialises writers).
+ * Returns null for an unknown user.
+ */
+export async function loadUserState(
+  trx: Kysely<Schema>,
+  dialect: Dialect,
+  user: string,
+  vault: SeedVault,
+): Promise<UserState | null> {
+  const row = await trx
+    .selectFrom("users")
+    .selectAll()
+    .where("name", "=", user)
+    .$if(dialect === "postgres", (query) => query.forUpdate())
+    .executeTakeFirst();
+  if (!row) return null;
+  const tokens = await trx
+    .selectFrom("tokens")
+    .selectAll()
+    .where("user_name", "=", user)
+    .where("disabled_at", "is", null)
+    .orderBy("serial")
+    .execute();
+  const emergency = await trx
+    .selectFrom("emergency_passwords")
+    .select(["verifier", "expires_at"])
+    .where("user_name", "=", user)
+    .executeTakeFirst();
+  return {
+    user,
+    known: true,
+    pinVerifier: row.pin_verifier,
+    lockout: { failures: row.failures, lastFailureAt: row.last_failure_at },
+    tokens: tokens.map(
+      (token): TokenState => ({
+        serial: token.serial,
+        secret: vault.open(token.serial, { ciphertext: token.sealed_secret, keyId: token.key_id }),
+        parameters: {
+          algorithm: token.algorithm as HashAlgorithm,
+          digits: token.digits,
+          period: token.period,
+          t0: token.t0,
+        },
+        offset: token.offset_steps,
+        lastStep: token.last_step,
+      }),
+    ),
+    emergency: emergency ? { verifier: emergency.verifier, expiresAt: emergency.expires_at } : null,
+  };
+}
+
+export async function loadChallenge(trx: Kysely<Schema>, user: string, id: string): Promise<ChallengeState | null> {
+  const row = await trx
+    .selectFrom("challenges")
+    .selectAll()
+    .where("id", "=", id)
+    .where("user_name", "=", user)
+    .executeTakeFirst();
+  if (!row) return null;
+  return { id: row.id, user: row.user_name, kind: row.kind as ChallengeKind, serial: row.serial, step: row.step, expiresAt: row.expires_at };
+}
+
+/** Writes what the rules decided, inside the transaction that loaded the state. */
+export async function applyChange(trx: Kysely<Schema>, user: string, change: StateChange, now: number): Promise<void> {
+  if (change.acceptStep) {
+    const { serial, step, offset } = change.acceptStep;
+    const result = await trx
+      .updateTable("tokens")
+      .set({ last_step: step, offset_steps: offset, last_used_at: now })
+      .where("serial", "=", serial)
+      .where((where) => where.or([where("last_step", "is", null), where("last_step", "<", step)]))
+      .executeTakeFirst();
+    if (result.numUpdatedRows !== 1n) throw new ConcurrentChange(`step ${step} of ${serial} was already accepted`);
+  }
+  if (change.failures === "increment") {
+    await trx
+      .updateTable("users")
+      .set((set) => ({ failures: set("failures", "+", 1), last_failure_at: now }))
+      .where("name", "=", user)
+      .execute();
+  } else if (change.failures === "reset") {
+    await trx.updateTable("users").set({ failures: 0, last_failure_at: null }).where("name", "=", user).execute();
+  }
+  if (change.setPinVerifier) {
+    await trx.updateTable("users").set({ pin_verifier: change.setPinVerifier }).where("name", "=", user).execute();
+  }
+  if (change.revokeEmergency) {
+    await trx.deleteFrom("emergency_passwords").where("user_name", "=", user).execute();
+  }
+  if (change.consumeChallenge) {
+    await trx.deleteFrom("challenges").where("id", "=", change.consumeChallenge).execute();
+  }
+  if (change.createChallenge) {
+    const challenge = change.createChallenge;
+    await trx.deleteFrom("challenges").where("user_name", "=", user).where("expires_at", "<", now).execute();
+    await trx
+      .insertInto("challenges")
+      .values({
+        id: challenge.id,
+        user_name: user,
+        kind: challenge.kind,
+        serial: challenge.serial,
+        step: challenge.step,
+        expires_at: challenge.expiresAt,
+      })
+      .execute();
+  }
+}
