@@ -1,0 +1,92 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { AddressInfo } from "node:net";
+import type { ValidatorContext } from "../../validator/context.js";
+import { buildHttpServer } from "../../validator/http/server.js";
+import { createApiKey, type Role } from "../../validator/operations/api-keys.js";
+import { defaultPolicy, type VerificationPolicy } from "../../validator/policy/policy.js";
+import { loadProfile } from "../../validator/profile.js";
+import { masterKeyFrom } from "../../validator/secrets/master-key.js";
+import type { DatabaseLocation } from "../../validator/storage/database.js";
+import { openValidator } from "../../validator/validator.js";
+import { createTestDatabase, postgresAvailable } from "./postgres.js";
+
+export type DialectName = "sqlite" | "postgres";
+
+/** Both dialects, PostgreSQL only when reachable (postgres.ts says so when it is not). */
+export const dialects: DialectName[] = postgresAvailable ? ["sqlite", "postgres"] : ["sqlite"];
+
+/** A database of the given dialect for one test file, removed by `drop`. */
+export async function testDatabase(dialect: DialectName): Promise<{ location: DatabaseLocation; drop(): Promise<void> }> {
+  if (dialect === "postgres") {
+    const database = await createTestDatabase();
+    return { location: { kind: "postgres", url: database.url }, drop: database.drop };
+  }
+  const directory = mkdtempSync(join(tmpdir(), "jeton-test-"));
+  return { location: { kind: "sqlite", file: join(directory, "jeton.sqlite") }, drop: async () => rmSync(directory, { recursive: true, force: true }) };
+}
+
+/** A settable clock (Unix ms), starting 30 s into a 60 s step. */
+export class TestClock {
+  constructor(public millis = Date.UTC(2026, 10, 26, 8, 0, 30)) {}
+  now = () => this.millis;
+  advance(seconds: number): void {
+    this.millis += seconds * 1000;
+  }
+}
+
+export interface RunningValidator {
+  ctx: ValidatorContext;
+  clock: TestClock;
+  url: string;
+  keys: Record<Role, string>;
+  masterKey: Buffer;
+  request(method: string, path: string, body?: unknown, role?: Role, headers?: Record<string, string>): Promise<{ status: number; text: string; json: any }>;
+  close(): Promise<void>;
+}
+
+/** A validator on a real HTTP port with an injectable clock, an API key of each role, over `location`. */
+export async function startValidator(
+  location: DatabaseLocation,
+  options: { policy?: Partial<VerificationPolicy>; clock?: TestClock; masterKey?: Buffer } = {},
+): Promise<RunningValidator> {
+  const clock = options.clock ?? new TestClock();
+  const masterKey = options.masterKey ?? randomBytes(32);
+  const policy = { ...defaultPolicy(loadProfile(), "Europe/Paris"), ...options.policy };
+  const ctx = await openValidator({ database: location, masterKey: masterKeyFrom(masterKey), policy, now: clock.now });
+  const app = buildHttpServer(ctx, { version: "test" });
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const keys = {} as Record<Role, string>;
+  for (const role of ["portal", "support", "helpdesk", "auditor"] as const) {
+    keys[role] = (await createApiKey(ctx.database.db, role, null, clock.now())).key;
+  }
+  return {
+    ctx,
+    clock,
+    url,
+    keys,
+    masterKey,
+    async request(method, path, body, role = "helpdesk", headers = {}) {
+      const response = await fetch(url + path, {
+        method,
+        headers: { authorization: `Bearer ${keys[role]}`, ...(body !== undefined && { "content-type": "application/json" }), ...headers },
+        body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      let json: unknown = null;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = null;
+      }
+      return { status: response.status, text, json };
+    },
+    async close() {
+      await app.close();
+      await ctx.database.close();
+    },
+  };
+}
