@@ -21,13 +21,14 @@ export function serveCommand(program: Command): void {
       if (options.json) {
         process.stdout.write(JSON.stringify(started) + "\n");
       } else {
-        if (keyCreated) {
-          process.stdout.write(
-            `Created the master key ${config.masterKeyFile} (mode 0600). Back it up apart from the database: without it no token seed can be read.\n`,
-          );
-        }
-        process.stdout.write(`Jeton validator listening on ${address} (${started.database}, emergency passwords end 23:59 ${started.timeZone})\n`);
-        process.stdout.write(`First API key: jeton keys create --role helpdesk   (same environment as this server)\n`);
+        // One write, so whoever reads the output sees the whole start-up message at once.
+        process.stdout.write(
+          (keyCreated
+            ? `Created the master key ${config.masterKeyFile} (mode 0600). Back it up apart from the database: without it no token seed can be read.\n`
+            : "") +
+            `Jeton validator listening on ${address} (${started.database}, emergency passwords end 23:59 ${started.timeZone})\n` +
+            `First API key: jeton keys create --role helpdesk   (same environment as this server)\n`,
+        );
       }
       const stop = async () => {
         await app.close();
