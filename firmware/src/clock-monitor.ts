@@ -1,0 +1,57 @@
+// Decides whether the token may trust its clock. "Integrity lost" is latched in flash (a reboot
+// must not hide it) and only provisioning clears it. Causes: the chip's own flag (oscillator stop /
+// voltage low), a time outside what a set clock can show, the clock going below the last time the
+// token knew to be right, or the clock jumping relative to the CPU's monotonic millisecond timer.
+import * as ds from "@devicescript/core"
+import { ClockReading, EARLIEST_VALID_TIME, LATEST_VALID_TIME } from "./clock"
+import { TokenStore } from "./token-store"
+
+/** RTC seconds are whole and a Jacdac read may lag, so allow this much disagreement per check. */
+export const JUMP_TOLERANCE_SECONDS = 3
+/** How often the last trusted time is written to flash (wear: a few writes a day). */
+export const TRUST_PERSIST_INTERVAL_SECONDS = 6 * 3600
+
+export interface ClockVerdict {
+    state: ds.JetonTokenClockState
+    /** UTC Unix seconds when state is Ok */
+    time: number
+}
+
+export class ClockMonitor {
+    private lastRtc = -1
+    private lastMillis = 0
+
+    constructor(readonly store: TokenStore) {}
+
+    /** Forget the jump baseline (after the token itself set the clock). */
+    rebaseline() {
+        this.lastRtc = -1
+    }
+
+    async evaluate(reading: ClockReading | undefined, nowMillis: number): Promise<ClockVerdict> {
+        const clock = this.store.clock
+        if (clock.lost) return { state: ds.JetonTokenClockState.IntegrityLost, time: 0 }
+        if (!reading) return { state: ds.JetonTokenClockState.NotSet, time: 0 }
+        const t = reading.unixSeconds
+        let lost = reading.integrityLost || t < EARLIEST_VALID_TIME || t > LATEST_VALID_TIME
+        if (t < clock.lastTrusted - JUMP_TOLERANCE_SECONDS) lost = true
+        if (this.lastRtc >= 0) {
+            const expected = this.lastRtc + (nowMillis - this.lastMillis) / 1000
+            if (Math.abs(t - expected) > JUMP_TOLERANCE_SECONDS) lost = true
+        }
+        if (lost) {
+            if (this.store.isProvisioned()) {
+                await this.store.saveClock({ lost: true, lastTrusted: clock.lastTrusted })
+                return { state: ds.JetonTokenClockState.IntegrityLost, time: 0 }
+            }
+            // an unprovisioned token has nothing to protect: just report the clock as unset
+            this.rebaseline()
+            return { state: ds.JetonTokenClockState.NotSet, time: 0 }
+        }
+        this.lastRtc = t
+        this.lastMillis = nowMillis
+        if (this.store.isProvisioned() && t - clock.lastTrusted >= TRUST_PERSIST_INTERVAL_SECONDS)
+            await this.store.saveClock({ lost: false, lastTrusted: t })
+        return { state: ds.JetonTokenClockState.Ok, time: t }
+    }
+}

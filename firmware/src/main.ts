@@ -1,0 +1,89 @@
+// Jeton token firmware entry point: board parts, the token service, and the screen loop.
+import * as ds from "@devicescript/core"
+import { startServer } from "@devicescript/server"
+import { startBoard } from "./board"
+import { ClockMonitor } from "./clock-monitor"
+import { ConfirmButton } from "./confirm-button"
+import { TokenDisplay } from "./display"
+import { PROFILE_DIGITS, PROFILE_PERIOD, PROFILE_T0 } from "./profile.g"
+import {
+    clockLostScreen,
+    clockNotSetScreen,
+    codeScreen,
+    confirmScreen,
+    notProvisionedScreen,
+} from "./screens"
+import { JetonTokenServer } from "./token-service"
+import { TokenStore } from "./token-store"
+import { secondsLeft, timeStep, totp } from "./totp"
+
+const TICK_MS = 250
+
+const board = await startBoard()
+const store = new TokenStore()
+await store.load()
+const monitor = new ClockMonitor(store)
+const confirm = new ConfirmButton(board.button)
+const display = new TokenDisplay(async text => {
+    await board.screen.message.write(text)
+})
+
+// the code is computed once per time step (SHA-1 is ~1 ms of VM time), not once per tick
+let cachedStep = -1
+let cachedSeedHex = ""
+let cachedCode = ""
+
+async function currentScreen(): Promise<string> {
+    if (confirm.pending) return confirmScreen(confirm.pending)
+    if (!store.isProvisioned()) return notProvisionedScreen()
+    const token = store.token
+    const verdict = await monitor.evaluate(await board.clock.read(), ds.millis())
+    if (verdict.state === ds.JetonTokenClockState.IntegrityLost) return clockLostScreen(token.serial)
+    if (verdict.state !== ds.JetonTokenClockState.Ok) return clockNotSetScreen(token.serial)
+    const step = timeStep(verdict.time, PROFILE_PERIOD, PROFILE_T0)
+    if (step !== cachedStep || token.seedHex !== cachedSeedHex) {
+        cachedCode = await totp(
+            token.algorithm,
+            store.seed(),
+            verdict.time,
+            PROFILE_DIGITS,
+            PROFILE_PERIOD,
+            PROFILE_T0
+        )
+        cachedStep = step
+        cachedSeedHex = token.seedHex
+    }
+    return codeScreen(
+        token.serial,
+        cachedCode,
+        secondsLeft(verdict.time, PROFILE_PERIOD, PROFILE_T0),
+        PROFILE_PERIOD,
+        board.indicator
+    )
+}
+
+let refreshing = false
+async function refresh() {
+    // one refresh at a time: a slow RTC read must not let two ticks interleave
+    if (refreshing) return
+    refreshing = true
+    try {
+        await display.show(await currentScreen())
+    } finally {
+        refreshing = false
+    }
+}
+
+startServer(
+    new JetonTokenServer({
+        store: store,
+        clock: board.clock,
+        monitor: monitor,
+        confirm: confirm,
+        changed: refresh,
+    }),
+    { roleName: "token" }
+)
+
+await refresh()
+setInterval(refresh, TICK_MS)

@@ -1,0 +1,96 @@
+// NXP PCF85063A real-time clock (Pimoroni Badger 2040 W, I2C address 0x51).
+// Register map from the NXP datasheet (Rev. 7): 0x00 Control_1, 0x01 Control_2, 0x02 Offset,
+// 0x03 RAM, 0x04 Seconds (bit 7 = OS, oscillator stopped) .. 0x0A Years. There is no century bit:
+// years are 2000..2099.
+import { fromBcd, toBcd } from "./bcd"
+import { civilFromUnix, unixFromCivil, weekdayFromUnix } from "./civil-time"
+import { Clock, ClockReading } from "./clock"
+import { RegisterBus } from "./register-bus"
+
+export const PCF85063A_ADDRESS = 0x51
+export const PCF85063A_REG_CONTROL_1 = 0x00
+export const PCF85063A_REG_OFFSET = 0x02
+export const PCF85063A_REG_SECONDS = 0x04
+const OSCILLATOR_STOPPED = 0x80
+/** Control_1 STOP bit: freezes the time counters while they are written. */
+const CONTROL_1_STOP = 0x20
+
+/** Offset register step size in ppm: mode 0 (correction every 2 h) and mode 1 (every 4 min). */
+export const OFFSET_PPM_PER_STEP_NORMAL = 4.34
+export const OFFSET_PPM_PER_STEP_FAST = 4.069
+
+/** The 7 time registers (seconds..years) for a UTC time. */
+export function encodePcf85063aTime(unixSeconds: number): Buffer {
+    const t = civilFromUnix(unixSeconds)
+    if (t.year < 2000 || t.year > 2099) throw new RangeError("PCF85063A holds years 2000..2099")
+    const regs = Buffer.alloc(7)
+    regs[0] = toBcd(t.second) // writing seconds clears OS
+    regs[1] = toBcd(t.minute)
+    regs[2] = toBcd(t.hour) // 24-hour mode (Control_1 12_24 = 0)
+    regs[3] = toBcd(t.day)
+    regs[4] = weekdayFromUnix(unixSeconds)
+    regs[5] = toBcd(t.month)
+    regs[6] = toBcd(t.year - 2000)
+    return regs
+}
+
+export function decodePcf85063aTime(regs: Buffer): ClockReading {
+    const unixSeconds = unixFromCivil({
+        year: 2000 + fromBcd(regs[6], 0xff),
+        month: fromBcd(regs[5], 0x1f),
+        day: fromBcd(regs[3], 0x3f),
+        hour: fromBcd(regs[2], 0x3f),
+        minute: fromBcd(regs[1], 0x7f),
+        second: fromBcd(regs[0], 0x7f),
+    })
+    return { unixSeconds: unixSeconds, integrityLost: (regs[0] & OSCILLATOR_STOPPED) !== 0 }
+}
+
+/**
+ * Offset register value that cancels a measured drift (positive ppm = clock runs fast).
+ * Positive offset steps add clock pulses (speed the clock up), so a fast clock needs negative
+ * steps. The 7-bit two's complement value is clamped to -64..63.
+ */
+export function encodePcf85063aOffset(driftPpm: number, fastMode: boolean): number {
+    const step = fastMode ? OFFSET_PPM_PER_STEP_FAST : OFFSET_PPM_PER_STEP_NORMAL
+    let steps = Math.round(-driftPpm / step)
+    if (steps > 63) steps = 63
+    if (steps < -64) steps = -64
+    return (fastMode ? 0x80 : 0) | (steps & 0x7f)
+}
+
+/** Drift correction in ppm that an Offset register value applies (inverse of the encoder). */
+export function decodePcf85063aOffset(value: number): number {
+    const fastMode = (value & 0x80) !== 0
+    let steps = value & 0x7f
+    if (steps >= 64) steps -= 128
+    return steps * (fastMode ? OFFSET_PPM_PER_STEP_FAST : OFFSET_PPM_PER_STEP_NORMAL)
+}
+
+export class Pcf85063aClock implements Clock {
+    constructor(readonly bus: RegisterBus) {}
+
+    async read(): Promise<ClockReading | undefined> {
+        try {
+            return decodePcf85063aTime(await this.bus.readRegisters(PCF85063A_REG_SECONDS, 7))
+        } catch (e) {
+            return undefined
+        }
+    }
+
+    async set(unixSeconds: number): Promise<void> {
+        const regs = encodePcf85063aTime(unixSeconds)
+        // stop the divider chain so no carry happens half-way through the write
+        await this.bus.writeRegisters(PCF85063A_REG_CONTROL_1, Buffer.from([CONTROL_1_STOP]))
+        await this.bus.writeRegisters(PCF85063A_REG_SECONDS, regs)
+        await this.bus.writeRegisters(PCF85063A_REG_CONTROL_1, Buffer.from([0]))
+    }
+
+    /** Trims a measured drift with the Offset register (see encodePcf85063aOffset). */
+    async trim(driftPpm: number): Promise<void> {
+        await this.bus.writeRegisters(
+            PCF85063A_REG_OFFSET,
+            Buffer.from([encodePcf85063aOffset(driftPpm, false)])
+        )
+    }
+}

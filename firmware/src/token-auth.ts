@@ -1,0 +1,38 @@
+// Host-verifiable constructions keyed with the seed (documented in firmware/README.md so the
+// provisioner can implement them):
+//  - set-time MAC  = HMAC-SHA-256(seed, "jeton-set-time/1" || time u64 LE || counter u32 LE)
+//  - fingerprint   = HMAC-SHA-256(seed, "jeton-fingerprint/1" || serial UTF-8)
+// Both are one-way: neither reveals the seed nor lets anyone compute codes.
+import { hmac } from "@devicescript/crypto"
+
+export const SET_TIME_LABEL = "jeton-set-time/1"
+export const FINGERPRINT_LABEL = "jeton-fingerprint/1"
+export const MAC_BYTES = 32
+
+/** Little-endian unsigned integer of `bytes` bytes; exact up to 2^53. */
+export function uintLE(value: number, bytes: number): Buffer {
+    const out = Buffer.alloc(bytes)
+    let v = value
+    for (let i = 0; i < bytes; i++) {
+        const q = Math.floor(v / 256)
+        out[i] = v - q * 256
+        v = q
+    }
+    return out
+}
+
+export function setTimeMac(seed: Buffer, unixSeconds: number, counter: number): Buffer {
+    return hmac(seed, "sha256", Buffer.from(SET_TIME_LABEL), uintLE(unixSeconds, 8), uintLE(counter, 4))
+}
+
+export function secretFingerprint(seed: Buffer, serial: string): Buffer {
+    return hmac(seed, "sha256", Buffer.from(FINGERPRINT_LABEL), Buffer.from(serial))
+}
+
+/** Compares without an early exit, so timing does not reveal how many MAC bytes matched. */
+export function constantTimeEqual(a: Buffer, b: Buffer): boolean {
+    if (a.length !== b.length) return false
+    let diff = 0
+    for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i]
+    return diff === 0
+}

@@ -1,0 +1,184 @@
+// The token's one custom Jacdac service (spec: firmware/services/jeton-token.md). Every command
+// answers with a Result code; no command or register ever returns the seed.
+import * as ds from "@devicescript/core"
+import { Server, ServerOptions } from "@devicescript/server"
+import { seedLengthFor } from "./algorithm"
+import { Clock, EARLIEST_VALID_TIME, LATEST_VALID_TIME } from "./clock"
+import { ClockMonitor } from "./clock-monitor"
+import { ConfirmButton } from "./confirm-button"
+import {
+    FIRMWARE_VERSION,
+    MAX_FORWARD_CORRECTION_SECONDS,
+    PROFILE_ALGORITHM,
+    PROFILE_DIGITS,
+    PROFILE_ID,
+    PROFILE_PERIOD,
+    PROFILE_T0,
+} from "./profile.g"
+import { isValidSerial } from "./serial-format"
+import { checkSetTime } from "./set-time-policy"
+import { secretFingerprint } from "./token-auth"
+import { TokenStore } from "./token-store"
+
+export interface TokenParts {
+    store: TokenStore
+    clock: Clock
+    monitor: ClockMonitor
+    confirm: ConfirmButton
+    /** called after any change the screen must reflect right away */
+    changed: () => Promise<void>
+}
+
+const Result = ds.JetonTokenResult
+
+export class JetonTokenServer extends Server implements ds.JetonTokenServerSpec {
+    private busy = false
+
+    constructor(
+        readonly parts: TokenParts,
+        options?: ServerOptions
+    ) {
+        super(ds.JetonToken.spec, options)
+    }
+
+    // Multi-field commands arrive as one array argument (DeviceScript server convention).
+    async provision(args: any): Promise<ds.JetonTokenResult> {
+        const [time, algorithm, serial, seed] = args as [number, number, string, Buffer]
+        const expectedLength = seedLengthFor(algorithm)
+        if (expectedLength === 0) return Result.UnknownAlgorithm
+        if (!seed || seed.length !== expectedLength) return Result.BadSeedLength
+        if (!isValidSerial(serial)) return Result.BadSerial
+        if (!(time >= EARLIEST_VALID_TIME && time <= LATEST_VALID_TIME)) return Result.BadTime
+        // one state-changing command at a time: another one during a confirmation gets Busy
+        if (this.busy) return Result.Busy
+        this.busy = true
+        try {
+            return await this.provisionExclusive(time, algorithm, serial, seed)
+        } finally {
+            this.busy = false
+        }
+    }
+
+    private async provisionExclusive(
+        time: number,
+        algorithm: number,
+        serial: string,
+        seed: Buffer
+    ): Promise<ds.JetonTokenResult> {
+        const parts = this.parts
+        const store = parts.store
+        if (store.isProvisioned()) {
+            const ok = await parts.confirm.confirm("re-provision", parts.changed)
+            if (!ok) return Result.AlreadyProvisioned
+        }
+        try {
+            await parts.clock.set(time)
+            await store.saveToken({
+                algorithm: algorithm,
+                serial: serial,
+                seedHex: seed.toString("hex"),
+                counter: 0,
+            })
+            await store.saveClock({ lost: false, lastTrusted: time })
+        } catch (e) {
+            return Result.StorageFailed
+        }
+        parts.monitor.rebaseline()
+        await parts.changed()
+        return Result.Ok
+    }
+
+    async wipe(): Promise<ds.JetonTokenResult> {
+        const parts = this.parts
+        if (!parts.store.isProvisioned()) return Result.NotProvisioned
+        if (this.busy) return Result.Busy
+        this.busy = true
+        try {
+            if (!(await parts.confirm.confirm("wipe", parts.changed))) return Result.NotConfirmed
+            await parts.store.erase()
+        } finally {
+            this.busy = false
+        }
+        await parts.changed()
+        return Result.Ok
+    }
+
+    async setTime(args: any): Promise<ds.JetonTokenResult> {
+        const [time, counter, mac] = args as [number, number, Buffer]
+        const parts = this.parts
+        const store = parts.store
+        if (!store.isProvisioned()) return Result.NotProvisioned
+        if (this.busy) return Result.Busy
+        this.busy = true
+        try {
+            const verdict = await parts.monitor.evaluate(await parts.clock.read(), ds.millis())
+            const deviceTime = verdict.state === ds.JetonTokenClockState.Ok ? verdict.time : undefined
+            const result = checkSetTime(
+                { time: time, counter: counter, mac: mac },
+                store.seed(),
+                store.token.counter,
+                deviceTime,
+                MAX_FORWARD_CORRECTION_SECONDS
+            )
+            if (result !== Result.Ok) return result
+            const token = store.token
+            try {
+                await parts.clock.set(time)
+                await store.saveToken({
+                    algorithm: token.algorithm,
+                    serial: token.serial,
+                    seedHex: token.seedHex,
+                    counter: counter,
+                })
+                await store.saveClock({ lost: false, lastTrusted: time })
+            } catch (e) {
+                return Result.StorageFailed
+            }
+            parts.monitor.rebaseline()
+        } finally {
+            this.busy = false
+        }
+        await parts.changed()
+        return Result.Ok
+    }
+
+    provisioned(): boolean {
+        return this.parts.store.isProvisioned()
+    }
+
+    serial(): string {
+        return this.parts.store.isProvisioned() ? this.parts.store.token.serial : ""
+    }
+
+    async deviceTime(): Promise<number> {
+        const verdict = await this.parts.monitor.evaluate(await this.parts.clock.read(), ds.millis())
+        return verdict.state === ds.JetonTokenClockState.Ok ? verdict.time : 0
+    }
+
+    firmwareVersion(): string {
+        return FIRMWARE_VERSION
+    }
+
+    profile(): string {
+        return `${PROFILE_ID} ${PROFILE_ALGORITHM} ${PROFILE_DIGITS} ${PROFILE_PERIOD} ${PROFILE_T0} ${MAX_FORWARD_CORRECTION_SECONDS}`
+    }
+
+    algorithm(): number {
+        return this.parts.store.isProvisioned() ? this.parts.store.token.algorithm : 0
+    }
+
+    secretFingerprint(): Buffer {
+        const store = this.parts.store
+        if (!store.isProvisioned()) return Buffer.alloc(0)
+        return secretFingerprint(store.seed(), store.token.serial)
+    }
+
+    setTimeCounter(): number {
+        return this.parts.store.isProvisioned() ? this.parts.store.token.counter : 0
+    }
+
+    async clockState(): Promise<ds.JetonTokenClockState> {
+        const verdict = await this.parts.monitor.evaluate(await this.parts.clock.read(), ds.millis())
+        return verdict.state
+    }
+}

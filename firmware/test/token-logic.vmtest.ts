@@ -1,0 +1,136 @@
+// On-VM unit tests of the token's decision logic: serial format (compiled from the profile),
+// set-time policy, the seed-keyed constructions the host must reproduce, screens, and the
+// change-only display.
+import * as ds from "@devicescript/core"
+import { describe, expect, test } from "@devicescript/test"
+import { ALGORITHM_SHA1, ALGORITHM_SHA256, seedLengthFor } from "../src/algorithm"
+import { TokenDisplay } from "../src/display"
+import { MAX_FORWARD_CORRECTION_SECONDS, SERIAL_PATTERN } from "../src/profile.g"
+import { codeScreen, groupCode, validityBar } from "../src/screens"
+import { isValidSerial } from "../src/serial-format"
+import { checkSetTime } from "../src/set-time-policy"
+import { constantTimeEqual, secretFingerprint, setTimeMac, uintLE } from "../src/token-auth"
+
+const SEED = Buffer.alloc(32)
+SEED.fillAt(0, 32, 7)
+const T = 1795712709
+
+describe("serial format from the profile", () => {
+    test("profile pattern is the one compiled", () => {
+        expect(SERIAL_PATTERN).toBe("^JT[0-9]{8}$")
+    })
+    test("accepts JT + 8 digits", () => {
+        expect(isValidSerial("JT00000042")).toBe(true)
+    })
+    test("refuses wrong prefix, length, characters", () => {
+        expect(isValidSerial("JX00000042")).toBe(false)
+        expect(isValidSerial("JT0000042")).toBe(false)
+        expect(isValidSerial("JT000000420")).toBe(false)
+        expect(isValidSerial("JT0000004A")).toBe(false)
+        expect(isValidSerial("")).toBe(false)
+    })
+})
+
+describe("algorithms", () => {
+    test("seed lengths come from the profile", () => {
+        expect(seedLengthFor(ALGORITHM_SHA1)).toBe(20)
+        expect(seedLengthFor(ALGORITHM_SHA256)).toBe(32)
+        expect(seedLengthFor(0)).toBe(0)
+        expect(seedLengthFor(3)).toBe(0)
+    })
+})
+
+describe("seed-keyed constructions (must match the host, see README)", () => {
+    test("u64 little-endian beyond 2^32", () => {
+        expect(uintLE(0x123456789a, 8).toString("hex")).toBe("9a78563412000000")
+    })
+    test("set-time MAC vector", () => {
+        expect(setTimeMac(SEED, T, 5).toString("hex")).toBe(
+            "819f5698c7cf25461aef4c51ea33278609ffa4b8471cb19fde931f87c73c05c0"
+        )
+    })
+    test("fingerprint vector", () => {
+        expect(secretFingerprint(SEED, "JT00000042").toString("hex")).toBe(
+            "f9958679b9f3f3aa2d95d8ac46ca296529b6cc9eba9061dd60cd682bb2b47537"
+        )
+    })
+    test("constant-time compare", () => {
+        expect(constantTimeEqual(Buffer.from("abc"), Buffer.from("abc"))).toBe(true)
+        expect(constantTimeEqual(Buffer.from("abc"), Buffer.from("abd"))).toBe(false)
+        expect(constantTimeEqual(Buffer.from("abc"), Buffer.from("ab"))).toBe(false)
+    })
+})
+
+describe("set-time policy", () => {
+    const R = ds.JetonTokenResult
+    const req = (time: number, counter: number) => ({
+        time: time,
+        counter: counter,
+        mac: setTimeMac(SEED, time, counter),
+    })
+    const max = MAX_FORWARD_CORRECTION_SECONDS
+    test("small forward correction with a newer counter is accepted", () => {
+        expect(checkSetTime(req(T + 10, 1), SEED, 0, T, max)).toBe(R.Ok)
+        expect(checkSetTime(req(T, 1), SEED, 0, T, max)).toBe(R.Ok)
+        expect(checkSetTime(req(T + max, 1), SEED, 0, T, max)).toBe(R.Ok)
+    })
+    test("bad MAC, truncated MAC", () => {
+        const r = req(T + 10, 1)
+        r.mac[0] ^= 1
+        expect(checkSetTime(r, SEED, 0, T, max)).toBe(R.BadMac)
+        expect(checkSetTime({ time: T, counter: 1, mac: Buffer.alloc(16) }, SEED, 0, T, max)).toBe(R.BadMac)
+    })
+    test("MAC over another time does not authorize this time", () => {
+        const r = req(T + 10, 1)
+        expect(checkSetTime({ time: T + 20, counter: 1, mac: r.mac }, SEED, 0, T, max)).toBe(R.BadMac)
+    })
+    test("replayed or old counter", () => {
+        expect(checkSetTime(req(T + 10, 3), SEED, 3, T, max)).toBe(R.ReplayedCounter)
+        expect(checkSetTime(req(T + 10, 2), SEED, 3, T, max)).toBe(R.ReplayedCounter)
+    })
+    test("backward and too large corrections", () => {
+        expect(checkSetTime(req(T - 1, 1), SEED, 0, T, max)).toBe(R.BackwardCorrection)
+        expect(checkSetTime(req(T + max + 1, 1), SEED, 0, T, max)).toBe(R.CorrectionTooLarge)
+    })
+    test("untrusted clock", () => {
+        expect(checkSetTime(req(T + 10, 1), SEED, 0, undefined, max)).toBe(R.ClockUntrusted)
+    })
+})
+
+describe("screens", () => {
+    test("code grouping", () => {
+        expect(groupCode("123456")).toBe("123 456")
+        expect(groupCode("12345678")).toBe("1234 5678")
+    })
+    test("e-ink bar changes only every quarter period", () => {
+        const eink = { cells: 4, showSeconds: false }
+        expect(validityBar(60, 60, eink)).toBe("[####]")
+        expect(validityBar(46, 60, eink)).toBe("[####]")
+        expect(validityBar(45, 60, eink)).toBe("[###-]")
+        expect(validityBar(1, 60, eink)).toBe("[#---]")
+    })
+    test("OLED bar shows seconds", () => {
+        expect(validityBar(37, 60, { cells: 10, showSeconds: true })).toBe("[#######---] 37s")
+    })
+    test("code screen", () => {
+        expect(codeScreen("JT00000042", "123456", 60, 60, { cells: 4, showSeconds: false })).toBe(
+            "JT00000042\n123 456\n[####]"
+        )
+    })
+})
+
+describe("display", () => {
+    test("redraws only when the text changes", async () => {
+        const drawn: string[] = []
+        const d = new TokenDisplay(async t => {
+            drawn.push(t)
+        })
+        await d.show("a")
+        await d.show("a")
+        await d.show("b")
+        await d.show("b")
+        expect(drawn.length).toBe(2)
+        expect(d.redraws).toBe(2)
+        expect(d.shownText()).toBe("b")
+    })
+})

@@ -1,0 +1,52 @@
+// The test side of a simulated token: a jacdac-ts bus connected to a frame hub, hosting the
+// simulated RTC and button (one Jacdac device, like the chips on a board) and acting as the host
+// that talks to the token.
+import { readFileSync } from "node:fs";
+import { firmwareServicesJson } from "./devs-cli.js";
+import { jacdac, type JDBus } from "./jacdac.js";
+import { SimulatedButton } from "./simulated-button.js";
+import { SimulatedRtc } from "./simulated-rtc.js";
+
+export interface HarnessBusOptions {
+  hubPort: number;
+  /** start time of the simulated RTC (UTC Unix seconds); defaults to the host's time */
+  rtcStartTime?: number;
+  /** host no RTC at all (to see the token's "clock not set" screen) */
+  withoutRtc?: boolean;
+}
+
+export interface HarnessBus {
+  readonly bus: JDBus;
+  readonly rtc: SimulatedRtc | undefined;
+  readonly button: SimulatedButton;
+  close(): Promise<void>;
+}
+
+/** A jacdac-ts bus on the hub that knows the token service spec (for pretty names and packing). */
+export async function connectBus(hubPort: number): Promise<JDBus> {
+  const services = JSON.parse(readFileSync(firmwareServicesJson(), "utf8"));
+  const bus = new jacdac.JDBus([jacdac.createNodeSocketTransport(hubPort, "127.0.0.1")], {
+    services,
+    client: false,
+    disableRoleManager: true,
+  });
+  await bus.connect();
+  return bus;
+}
+
+export async function startHarnessBus(options: HarnessBusOptions): Promise<HarnessBus> {
+  const bus = await connectBus(options.hubPort);
+  const rtc = options.withoutRtc ? undefined : new SimulatedRtc(options.rtcStartTime);
+  const button = new SimulatedButton();
+  const servers = rtc ? [rtc, button] : [button];
+  bus.addServiceProvider(new jacdac.JDServerServiceProvider("jeton-sim-peripherals", servers));
+  return {
+    bus,
+    rtc,
+    button,
+    async close() {
+      await bus.disconnect();
+      await bus.dispose();
+    },
+  };
+}

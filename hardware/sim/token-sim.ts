@@ -1,0 +1,113 @@
+// One simulated token, end to end: a frame hub on a free port, the harness bus with the simulated
+// RTC and button, and the real DeviceScript VM running the prebuilt firmware. Tests and
+// `jeton sim` use this; `close()` stops the VM by PID, closes the bus and the hub, and removes
+// the VM's working directory unless the caller supplied it.
+import { rmSync } from "node:fs";
+import { startFrameHub, type FrameHub } from "./frame-hub.js";
+import { startHarnessBus, type HarnessBus } from "./harness-bus.js";
+import { waitForDeviceGone, waitForToken, type TokenClient } from "./token-client.js";
+import { newVmWorkDir, startVm, type VmProcess } from "./vm-process.js";
+
+export interface TokenSimOptions {
+  /** hub port; 0 (default) picks a free one */
+  port?: number;
+  /** VM device id (16 hex digits); random by default */
+  deviceId?: string;
+  /** VM working directory (flash); a fresh temporary one by default, removed on close */
+  workDir?: string;
+  /** firmware image; defaults to firmware/dist/jeton.devs */
+  image?: string;
+  /** simulated RTC start time (UTC Unix seconds); defaults to the host time + clockOffsetSeconds */
+  rtcStartTime?: number;
+  clockOffsetSeconds?: number;
+  driftPpm?: number;
+  withoutRtc?: boolean;
+  /** how long to wait for the token service to be announced */
+  startTimeoutMs?: number;
+  onVmLog?: (line: string) => void;
+}
+
+export interface TokenSim {
+  readonly hub: FrameHub;
+  readonly harness: HarnessBus;
+  readonly vm: VmProcess;
+  readonly token: TokenClient;
+  /** milliseconds from VM spawn to token service announced */
+  readonly startMillis: number;
+  /** stops the VM and starts a new one on the same flash and device id (a reboot) */
+  reboot(): Promise<TokenClient>;
+  close(): Promise<void>;
+}
+
+export async function startTokenSim(options: TokenSimOptions = {}): Promise<TokenSim> {
+  const hub = await startFrameHub(options.port ?? 0);
+  const ownsWorkDir = options.workDir === undefined;
+  const workDir = options.workDir ?? newVmWorkDir();
+  let harness: HarnessBus | undefined;
+  let vm: VmProcess | undefined;
+  try {
+    const start = options.rtcStartTime ?? Date.now() / 1000 + (options.clockOffsetSeconds ?? 0);
+    harness = await startHarnessBus({ hubPort: hub.port, rtcStartTime: start, withoutRtc: options.withoutRtc });
+    if (options.driftPpm) harness.rtc?.setDriftPpm(options.driftPpm);
+    const launch = async (deviceId?: string) => {
+      const started = Date.now();
+      const exclude = harness!.bus.services().map((s) => s.device.deviceId);
+      const proc = startVm({
+        hubPort: hub.port,
+        image: options.image,
+        workDir,
+        deviceId,
+        onLog: options.onVmLog,
+      });
+      try {
+        const token = await Promise.race([
+          waitForToken(harness!.bus, { timeoutMs: options.startTimeoutMs ?? 30_000, excludeDeviceIds: exclude }),
+          proc.exited.then((code) => {
+            throw new Error(`VM exited with ${code} before announcing the token:\n${proc.logTail().join("\n")}`);
+          }),
+        ]);
+        return { proc, token, millis: Date.now() - started };
+      } catch (e) {
+        await proc.stop();
+        throw e;
+      }
+    };
+    let current = await launch(options.deviceId);
+    vm = current.proc;
+    const sim: TokenSim = {
+      hub,
+      harness,
+      get vm() {
+        return current.proc;
+      },
+      get token() {
+        return current.token;
+      },
+      get startMillis() {
+        return current.millis;
+      },
+      async reboot() {
+        const id = current.proc.deviceId;
+        const oldDevice = current.token.token.device.deviceId;
+        await current.proc.stop();
+        // same VM device id => same server device id: wait until the bus has dropped the old one
+        await waitForDeviceGone(harness!.bus, oldDevice, 10_000);
+        current = await launch(id);
+        return current.token;
+      },
+      async close() {
+        await current.proc.stop();
+        await harness!.close();
+        await hub.close();
+        if (ownsWorkDir) rmSync(workDir, { recursive: true, force: true });
+      },
+    };
+    return sim;
+  } catch (e) {
+    await vm?.stop();
+    await harness?.close();
+    await hub.close();
+    if (ownsWorkDir) rmSync(workDir, { recursive: true, force: true });
+    throw e;
+  }
+}
