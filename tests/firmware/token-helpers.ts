@@ -1,0 +1,73 @@
+// Shared helpers for the firmware tests: an independent RFC 6238 implementation (Node crypto),
+// the token profile, and a check that the token shows exactly the expected code.
+import { createHmac, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "vitest";
+import { repoRoot } from "../../hardware/sim/devs-cli.js";
+import type { TokenSim } from "../../hardware/sim/token-sim.js";
+
+export const profile = JSON.parse(readFileSync(join(repoRoot(), "devicescript.json"), "utf8")) as {
+  profile: string;
+  algorithm: "SHA1" | "SHA256";
+  digits: number;
+  period: number;
+  t0: number;
+  secretLength: { SHA1: number; SHA256: number };
+  clock: { maxForwardCorrectionSeconds: number };
+};
+
+export function referenceTotp(
+  seed: Uint8Array,
+  unixSeconds: number,
+  algorithm: "SHA1" | "SHA256" = profile.algorithm,
+  digits = profile.digits,
+  period = profile.period,
+): string {
+  const counter = Math.floor((Math.floor(unixSeconds) - profile.t0) / period);
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(counter));
+  const mac = createHmac(algorithm === "SHA1" ? "sha1" : "sha256", seed).update(msg).digest();
+  const o = mac[mac.length - 1]! & 0x0f;
+  const bin = mac.readUInt32BE(o) & 0x7fffffff;
+  return String(bin % 10 ** digits).padStart(digits, "0");
+}
+
+export function grouped(code: string): string {
+  const half = Math.floor(code.length / 2);
+  return `${code.slice(0, half)} ${code.slice(half)}`;
+}
+
+export function newSeed(algorithm: "SHA1" | "SHA256" = profile.algorithm): Buffer {
+  return randomBytes(profile.secretLength[algorithm]);
+}
+
+/** Reads the screen and checks it shows serial + the current code (at the RTC's time). */
+export async function expectShowsCurrentCode(
+  sim: TokenSim,
+  serial: string,
+  seed: Uint8Array,
+  algorithm: "SHA1" | "SHA256" = profile.algorithm,
+): Promise<string> {
+  const rtc = sim.harness.rtc!;
+  // the code may roll over between reading the clock and the screen: accept either side
+  const before = referenceTotp(seed, rtc.now(), algorithm);
+  const text = await sim.token.screenText();
+  const after = referenceTotp(seed, rtc.now(), algorithm);
+  const lines = text.split("\n");
+  expect(lines[0]).toBe(serial);
+  expect([grouped(before), grouped(after)]).toContain(lines[1]);
+  expect(lines[2]).toMatch(/^\[[#-]+\]/);
+  return text;
+}
+
+export const SCREEN = {
+  notProvisioned: "JETON\nNot provisioned\nSee help desk",
+  clockNotSet: (serial: string) => `${serial}\nClock not set\nSee help desk`,
+  clockLost: (serial: string) => `${serial}\nClock integrity lost\nRe-provision token`,
+  confirm: (action: string) => `Press button to\n${action}\n(10 s)`,
+};
+
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
