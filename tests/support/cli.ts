@@ -1,7 +1,8 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { projectFile } from "../../validator/project-files.js";
 
-export const jetonBin = fileURLToPath(new URL("../../bin/jeton.js", import.meta.url));
+/** Found from the sources (tests) and from dist/ (benchmarks) alike. */
+export const jetonBin = projectFile("bin/jeton.js");
 
 export interface CliResult {
   code: number;
@@ -28,8 +29,8 @@ export interface ServerProcess {
 }
 
 /** Starts `jeton serve` on a free port and waits for its "listening" line (no fixed sleep). */
-export function startServe(env: NodeJS.ProcessEnv): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [jetonBin, "serve"], { env: { PATH: process.env.PATH, PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+export function startServe(env: NodeJS.ProcessEnv, nodeArguments: string[] = []): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...nodeArguments, jetonBin, "serve"], { env: { PATH: process.env.PATH, PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return new Promise((resolve, reject) => {

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { answerChallenge } from "../policy/answer-challenge.js";
 import type { Decision, Outcome } from "../policy/outcome.js";
 import type { UserState } from "../policy/state.js";
@@ -61,8 +61,9 @@ function auditEntry(event: string, user: string, decision: Decision) {
   }
 }
 
+/** randomUUID draws from a pooled CSPRNG buffer: cheap enough to make one for every attempt. */
 function newChallengeId(): string {
-  return randomBytes(18).toString("base64url");
+  return randomUUID();
 }
 
 const decoys = new WeakMap<ValidatorContext, Omit<UserState, "user">>();

@@ -1,5 +1,5 @@
 import { gate } from "./lockout.js";
-import { reject, type Outcome, type StateChange } from "./outcome.js";
+import { reject, resetFailures, type Outcome, type StateChange } from "./outcome.js";
 import { weakPinReason } from "./pin-strength.js";
 import type { VerificationPolicy } from "./policy.js";
 import type { ChallengeState, UserState, VerifierChecks } from "./state.js";
@@ -44,7 +44,7 @@ export function answerChallenge(
     }
     return {
       decision: { result: "accept", via: "token", serial: challenge.serial },
-      change: { consumeChallenge: challenge.id, setPinVerifier: checks.pinVerifier(state.user, response), failures: "reset" },
+      change: { consumeChallenge: challenge.id, setPinVerifier: checks.pinVerifier(state.user, response), ...resetFailures(state.lockout.failures) },
     };
   }
 
@@ -59,7 +59,7 @@ export function answerChallenge(
     consumeChallenge: challenge.id,
     acceptStep: { serial: token.serial, step, offset: offsetFor(token, step, now) },
     revokeEmergency: state.emergency !== null,
-    failures: "reset",
+    ...resetFailures(state.lockout.failures),
   };
   if (state.pinVerifier === null) return newPinChallenge(answer, now, policy, change);
   return { decision: { result: "accept", via: "token", serial: token.serial }, change };

@@ -35,3 +35,8 @@ export interface Outcome {
 export function reject(reason: RejectReason, change: StateChange = {}): Outcome {
   return { decision: { result: "reject", reason }, change };
 }
+
+/** Success clears the failure count (written only when there is one to clear). */
+export function resetFailures(failures: number): StateChange {
+  return failures > 0 ? { failures: "reset" } : {};
+}

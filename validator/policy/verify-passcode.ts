@@ -1,5 +1,5 @@
 import { gate } from "./lockout.js";
-import { reject, type Outcome, type StateChange } from "./outcome.js";
+import { reject, resetFailures, type Outcome, type StateChange } from "./outcome.js";
 import type { VerificationPolicy } from "./policy.js";
 import type { UserState, VerifierChecks } from "./state.js";
 import { findCode, offsetFor, type WindowMatch } from "./window.js";
@@ -48,7 +48,7 @@ export function verifyPasscode(
   if (!state.known) return reject("unknown-user");
   if (open.state !== "open") return reject(open.state);
 
-  const success: StateChange = { failures: "reset" };
+  const success = resetFailures(state.lockout.failures);
   if (pinOk && match?.direct) {
     const { token, step } = match;
     const change: StateChange = {

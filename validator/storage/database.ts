@@ -45,8 +45,28 @@ function openSqlite(file: string): Database {
   connection.pragma("synchronous = NORMAL");
   connection.pragma("foreign_keys = ON");
   connection.pragma("busy_timeout = 5000");
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: connection }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
   return { db, dialect: "sqlite", description: `SQLite ${file}`, close: () => db.destroy() };
+}
+
+/**
+ * Kysely prepares every statement anew; the validate path runs the same few statements again and again,
+ * so keep the prepared ones (bounded: bulk inserts produce one-off SQL).
+ */
+function withStatementCache(connection: BetterSqlite3.Database, capacity = 200) {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => connection.close(),
+    prepare(sql: string) {
+      let statement = statements.get(sql);
+      if (!statement) {
+        statement = connection.prepare(sql);
+        if (statements.size >= capacity) statements.delete(statements.keys().next().value!);
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 function openPostgres(url: string): Database {

@@ -1,0 +1,166 @@
+/**
+ * npm run bench:validate [-- --db sqlite|postgres --tokens N --failure-share F --seconds S]
+ *
+ * Seeds N users with a token and a PIN, starts `jeton serve` as its own process, then from this process:
+ * 1. bare HTTP throughput of the same server (GET /health), the baseline;
+ * 2. saturated POST /v1/validate with unique valid passcodes plus a share of failures;
+ * 3. latency at a paced 1 000 validations/s.
+ * Prints a summary, then one JSON line (the last line).
+ */
+import autocannon from "autocannon";
+import { randomBytes, createHmac } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { createApiKey } from "../validator/operations/api-keys.js";
+import { codeAt, stepAt } from "../validator/policy/totp.js";
+import { masterKeyFrom } from "../validator/secrets/master-key.js";
+import type { DatabaseLocation } from "../validator/storage/database.js";
+import { openValidator } from "../validator/validator.js";
+import { startServe } from "../tests/support/cli.js";
+import { createTestDatabase } from "../tests/support/postgres.js";
+
+const { values: args } = parseArgs({
+  options: {
+    db: { type: "string", default: "sqlite" },
+    tokens: { type: "string", default: "10000" },
+    "failure-share": { type: "string", default: "0.1" },
+    seconds: { type: "string", default: "8" },
+    connections: { type: "string", default: "32" },
+    /** Directory for a V8 CPU profile of the server (node --cpu-prof), to see what dominates. */
+    "profile-dir": { type: "string" },
+  },
+});
+const tokenCount = Number(args.tokens);
+const failureShare = Number(args["failure-share"]);
+const seconds = Number(args.seconds);
+const connections = Number(args.connections);
+if (args.db !== "sqlite" && args.db !== "postgres") throw new Error("--db is sqlite or postgres");
+
+const PIN = "583920";
+const directory = mkdtempSync(join(tmpdir(), "jeton-bench-"));
+const masterKey = randomBytes(32);
+const masterKeyFile = join(directory, "master.key");
+writeFileSync(masterKeyFile, masterKey.toString("base64"), { mode: 0o600 });
+const postgres = args.db === "postgres" ? await createTestDatabase() : null;
+const location: DatabaseLocation = postgres ? { kind: "postgres", url: postgres.url } : { kind: "sqlite", file: join(directory, "jeton.sqlite") };
+
+const seedOf = (index: number) => createHmac("sha256", "jeton-bench").update(String(index)).digest();
+const userOf = (index: number) => `user${index}`;
+const failureUsers = Math.max(1, Math.round(tokenCount * failureShare));
+
+async function seed(): Promise<string> {
+  const ctx = await openValidator({ database: location, masterKey: masterKeyFrom(masterKey) });
+  const now = Date.now();
+  const db = ctx.database.db;
+  for (let start = 0; start < tokenCount + failureUsers; start += 500) {
+    const indexes = Array.from({ length: Math.min(500, tokenCount + failureUsers - start) }, (_, offset) => start + offset);
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto("users")
+        .values(indexes.map((index) => ({ name: userOf(index), pin_verifier: ctx.verifiers.pinVerifier(userOf(index), PIN), last_failure_at: null, created_at: now })))
+        .execute();
+      await trx
+        .insertInto("tokens")
+        .values(
+          indexes.map((index) => {
+            const serial = `JT${String(index).padStart(8, "0")}`;
+            const sealed = ctx.vault.seal(serial, seedOf(index));
+            return {
+              serial,
+              user_name: userOf(index),
+              ...ctx.policy.token,
+              sealed_secret: sealed.ciphertext,
+              key_id: sealed.keyId,
+              last_step: null,
+              disabled_reason: null,
+              disabled_at: null,
+              last_used_at: null,
+              created_at: now,
+            };
+          }),
+        )
+        .execute();
+    });
+  }
+  const key = (await createApiKey(db, "portal", "benchmark", now)).key;
+  await ctx.database.close();
+  return key;
+}
+
+const parameters = { algorithm: "SHA256" as const, digits: 6, period: 60, t0: 0 };
+/** Next step per token: each accepted step moves the learned offset by one, so lastStep + 1 stays in the ±1 window. */
+const nextStep = new Map<number, number>();
+let cursor = 0;
+let failureCursor = 0;
+
+/** A unique valid passcode (round-robin over the tokens, so one token is never in flight twice), or a failure. */
+function nextBody(): string {
+  if (Math.random() < failureShare) {
+    const index = tokenCount + (failureCursor++ % failureUsers);
+    return JSON.stringify({ user: userOf(index), passcode: PIN + "000000" });
+  }
+  const index = cursor++ % tokenCount;
+  const step = Math.max(nextStep.get(index) ?? 0, stepAt(Date.now(), parameters) - 1);
+  nextStep.set(index, step + 1);
+  return JSON.stringify({ user: userOf(index), passcode: PIN + codeAt(seedOf(index), step, parameters) });
+}
+
+function run(options: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+const key = await seed();
+const server = await startServe({
+  ...(postgres ? { DATABASE_URL: postgres.url } : { JETON_DATA_DIR: directory }),
+  JETON_MASTER_KEY_FILE: masterKeyFile,
+}, args["profile-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${args["profile-dir"]}`] : []);
+const counts = { accept: 0, reject: 0, other: 0 };
+const validateRequest = (count: boolean): autocannon.Request => ({
+  method: "POST",
+  path: "/v1/validate",
+  headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+  setupRequest: (request) => ({ ...request, body: nextBody() }),
+  onResponse: (status, body) => {
+    if (!count) return;
+    const result = status === 200 ? (JSON.parse(body) as { result: string }).result : "other";
+    counts[result === "accept" || result === "reject" ? result : "other"]++;
+  },
+});
+
+try {
+  await run({ url: server.url, connections, duration: 2, requests: [validateRequest(false)] }); // warm-up
+  const bare = await run({ url: `${server.url}/health`, connections, duration: seconds });
+  const saturated = await run({ url: server.url, connections, duration: seconds, requests: [validateRequest(true)] });
+  const paced = await run({ url: server.url, connections: 16, duration: seconds, overallRate: 1000, requests: [validateRequest(false)] });
+
+  const validationsPerSecond = Math.round(saturated.requests.average);
+  const bareHttpPerSecond = Math.round(bare.requests.average);
+  const summary = {
+    db: args.db,
+    tokens: tokenCount,
+    failureShare,
+    validationsPerSecond,
+    p50Ms: paced.latency.p50,
+    p99Ms: paced.latency.p99,
+    pacedRatePerSecond: Math.round(paced.requests.average),
+    saturatedP50Ms: saturated.latency.p50,
+    saturatedP99Ms: saturated.latency.p99,
+    bareHttpPerSecond,
+    ratio: Number((validationsPerSecond / bareHttpPerSecond).toFixed(3)),
+    acceptedShare: Number((counts.accept / (counts.accept + counts.reject + counts.other)).toFixed(3)),
+    errors: saturated.errors + saturated.non2xx + paced.errors + paced.non2xx,
+  };
+  console.log(
+    `${args.db}: ${validationsPerSecond} validations/s (bare HTTP ${bareHttpPerSecond}/s, ratio ${summary.ratio}); ` +
+      `at 1000/s p50 ${summary.p50Ms} ms, p99 ${summary.p99Ms} ms; accepted ${counts.accept}, rejected ${counts.reject}, other ${counts.other}`,
+  );
+  console.log(JSON.stringify(summary));
+} finally {
+  await server.stop();
+  await postgres?.drop();
+  rmSync(directory, { recursive: true, force: true });
+}
