@@ -10,6 +10,8 @@ import { TokenStore } from "./token-store"
 export const JUMP_TOLERANCE_SECONDS = 3
 /** How often the last trusted time is written to flash (wear: a few writes a day). */
 export const TRUST_PERSIST_INTERVAL_SECONDS = 6 * 3600
+/** How long after writing the clock a stale reading is tolerated. */
+export const WRITE_GRACE_MS = 3000
 
 export interface ClockVerdict {
     state: ds.JetonTokenClockState
@@ -20,6 +22,10 @@ export interface ClockVerdict {
 export class ClockMonitor {
     private lastRtc = -1
     private lastMillis = 0
+    private writing = false
+    /** time the token last wrote to the clock, until a reading confirms the chip took it */
+    private writtenTime = -1
+    private writtenMillis = 0
 
     constructor(readonly store: TokenStore) {}
 
@@ -28,11 +34,42 @@ export class ClockMonitor {
         this.lastRtc = -1
     }
 
+    /**
+     * The token itself is about to set the clock (provision, set-time): until endWrite() the
+     * screen loop may see old or new time, and neither is a jump to latch.
+     */
+    beginWrite() {
+        this.writing = true
+        this.rebaseline()
+    }
+
+    endWrite(writtenTime: number, nowMillis: number) {
+        this.writing = false
+        this.rebaseline()
+        this.writtenTime = writtenTime
+        this.writtenMillis = nowMillis
+    }
+
     async evaluate(reading: ClockReading | undefined, nowMillis: number): Promise<ClockVerdict> {
         const clock = this.store.clock
         if (clock.lost) return { state: ds.JetonTokenClockState.IntegrityLost, time: 0 }
         if (!reading) return { state: ds.JetonTokenClockState.NotSet, time: 0 }
-        const t = reading.unixSeconds
+        let t = reading.unixSeconds
+        if (this.writing) return { state: ds.JetonTokenClockState.Ok, time: t }
+        if (this.writtenTime >= 0) {
+            // Right after a write the RTC client may still hold a reading from before it (sensor
+            // readings are streamed, up to a second old): trust the written time until a reading
+            // agrees with it, and latch a loss if none does within the grace period.
+            const expected = this.writtenTime + (nowMillis - this.writtenMillis) / 1000
+            if (Math.abs(t - expected) <= JUMP_TOLERANCE_SECONDS) {
+                this.writtenTime = -1
+            } else if (nowMillis - this.writtenMillis < WRITE_GRACE_MS) {
+                return { state: ds.JetonTokenClockState.Ok, time: Math.floor(expected) }
+            } else {
+                this.writtenTime = -1
+                t = -1 // the chip did not take the time we wrote: treat as lost below
+            }
+        }
         let lost = reading.integrityLost || t < EARLIEST_VALID_TIME || t > LATEST_VALID_TIME
         if (t < clock.lastTrusted - JUMP_TOLERANCE_SECONDS) lost = true
         if (this.lastRtc >= 0) {

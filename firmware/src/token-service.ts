@@ -71,6 +71,7 @@ export class JetonTokenServer extends Server implements ds.JetonTokenServerSpec 
             const ok = await parts.confirm.confirm("re-provision", parts.changed)
             if (!ok) return Result.AlreadyProvisioned
         }
+        parts.monitor.beginWrite()
         try {
             await parts.clock.set(time)
             await store.saveToken({
@@ -82,8 +83,9 @@ export class JetonTokenServer extends Server implements ds.JetonTokenServerSpec 
             await store.saveClock({ lost: false, lastTrusted: time })
         } catch (e) {
             return Result.StorageFailed
+        } finally {
+            parts.monitor.endWrite(time, ds.millis())
         }
-        parts.monitor.rebaseline()
         await parts.changed()
         return Result.Ok
     }
@@ -122,6 +124,7 @@ export class JetonTokenServer extends Server implements ds.JetonTokenServerSpec 
             )
             if (result !== Result.Ok) return result
             const token = store.token
+            parts.monitor.beginWrite()
             try {
                 await parts.clock.set(time)
                 await store.saveToken({
@@ -133,8 +136,9 @@ export class JetonTokenServer extends Server implements ds.JetonTokenServerSpec 
                 await store.saveClock({ lost: false, lastTrusted: time })
             } catch (e) {
                 return Result.StorageFailed
+            } finally {
+                parts.monitor.endWrite(time, ds.millis())
             }
-            parts.monitor.rebaseline()
         } finally {
             this.busy = false
         }
