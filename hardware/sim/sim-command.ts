@@ -1,0 +1,102 @@
+// `jeton sim`: a simulated Jeton token for demos and provisioner development. Starts a Jacdac
+// frame hub on a TCP port (where a provisioner connects, as it would to a USB token), the real
+// DeviceScript VM running the prebuilt firmware, and the simulated RTC and button; prints every
+// change of the token's display until SIGINT/SIGTERM, then stops the VM (by PID), the bus and
+// the hub. Pressing Enter on an interactive terminal presses the token's button.
+import type { Command } from "commander";
+import { startTokenSim, type TokenSim } from "./token-sim.js";
+
+export interface SimCommandOptions {
+  port: string;
+  deviceId?: string;
+  clockOffset: string;
+  driftPpm: string;
+  workDir?: string;
+  json?: boolean;
+}
+
+function parseNumber(name: string, value: string, integer: boolean): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new Error(`--${name}: not a number: ${value}`);
+  return n;
+}
+
+/** One line per screen: the display's rows joined with " | ". */
+export function displayLine(text: string): string {
+  return text.split("\n").join(" | ");
+}
+
+export function registerSimCommand(program: Command): Command {
+  return program
+    .command("sim")
+    .description(
+      "run a simulated token: DeviceScript VM with the token firmware, simulated RTC and button, " +
+        "on a local TCP Jacdac hub; prints every display change until Ctrl-C",
+    )
+    .option("--port <n>", "TCP port of the Jacdac frame hub for provisioners (0 = any free port)", "8082")
+    .option("--device-id <id>", "VM device id, 16 hex digits (random by default)")
+    .option("--clock-offset <seconds>", "start the simulated RTC this many seconds off the host clock", "0")
+    .option("--drift-ppm <ppm>", "simulated crystal drift in parts per million (positive = fast)", "0")
+    .option("--work-dir <dir>", "keep the token's flash in this directory (survives restarts)")
+    .option("--json", "print JSON lines instead of text")
+    .action(async (options: SimCommandOptions) => {
+      const port = parseNumber("port", options.port, true);
+      const clockOffsetSeconds = parseNumber("clock-offset", options.clockOffset, false);
+      const driftPpm = parseNumber("drift-ppm", options.driftPpm, false);
+      if (options.deviceId !== undefined && !/^[0-9a-fA-F]{16}$/.test(options.deviceId))
+        throw new Error("--device-id: expected 16 hex digits");
+      // jacdac-ts reports transport chatter with console.debug on stdout; keep stdout parseable
+      console.debug = () => undefined;
+      const emit = (event: Record<string, unknown>, text: string) => {
+        process.stdout.write((options.json ? JSON.stringify({ ...event, at: new Date().toISOString() }) : text) + "\n");
+      };
+
+      const sim: TokenSim = await startTokenSim({
+        port,
+        deviceId: options.deviceId,
+        workDir: options.workDir,
+        clockOffsetSeconds,
+        driftPpm,
+      });
+      emit(
+        { event: "ready", port: sim.hub.port, deviceId: sim.vm.deviceId, vmPid: sim.vm.pid, startMillis: sim.startMillis },
+        `sim: token VM ${sim.vm.deviceId} (pid ${sim.vm.pid}) on Jacdac TCP hub 127.0.0.1:${sim.hub.port}` +
+          (process.stdin.isTTY ? "; press Enter to press the token's button, Ctrl-C to stop" : ""),
+      );
+
+      let stopping = false;
+      let shown: string | undefined;
+      const watch = async () => {
+        while (!stopping) {
+          try {
+            const text = await sim.token.screenText();
+            if (text !== shown) {
+              shown = text;
+              emit({ event: "display", text }, `display: ${displayLine(text)}`);
+            }
+          } catch {
+            // a read can time out while the VM is busy; the next poll retries
+          }
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      };
+      const watching = watch();
+
+      if (process.stdin.isTTY) {
+        process.stdin.on("data", () => {
+          void sim.harness.button.press().then(() => emit({ event: "button" }, "button: pressed"));
+        });
+      }
+
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", () => resolve());
+        process.once("SIGTERM", () => resolve());
+      });
+      stopping = true;
+      await watching;
+      await sim.close();
+      emit({ event: "stopped" }, "sim: stopped");
+      // jacdac-ts and stdin can keep the event loop alive after teardown
+      process.exit(0);
+    });
+}

@@ -1,0 +1,87 @@
+// `jeton sim` as a separate process (through commander, as the jeton CLI wires it): it announces
+// its hub, prints display changes as JSON lines, serves a provisioner on the hub, and on SIGTERM
+// stops its VM and exits 0.
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { join } from "node:path";
+import { afterEach, expect, test } from "vitest";
+import { repoRoot } from "../../hardware/sim/devs-cli.js";
+import { connectBus } from "../../hardware/sim/harness-bus.js";
+import { waitForToken } from "../../hardware/sim/token-client.js";
+import { TokenResult } from "../../hardware/sim/token-protocol.js";
+import { newSeed, nowSeconds, SCREEN } from "./token-helpers.js";
+
+const DRIVER = `
+import { Command } from "commander";
+import { registerSimCommand } from ${JSON.stringify(join(repoRoot(), "dist/hardware/sim/sim-command.js"))};
+const program = new Command("jeton");
+registerSimCommand(program);
+await program.parseAsync(process.argv);
+`;
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+test("jeton sim: ready line, display changes, provisioning over the hub, clean SIGTERM", async () => {
+  const child = spawn(process.execPath, ["--input-type=module", "-e", DRIVER, "jeton", "sim", "--port", "0", "--json"], {
+    cwd: repoRoot(),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  cleanups.push(() => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+  });
+
+  const events: Record<string, unknown>[] = [];
+  const waiters: { pred: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }[] = [];
+  createInterface({ input: child.stdout }).on("line", (line) => {
+    const e = JSON.parse(line) as Record<string, unknown>;
+    events.push(e);
+    for (const w of [...waiters]) if (w.pred(e)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(e));
+  });
+  const next = (pred: (e: Record<string, unknown>) => boolean) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const found = events.find(pred);
+      if (found) return resolve(found);
+      waiters.push({ pred, resolve });
+      void exited.then((code) => reject(new Error(`sim exited (${code}) early: ${stderr}`)));
+    });
+
+  const ready = await next((e) => e.event === "ready");
+  expect(ready.port).toEqual(expect.any(Number));
+  const vmPid = ready.vmPid as number;
+  expect(pidAlive(vmPid)).toBe(true);
+  await next((e) => e.event === "display" && e.text === SCREEN.notProvisioned);
+
+  // a provisioner's view: connect to the announced hub and provision the token
+  const bus = await connectBus(ready.port as number);
+  cleanups.push(async () => {
+    await bus.disconnect();
+    await bus.dispose();
+  });
+  const token = await waitForToken(bus);
+  const serial = "JT00000777";
+  expect(await token.provision({ time: nowSeconds(), algorithm: "SHA256", serial, seed: newSeed("SHA256") })).toBe(
+    TokenResult.Ok,
+  );
+  const shown = await next((e) => e.event === "display" && String(e.text).startsWith(serial));
+  expect(String(shown.text)).toMatch(/^JT00000777\n\d{3} \d{3}\n\[[#-]{4}\]$/);
+
+  child.kill("SIGTERM");
+  expect(await exited).toBe(0);
+  expect(events.at(-1)!.event).toBe("stopped");
+  expect(pidAlive(vmPid)).toBe(false);
+});
