@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { answerChallenge } from "../policy/answer-challenge.js";
-import type { Decision, Outcome } from "../policy/outcome.js";
-import type { UserState } from "../policy/state.js";
+import type { Decision, Outcome, StateChange } from "../policy/outcome.js";
+import type { TokenState, UserState } from "../policy/state.js";
 import { verifyPasscode } from "../policy/verify-passcode.js";
 import type { ValidatorContext } from "../context.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
@@ -36,10 +36,10 @@ async function decide(ctx: ValidatorContext, actor: Actor, user: string, event: 
   const now = ctx.now();
   try {
     return await ctx.database.db.transaction().execute(async (trx) => {
-      const state = (await loadUserState(trx, ctx.database.dialect, user, ctx.vault)) ?? decoyState(ctx, user);
+      const state = withDecoys(ctx, user, await loadUserState(trx, ctx.database.dialect, user, ctx.vault));
       const { decision, change } = await rules(state, now, trx);
       if (state.known) await applyChange(trx, user, change, now);
-      await appendAudit(trx, actor, now, auditEntry(event, user, decision));
+      await appendAudit(trx, actor, now, auditEntry(event, user, decision, change));
       return decision;
     });
   } catch (error) {
@@ -50,10 +50,11 @@ async function decide(ctx: ValidatorContext, actor: Actor, user: string, event: 
   }
 }
 
-function auditEntry(event: string, user: string, decision: Decision) {
+function auditEntry(event: string, user: string, decision: Decision, change: StateChange = {}) {
   switch (decision.result) {
     case "accept":
-      return { event, result: "accept", user, serial: decision.serial, detail: { via: decision.via } };
+      // The consumed step lets an auditor (and the crash check) match tokens' last steps to the log.
+      return { event, result: "accept", user, serial: decision.serial, detail: { via: decision.via, ...(change.acceptStep && { step: change.acceptStep.step }) } };
     case "reject":
       return { event, result: "reject", user, detail: { reason: decision.reason } };
     case "challenge":
@@ -66,23 +67,23 @@ function newChallengeId(): string {
   return randomUUID();
 }
 
-const decoys = new WeakMap<ValidatorContext, Omit<UserState, "user">>();
+const decoys = new WeakMap<ValidatorContext, { token: TokenState; pinVerifier: string }>();
 
 /**
- * An unknown user is evaluated against a decoy with one token and a PIN, so the reject costs the same
- * work as a known user's.
+ * An unknown user, or a user whose tokens are all disabled, is checked against a decoy token (and an
+ * unknown user against a decoy PIN), so the reject costs the same work as a known user's wrong code.
  */
-function decoyState(ctx: ValidatorContext, user: string): UserState {
+function withDecoys(ctx: ValidatorContext, user: string, state: UserState | null): UserState {
   let decoy = decoys.get(ctx);
   if (!decoy) {
     decoy = {
-      known: false,
-      pinVerifier: ctx.verifiers.pinVerifier("", randomBytes(16).toString("hex")),
-      lockout: { failures: 0, lastFailureAt: null },
-      tokens: [{ serial: "", secret: randomBytes(32), parameters: ctx.policy.token, offset: 0, lastStep: null }],
-      emergency: null,
+      token: { serial: "", secret: randomBytes(32), parameters: ctx.policy.token, offset: 0, lastStep: null, decoy: true },
+      pinVerifier: ctx.verifiers.pinVerifier("", randomUUID()),
     };
     decoys.set(ctx, decoy);
   }
-  return { ...decoy, user };
+  if (state === null) {
+    return { user, known: false, pinVerifier: decoy.pinVerifier, lockout: { failures: 0, lastFailureAt: null }, tokens: [decoy.token], emergency: null };
+  }
+  return state.tokens.length > 0 ? state : { ...state, tokens: [decoy.token] };
 }

@@ -10,6 +10,8 @@ export interface TokenState {
   offset: number;
   /** Highest step ever accepted for this token; codes at or before it are replays. */
   lastStep: number | null;
+  /** A stand-in with a random seed, checked so that every reject costs the same work, never matched. */
+  decoy?: true;
 }
 
 export interface EmergencyState {

@@ -35,7 +35,7 @@ export function findCode(
     for (const offset of offsetsNearestFirst(policy.challengeWindow)) {
       const step = center + offset;
       const matches = constantTimeEqual(codeAt(token.secret, step, token.parameters), code);
-      const fresh = token.lastStep === null || step > token.lastStep;
+      const fresh = !token.decoy && (token.lastStep === null || step > token.lastStep);
       const direct = Math.abs(offset) <= policy.directWindow;
       // A direct match wins over an earlier challenge-window match of another token.
       if (matches && fresh && (found === null || (direct && !found.direct))) {

@@ -20,45 +20,58 @@ export async function loadUserState(
   user: string,
   vault: SeedVault,
 ): Promise<UserState | null> {
-  const row = await trx
+  // One statement: on PostgreSQL every round trip is paid while the user's row is locked.
+  const rows = await trx
     .selectFrom("users")
-    .selectAll()
-    .where("name", "=", user)
-    .$if(dialect === "postgres", (query) => query.forUpdate())
-    .executeTakeFirst();
-  if (!row) return null;
-  const tokens = await trx
-    .selectFrom("tokens")
-    .selectAll()
-    .where("user_name", "=", user)
-    .where("disabled_at", "is", null)
-    .orderBy("serial")
+    .leftJoin("tokens", (join) => join.onRef("tokens.user_name", "=", "users.name").on("tokens.disabled_at", "is", null))
+    .leftJoin("emergency_passwords", "emergency_passwords.user_name", "users.name")
+    .select([
+      "users.pin_verifier",
+      "users.failures",
+      "users.last_failure_at",
+      "tokens.serial",
+      "tokens.sealed_secret",
+      "tokens.key_id",
+      "tokens.algorithm",
+      "tokens.digits",
+      "tokens.period",
+      "tokens.t0",
+      "tokens.offset_steps",
+      "tokens.last_step",
+      "emergency_passwords.verifier as emergency_verifier",
+      "emergency_passwords.expires_at as emergency_expires_at",
+    ])
+    .where("users.name", "=", user)
+    .orderBy("tokens.serial")
+    .$if(dialect === "postgres", (query) => query.forUpdate("users"))
     .execute();
-  const emergency = await trx
-    .selectFrom("emergency_passwords")
-    .select(["verifier", "expires_at"])
-    .where("user_name", "=", user)
-    .executeTakeFirst();
+  const [first] = rows;
+  if (!first) return null;
   return {
     user,
     known: true,
-    pinVerifier: row.pin_verifier,
-    lockout: { failures: row.failures, lastFailureAt: row.last_failure_at },
-    tokens: tokens.map(
-      (token): TokenState => ({
-        serial: token.serial,
-        secret: vault.open(token.serial, { ciphertext: token.sealed_secret, keyId: token.key_id }),
-        parameters: {
-          algorithm: token.algorithm as HashAlgorithm,
-          digits: token.digits,
-          period: token.period,
-          t0: token.t0,
-        },
-        offset: token.offset_steps,
-        lastStep: token.last_step,
-      }),
+    pinVerifier: first.pin_verifier,
+    lockout: { failures: first.failures, lastFailureAt: first.last_failure_at },
+    tokens: rows.flatMap((token): TokenState[] =>
+      token.serial === null
+        ? []
+        : [
+            {
+              serial: token.serial,
+              secret: vault.open(token.serial, { ciphertext: token.sealed_secret!, keyId: token.key_id! }),
+              parameters: {
+                algorithm: token.algorithm as HashAlgorithm,
+                digits: token.digits!,
+                period: token.period!,
+                t0: token.t0!,
+              },
+              offset: token.offset_steps!,
+              lastStep: token.last_step,
+            },
+          ],
     ),
-    emergency: emergency ? { verifier: emergency.verifier, expiresAt: emergency.expires_at } : null,
+    emergency:
+      first.emergency_verifier === null ? null : { verifier: first.emergency_verifier, expiresAt: first.emergency_expires_at! },
   };
 }
 
