@@ -12,6 +12,7 @@ export class ConcurrentChange extends Error {}
 /**
  * Reads what the rules need about `user`, locking the user's row on PostgreSQL so that attempts for one
  * user are decided one after the other across all validator instances (SQLite serialises writers).
+ * Everything else is read in one statement.
  * Returns null for an unknown user.
  */
 export async function loadUserState(
@@ -20,7 +21,11 @@ export async function loadUserState(
   user: string,
   vault: SeedVault,
 ): Promise<UserState | null> {
-  // One statement: on PostgreSQL every round trip is paid while the user's row is locked.
+  if (dialect === "postgres") {
+    // Lock first, read after: a statement that waited for the lock would otherwise see the tokens and
+    // emergency password as they were before the previous holder committed (READ COMMITTED snapshots).
+    await trx.selectFrom("users").select("name").where("name", "=", user).forUpdate().execute();
+  }
   const rows = await trx
     .selectFrom("users")
     .leftJoin("tokens", (join) => join.onRef("tokens.user_name", "=", "users.name").on("tokens.disabled_at", "is", null))
@@ -43,7 +48,6 @@ export async function loadUserState(
     ])
     .where("users.name", "=", user)
     .orderBy("tokens.serial")
-    .$if(dialect === "postgres", (query) => query.forUpdate("users"))
     .execute();
   const [first] = rows;
   if (!first) return null;
