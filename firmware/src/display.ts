@@ -4,19 +4,12 @@ export type ScreenSink = (text: string) => Promise<void>
 
 export class TokenDisplay {
     private shown: string = undefined
-    /** how many times the screen was actually redrawn (for tests and power figures) */
-    redraws = 0
 
     constructor(readonly sink: ScreenSink) {}
-
-    shownText(): string {
-        return this.shown
-    }
 
     async show(text: string): Promise<boolean> {
         if (text === this.shown) return false
         this.shown = text
-        this.redraws++
         await this.sink(text)
         return true
     }

@@ -1,7 +1,7 @@
 // Jeton token firmware entry point: board parts, the token service, and the screen loop.
 import * as ds from "@devicescript/core"
 import { startServer } from "@devicescript/server"
-import { startBoard } from "./board"
+import { startBoard } from "./board.g"
 import { ClockMonitor } from "./clock-monitor"
 import { ConfirmButton } from "./confirm-button"
 import { TokenDisplay } from "./display"
@@ -63,9 +63,14 @@ async function currentScreen(): Promise<string> {
 }
 
 let refreshing = false
-async function refresh() {
-    // one refresh at a time: a slow RTC read must not let two ticks interleave
-    if (refreshing) return
+/**
+ * One refresh at a time (a slow RTC read or e-ink update must not interleave two). A periodic
+ * tick skips if one is running; a state change waits for it, then redraws, so the screen is up
+ * to date when a command's report is sent.
+ */
+async function refresh(waitForRunning: boolean) {
+    if (refreshing && !waitForRunning) return
+    while (refreshing) await ds.sleep(5)
     refreshing = true
     try {
         await display.show(await currentScreen())
@@ -80,10 +85,14 @@ startServer(
         clock: board.clock,
         monitor: monitor,
         confirm: confirm,
-        changed: refresh,
+        changed: async () => {
+            await refresh(true)
+        },
     }),
     { roleName: "token" }
 )
 
-await refresh()
-setInterval(refresh, TICK_MS)
+await refresh(true)
+setInterval(async () => {
+    await refresh(false)
+}, TICK_MS)

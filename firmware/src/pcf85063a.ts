@@ -85,12 +85,13 @@ export class Pcf85063aClock implements Clock {
         await this.bus.writeRegisters(PCF85063A_REG_SECONDS, regs)
         await this.bus.writeRegisters(PCF85063A_REG_CONTROL_1, Buffer.from([0]))
     }
+}
 
-    /** Trims a measured drift with the Offset register (see encodePcf85063aOffset). */
-    async trim(driftPpm: number): Promise<void> {
-        await this.bus.writeRegisters(
-            PCF85063A_REG_OFFSET,
-            Buffer.from([encodePcf85063aOffset(driftPpm, false)])
-        )
-    }
+/**
+ * Trims a measured drift with the Offset register (see encodePcf85063aOffset). A free function,
+ * not a method, so images that never trim do not carry it (DeviceScript keeps every method of a
+ * used class).
+ */
+export async function trimPcf85063a(bus: RegisterBus, driftPpm: number): Promise<void> {
+    await bus.writeRegisters(PCF85063A_REG_OFFSET, Buffer.from([encodePcf85063aOffset(driftPpm, false)]))
 }

@@ -9,15 +9,13 @@ export const SET_TIME_LABEL = "jeton-set-time/1"
 export const FINGERPRINT_LABEL = "jeton-fingerprint/1"
 export const MAC_BYTES = 32
 
-/** Little-endian unsigned integer of `bytes` bytes; exact up to 2^53. */
+/** Little-endian unsigned integer of 4 or 8 bytes; exact up to 2^53. */
 export function uintLE(value: number, bytes: number): Buffer {
     const out = Buffer.alloc(bytes)
-    let v = value
-    for (let i = 0; i < bytes; i++) {
-        const q = Math.floor(v / 256)
-        out[i] = v - q * 256
-        v = q
-    }
+    // 2^32 spelled as a product: the DeviceScript compiler mangles literals >= 2^32
+    const hi = Math.floor(value / (65536 * 65536))
+    out.setAt(0, "u32", value - hi * 65536 * 65536)
+    if (bytes > 4) out.setAt(4, "u32", hi)
     return out
 }
 

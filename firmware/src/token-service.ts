@@ -18,7 +18,7 @@ import {
 import { isValidSerial } from "./serial-format"
 import { checkSetTime } from "./set-time-policy"
 import { secretFingerprint } from "./token-auth"
-import { TokenStore } from "./token-store"
+import { TokenRecord, TokenStore } from "./token-store"
 
 export interface TokenParts {
     store: TokenStore
@@ -53,41 +53,18 @@ export class JetonTokenServer extends Server implements ds.JetonTokenServerSpec 
         if (this.busy) return Result.Busy
         this.busy = true
         try {
-            return await this.provisionExclusive(time, algorithm, serial, seed)
+            const parts = this.parts
+            if (parts.store.isProvisioned()) {
+                const ok = await parts.confirm.confirm("re-provision", parts.changed)
+                if (!ok) return Result.AlreadyProvisioned
+            }
+            return await this.commit(
+                { algorithm: algorithm, serial: serial, seedHex: seed.toString("hex"), counter: 0 },
+                time
+            )
         } finally {
             this.busy = false
         }
-    }
-
-    private async provisionExclusive(
-        time: number,
-        algorithm: number,
-        serial: string,
-        seed: Buffer
-    ): Promise<ds.JetonTokenResult> {
-        const parts = this.parts
-        const store = parts.store
-        if (store.isProvisioned()) {
-            const ok = await parts.confirm.confirm("re-provision", parts.changed)
-            if (!ok) return Result.AlreadyProvisioned
-        }
-        parts.monitor.beginWrite()
-        try {
-            await parts.clock.set(time)
-            await store.saveToken({
-                algorithm: algorithm,
-                serial: serial,
-                seedHex: seed.toString("hex"),
-                counter: 0,
-            })
-            await store.saveClock({ lost: false, lastTrusted: time })
-        } catch (e) {
-            return Result.StorageFailed
-        } finally {
-            parts.monitor.endWrite(time, ds.millis())
-        }
-        await parts.changed()
-        return Result.Ok
     }
 
     async wipe(): Promise<ds.JetonTokenResult> {
@@ -124,23 +101,30 @@ export class JetonTokenServer extends Server implements ds.JetonTokenServerSpec 
             )
             if (result !== Result.Ok) return result
             const token = store.token
-            parts.monitor.beginWrite()
-            try {
-                await parts.clock.set(time)
-                await store.saveToken({
-                    algorithm: token.algorithm,
-                    serial: token.serial,
-                    seedHex: token.seedHex,
-                    counter: counter,
-                })
-                await store.saveClock({ lost: false, lastTrusted: time })
-            } catch (e) {
-                return Result.StorageFailed
-            } finally {
-                parts.monitor.endWrite(time, ds.millis())
-            }
+            return await this.commit(
+                { algorithm: token.algorithm, serial: token.serial, seedHex: token.seedHex, counter: counter },
+                time
+            )
         } finally {
             this.busy = false
+        }
+    }
+
+    /**
+     * Sets the clock and stores the token record; the clock monitor knows the token itself moved
+     * the clock, so this is not taken for a jump.
+     */
+    private async commit(record: TokenRecord, time: number): Promise<ds.JetonTokenResult> {
+        const parts = this.parts
+        parts.monitor.beginWrite()
+        try {
+            await parts.clock.set(time)
+            await parts.store.saveToken(record)
+            await parts.store.saveClock({ lost: false, lastTrusted: time })
+        } catch (e) {
+            return Result.StorageFailed
+        } finally {
+            parts.monitor.endWrite(time, ds.millis())
         }
         await parts.changed()
         return Result.Ok

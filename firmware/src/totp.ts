@@ -20,12 +20,12 @@ export function secondsLeft(unixSeconds: number, period: number, t0: number): nu
 export function counterMessage(counter: number): Buffer {
     const msg = Buffer.alloc(8)
     // 2^32 spelled as a product: the DeviceScript compiler mangles literals >= 2^32
-    const twoPow32 = 65536 * 65536
-    const hi = Math.floor(counter / twoPow32)
-    const lo = counter - hi * twoPow32
+    const hi = Math.floor(counter / (65536 * 65536))
+    const lo = counter - hi * 65536 * 65536
+    // >>> converts through uint32, so the low word is exact even above 2^31
     for (let i = 0; i < 4; i++) {
-        msg[3 - i] = Math.floor(hi / Math.pow(256, i)) % 256
-        msg[7 - i] = Math.floor(lo / Math.pow(256, i)) % 256
+        msg[3 - i] = (hi >>> (8 * i)) & 0xff
+        msg[7 - i] = (lo >>> (8 * i)) & 0xff
     }
     return msg
 }
@@ -43,20 +43,7 @@ export function truncate(mac: Buffer, digits: number): string {
     return code
 }
 
-export async function hotp(
-    algorithm: number,
-    seed: Buffer,
-    counter: number,
-    digits: number
-): Promise<string> {
-    const msg = counterMessage(counter)
-    let mac: Buffer
-    if (algorithm === ALGORITHM_SHA256) mac = hmac(seed, "sha256", msg)
-    else if (algorithm === ALGORITHM_SHA1) mac = await hmacSha1(seed, msg)
-    else throw new RangeError("unknown TOTP algorithm")
-    return truncate(mac, digits)
-}
-
+/** RFC 6238 code for `unixSeconds` (HOTP of the time-step counter). */
 export async function totp(
     algorithm: number,
     seed: Buffer,
@@ -65,5 +52,10 @@ export async function totp(
     period: number,
     t0: number
 ): Promise<string> {
-    return await hotp(algorithm, seed, timeStep(unixSeconds, period, t0), digits)
+    const msg = counterMessage(timeStep(unixSeconds, period, t0))
+    let mac: Buffer
+    if (algorithm === ALGORITHM_SHA256) mac = hmac(seed, "sha256", msg)
+    else if (algorithm === ALGORITHM_SHA1) mac = await hmacSha1(seed, msg)
+    else throw new RangeError("unknown TOTP algorithm")
+    return truncate(mac, digits)
 }

@@ -9,6 +9,7 @@ import {
     encodePcf85063aOffset,
     encodePcf85063aTime,
     Pcf85063aClock,
+    trimPcf85063a,
 } from "../src/pcf85063a"
 import { decodePcf8563Time, encodePcf8563Time, Pcf8563Clock } from "../src/pcf8563"
 import { RegisterBus } from "../src/register-bus"
@@ -102,7 +103,7 @@ describe("pcf85063a", () => {
         expect(chip.writes.join(" ")).toBe("0:20 4:09051726041126 0:00")
         const r = await clock.read()
         expect(r.unixSeconds).toBe(T)
-        await clock.trim(8.68)
+        await trimPcf85063a(chip, 8.68)
         expect(chip.regs[2]).toBe(0x7e)
     })
 })

