@@ -8,18 +8,15 @@
  * Prints a summary, then one JSON line (the last line).
  */
 import autocannon from "autocannon";
-import { randomBytes, createHmac } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createApiKey } from "../validator/operations/api-keys.js";
-import { codeAt, stepAt } from "../validator/policy/totp.js";
-import { masterKeyFrom } from "../validator/secrets/master-key.js";
 import type { DatabaseLocation } from "../validator/storage/database.js";
-import { openValidator } from "../validator/validator.js";
 import { startServe } from "../tests/support/cli.js";
 import { createTestDatabase } from "../tests/support/postgres.js";
+import { benchUser, PasscodeSource, seedUsers } from "./seed.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -38,73 +35,25 @@ const seconds = Number(args.seconds);
 const connections = Number(args.connections);
 if (args.db !== "sqlite" && args.db !== "postgres") throw new Error("--db is sqlite or postgres");
 
-const PIN = "583920";
 const directory = mkdtempSync(join(tmpdir(), "jeton-bench-"));
 const masterKey = randomBytes(32);
 const masterKeyFile = join(directory, "master.key");
 writeFileSync(masterKeyFile, masterKey.toString("base64"), { mode: 0o600 });
 const postgres = args.db === "postgres" ? await createTestDatabase() : null;
 const location: DatabaseLocation = postgres ? { kind: "postgres", url: postgres.url } : { kind: "sqlite", file: join(directory, "jeton.sqlite") };
-
-const seedOf = (index: number) => createHmac("sha256", "jeton-bench").update(String(index)).digest();
-const userOf = (index: number) => `user${index}`;
+/** Failures go to their own users, so lockout never touches the users that get valid passcodes. */
 const failureUsers = Math.max(1, Math.round(tokenCount * failureShare));
-
-async function seed(): Promise<string> {
-  const ctx = await openValidator({ database: location, masterKey: masterKeyFrom(masterKey) });
-  const now = Date.now();
-  const db = ctx.database.db;
-  for (let start = 0; start < tokenCount + failureUsers; start += 500) {
-    const indexes = Array.from({ length: Math.min(500, tokenCount + failureUsers - start) }, (_, offset) => start + offset);
-    await db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto("users")
-        .values(indexes.map((index) => ({ name: userOf(index), pin_verifier: ctx.verifiers.pinVerifier(userOf(index), PIN), last_failure_at: null, created_at: now })))
-        .execute();
-      await trx
-        .insertInto("tokens")
-        .values(
-          indexes.map((index) => {
-            const serial = `JT${String(index).padStart(8, "0")}`;
-            const sealed = ctx.vault.seal(serial, seedOf(index));
-            return {
-              serial,
-              user_name: userOf(index),
-              ...ctx.policy.token,
-              sealed_secret: sealed.ciphertext,
-              key_id: sealed.keyId,
-              last_step: null,
-              disabled_reason: null,
-              disabled_at: null,
-              last_used_at: null,
-              created_at: now,
-            };
-          }),
-        )
-        .execute();
-    });
-  }
-  const key = (await createApiKey(db, "portal", "benchmark", now)).key;
-  await ctx.database.close();
-  return key;
-}
-
-const parameters = { algorithm: "SHA256" as const, digits: 6, period: 60, t0: 0 };
-/** Next step per token: each accepted step moves the learned offset by one, so lastStep + 1 stays in the ±1 window. */
-const nextStep = new Map<number, number>();
+const passcodes = new PasscodeSource();
 let cursor = 0;
 let failureCursor = 0;
 
 /** A unique valid passcode (round-robin over the tokens, so one token is never in flight twice), or a failure. */
 function nextBody(): string {
   if (Math.random() < failureShare) {
-    const index = tokenCount + (failureCursor++ % failureUsers);
-    return JSON.stringify({ user: userOf(index), passcode: PIN + "000000" });
+    return JSON.stringify({ user: benchUser(tokenCount + (failureCursor++ % failureUsers)), passcode: passcodes.wrong() });
   }
   const index = cursor++ % tokenCount;
-  const step = Math.max(nextStep.get(index) ?? 0, stepAt(Date.now(), parameters) - 1);
-  nextStep.set(index, step + 1);
-  return JSON.stringify({ user: userOf(index), passcode: PIN + codeAt(seedOf(index), step, parameters) });
+  return JSON.stringify({ user: benchUser(index), passcode: passcodes.valid(index) });
 }
 
 function run(options: autocannon.Options): Promise<autocannon.Result> {
@@ -113,7 +62,7 @@ function run(options: autocannon.Options): Promise<autocannon.Result> {
   });
 }
 
-const key = await seed();
+const key = await seedUsers(location, masterKey, tokenCount + failureUsers);
 const server = await startServe({
   ...(postgres ? { DATABASE_URL: postgres.url } : { JETON_DATA_DIR: directory }),
   JETON_MASTER_KEY_FILE: masterKeyFile,

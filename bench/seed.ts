@@ -1,0 +1,75 @@
+import { createHmac } from "node:crypto";
+import { createApiKey } from "../validator/operations/api-keys.js";
+import { codeAt, stepAt } from "../validator/policy/totp.js";
+import { masterKeyFrom } from "../validator/secrets/master-key.js";
+import type { DatabaseLocation } from "../validator/storage/database.js";
+import { openValidator } from "../validator/validator.js";
+
+export const BENCH_PIN = "583920";
+const parameters = { algorithm: "SHA256" as const, digits: 6, period: 60, t0: 0 };
+
+export const benchUser = (index: number) => `user${index}`;
+export const benchSeed = (index: number) => createHmac("sha256", "jeton-bench").update(String(index)).digest();
+export const benchSerial = (index: number) => `JT${String(index).padStart(8, "0")}`;
+
+/**
+ * Users `user0…user{count-1}`, each with a SHA-256 token and the PIN already chosen, written straight to
+ * the database (registering them one by one over HTTP would dominate a benchmark's set-up). Returns a
+ * portal API key.
+ */
+export async function seedUsers(location: DatabaseLocation, masterKey: Buffer, count: number): Promise<string> {
+  const ctx = await openValidator({ database: location, masterKey: masterKeyFrom(masterKey) });
+  const now = Date.now();
+  try {
+    for (let start = 0; start < count; start += 500) {
+      const indexes = Array.from({ length: Math.min(500, count - start) }, (_, offset) => start + offset);
+      await ctx.database.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto("users")
+          .values(indexes.map((index) => ({ name: benchUser(index), pin_verifier: ctx.verifiers.pinVerifier(benchUser(index), BENCH_PIN), last_failure_at: null, created_at: now })))
+          .execute();
+        await trx
+          .insertInto("tokens")
+          .values(
+            indexes.map((index) => {
+              const sealed = ctx.vault.seal(benchSerial(index), benchSeed(index));
+              return {
+                serial: benchSerial(index),
+                user_name: benchUser(index),
+                ...parameters,
+                sealed_secret: sealed.ciphertext,
+                key_id: sealed.keyId,
+                last_step: null,
+                disabled_reason: null,
+                disabled_at: null,
+                last_used_at: null,
+                created_at: now,
+              };
+            }),
+          )
+          .execute();
+      });
+    }
+    return (await createApiKey(ctx.database.db, "portal", "benchmark", now)).key;
+  } finally {
+    await ctx.database.close();
+  }
+}
+
+/**
+ * Unique valid passcodes for the seeded users. Each accepted step moves the learned offset by one, so the
+ * next step of a token (last + 1) always stays in the ±1 window, however many codes a token gives.
+ */
+export class PasscodeSource {
+  private readonly nextStep = new Map<number, number>();
+
+  valid(index: number): string {
+    const step = Math.max(this.nextStep.get(index) ?? 0, stepAt(Date.now(), parameters) - 1);
+    this.nextStep.set(index, step + 1);
+    return BENCH_PIN + codeAt(benchSeed(index), step, parameters);
+  }
+
+  wrong(): string {
+    return BENCH_PIN + "000000";
+  }
+}
