@@ -5,6 +5,7 @@ import { CommandFailure, exitCodes } from "./api-client.js";
 import { administrationCommands } from "./administration-commands.js";
 import { keysCommand } from "./keys-command.js";
 import { serveCommand } from "./serve-command.js";
+import { registerProvisionerCommands } from "../../provisioner/commands.js";
 
 export function packageVersion(): string {
   return (JSON.parse(readFileSync(projectFile("package.json"), "utf8")) as { version: string }).version;
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   serveCommand(program);
   keysCommand(program);
   administrationCommands(program);
+  registerProvisionerCommands(program);
   return program;
 }
 

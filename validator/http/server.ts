@@ -7,6 +7,7 @@ import { openApiDocument } from "./openapi.js";
 import { RequestError } from "./request-error.js";
 import { administrationRoutes } from "./routes/administration.js";
 import { portalRoutes } from "./routes/portal.js";
+import { tokenClockRoutes } from "./routes/token-clock.js";
 
 export type Authenticate = (request: FastifyRequest) => Promise<ApiKeyIdentity>;
 
@@ -41,9 +42,11 @@ export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): Fa
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: "not-found", message: "no such endpoint" }));
 
-  app.get("/health", async () => ({ status: "ok" }));
+  // time: the validator's clock (the one codes are checked against), so the provisioner sets tokens from it
+  app.get("/health", async () => ({ status: "ok", time: new Date(ctx.now()).toISOString() }));
   app.get("/v1/openapi.json", async () => openApiDocument(options.version));
   portalRoutes(app, ctx, authenticate);
   administrationRoutes(app, ctx, authenticate);
+  tokenClockRoutes(app, ctx, authenticate);
   return app;
 }

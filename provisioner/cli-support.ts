@@ -1,0 +1,64 @@
+// Plumbing shared by the provisioner commands: the --port/--tcp/--wait options, a bus that is
+// always closed, output as text or --json, operator messages on stderr (stdout stays parseable),
+// and an explicit exit once done because jacdac-ts leaves timers running after dispose().
+import type { Command } from "commander";
+import { CommandFailure, exitCodes } from "../validator/cli/api-client.js";
+import { openTokenBus, type TokenBus } from "./token-connection.js";
+import { targetFromOptions } from "./token-target.js";
+
+export interface TargetOptions {
+  port?: string;
+  tcp?: string;
+  wait: string;
+  json?: boolean;
+}
+
+export function addTargetOptions(command: Command, waitDefault = "10"): Command {
+  return command
+    .option("--port <path>", "serial port of the token (default: found automatically)")
+    .option("--tcp <host:port>", "a TCP frame hub instead of a serial port (DeviceScript VM, devtools bridge)")
+    .option("--wait <seconds>", "how long to wait for a token", waitDefault)
+    .option("--json", "machine-readable output");
+}
+
+export function waitMillis(options: { wait: string }): number {
+  const seconds = Number(options.wait);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
+    throw new CommandFailure(`--wait must be a number of seconds between 0 and 3600, got "${options.wait}"`, exitCodes.usage);
+  }
+  return seconds * 1000;
+}
+
+let jacdacQuieted = false;
+/** jacdac-ts reports transport chatter on console.debug/console.error; keep it off the operator's screen. */
+export function quietJacdac(): void {
+  if (jacdacQuieted || process.env.JETON_DEBUG) return;
+  jacdacQuieted = true;
+  console.debug = () => undefined;
+  console.error = () => undefined;
+}
+
+/** jacdac-ts timers (port watcher, bus scheduler) outlive dispose(): end the process once the command is done. */
+export function exitWhenDone(): void {
+  setTimeout(() => process.exit(), 300).unref();
+}
+
+export async function withTokenBus<T>(options: TargetOptions, action: (tokenBus: TokenBus) => Promise<T>): Promise<T> {
+  quietJacdac();
+  const target = targetFromOptions(options);
+  const tokenBus = await openTokenBus(target);
+  try {
+    return await action(tokenBus);
+  } finally {
+    await tokenBus.close();
+    exitWhenDone();
+  }
+}
+
+export function say(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+export function print(options: { json?: boolean }, value: unknown, text: string): void {
+  process.stdout.write(options.json ? `${JSON.stringify(value)}\n` : `${text}\n`);
+}

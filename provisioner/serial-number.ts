@@ -1,0 +1,24 @@
+// Serial numbers for our tokens: the format the firmware accepts (devicescript.json), either given
+// by the operator (printed on the case) or drawn at random and checked unused at the validator.
+import { randomInt } from "node:crypto";
+import { CommandFailure, exitCodes } from "../validator/cli/api-client.js";
+import type { ProvisionerProfile } from "./token-profile.js";
+import type { ValidatorClient } from "./validator-client.js";
+
+export function checkSerialFormat(serial: string, profile: ProvisionerProfile): void {
+  if (!profile.serialPattern.test(serial)) {
+    throw new CommandFailure(`serial "${serial}" does not match the token profile (${profile.serialPattern.source}, e.g. ${profile.serialExample})`, exitCodes.usage);
+  }
+}
+
+/** A random serial in the profile's JT + 8 digits shape that the validator does not know yet. */
+export async function freshSerial(profile: ProvisionerProfile, validator: ValidatorClient, taken: Set<string> = new Set()): Promise<string> {
+  const shape = /^\^([A-Z]*)\[0-9\]\{(\d+)\}\$$/.exec(profile.serialPattern.source);
+  if (!shape) throw new CommandFailure(`cannot draw serials of the form ${profile.serialPattern.source}: give --serial`, exitCodes.usage);
+  const [, prefix, width] = shape;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const serial = prefix + String(randomInt(0, 10 ** Number(width))).padStart(Number(width), "0");
+    if (!taken.has(serial) && !(await validator.findToken(serial))) return serial;
+  }
+  throw new CommandFailure("could not find an unused serial number after 20 attempts: give --serial", exitCodes.refused);
+}

@@ -1,0 +1,85 @@
+// What the provisioner asks of the validator, on top of the shared CLI API client (JETON_URL,
+// JETON_API_KEY; its CommandFailure carries the documented exit codes). Seeds go out once, in the
+// registration request; the API never returns them.
+import { apiClient, CommandFailure, exitCodes, type ApiCall } from "../validator/cli/api-client.js";
+import type { TokenAlgorithm } from "./token-profile.js";
+
+export interface TokenRecord {
+  serial: string;
+  user: string | null;
+  algorithm: string;
+  digits: number;
+  period: number;
+  status: "active" | "disabled";
+  offsetSteps: number;
+}
+
+export interface ValidatorClient {
+  readonly call: ApiCall;
+  /** the registered token, or undefined when the validator does not know the serial */
+  findToken(serial: string): Promise<TokenRecord | undefined>;
+  registerToken(registration: { serial: string; seed: Uint8Array; algorithm: TokenAlgorithm; digits: number; period: number }): Promise<TokenRecord>;
+  assignToken(serial: string, user: string): Promise<TokenRecord>;
+  /** The validator's clock (ISO time from /health), or undefined if this validator does not report it. */
+  serverTime(): Promise<{ unixMillis: number; roundTripMillis: number } | undefined>;
+  /** Proves JETON_URL is reachable and JETON_API_KEY has the help-desk role, before any token is touched. */
+  checkAccess(): Promise<void>;
+}
+
+export function validatorClient(environment: NodeJS.ProcessEnv = process.env): ValidatorClient {
+  const call = apiClient(environment);
+  const base = (environment.JETON_URL ?? "").replace(/\/+$/, "");
+  const path = (serial: string) => `/v1/tokens/${encodeURIComponent(serial)}`;
+  return {
+    call,
+    async findToken(serial) {
+      try {
+        return (await call("GET", path(serial))) as TokenRecord;
+      } catch (error) {
+        if (error instanceof CommandFailure && (error.body as { error?: string } | undefined)?.error === "not-found") return undefined;
+        throw error;
+      }
+    },
+    async registerToken(registration) {
+      return (await call("POST", "/v1/tokens", {
+        serial: registration.serial,
+        secretHex: Buffer.from(registration.seed).toString("hex"),
+        algorithm: registration.algorithm,
+        digits: registration.digits,
+        period: registration.period,
+      })) as TokenRecord;
+    },
+    async assignToken(serial, user) {
+      return (await call("POST", `${path(serial)}/assign`, { user })) as TokenRecord;
+    },
+    async serverTime() {
+      const started = Date.now();
+      let response: Response;
+      try {
+        response = await fetch(`${base}/health`);
+      } catch (error) {
+        const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+        throw new CommandFailure(`the validator at ${base} is unreachable (${cause})`, exitCodes.unreachable);
+      }
+      const roundTripMillis = Date.now() - started;
+      const body = (await response.json().catch(() => ({}))) as { time?: string };
+      const unixMillis = body.time ? Date.parse(body.time) : Number.NaN;
+      if (!Number.isFinite(unixMillis)) return undefined;
+      return { unixMillis: unixMillis + roundTripMillis / 2, roundTripMillis };
+    },
+    async checkAccess() {
+      // An empty registration is refused as malformed (400) for a help-desk key, with 401/403 for any
+      // other key: the role is proven without registering anything.
+      try {
+        await call("POST", "/v1/tokens", {});
+      } catch (error) {
+        if (error instanceof CommandFailure && error.exitCode === exitCodes.refused) {
+          if ((error.body as { error?: string } | undefined)?.error === "invalid-request") return;
+          throw new CommandFailure(`the validator refused the API key (${error.message}): JETON_API_KEY must be a helpdesk key`, exitCodes.refused, error.body);
+        }
+        throw error;
+      }
+      throw new CommandFailure("the validator accepted an empty token registration: is JETON_URL a Jeton validator?", exitCodes.refused);
+    },
+  };
+}

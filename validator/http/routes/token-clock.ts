@@ -1,0 +1,48 @@
+// Authorisation for a token clock correction (`jeton resync`). The token accepts a new time only
+// with HMAC-SHA-256(seed, "jeton-set-time/1" || time u64 LE || counter u32 LE); the seed lives only
+// here, so the validator signs — and only for a time within a few seconds of its own clock, so the
+// endpoint cannot be used to push a token into the future and collect its later codes.
+// (Added by the provisioner work; see firmware/services/jeton-token.md for the construction.)
+import { createHmac } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import type { ValidatorContext } from "../../context.js";
+import { OperationError } from "../../operations/operation-error.js";
+import { appendAudit } from "../../storage/audit-log.js";
+import { actorOf, requireRole } from "../authentication.js";
+import { parseRequest } from "../request-error.js";
+import { serialParams } from "../schemas.js";
+import type { Authenticate } from "../server.js";
+
+/** How far the requested time may be from the validator's clock. */
+const MAX_SKEW_SECONDS = 5;
+
+const setTimeMacRequest = z.strictObject({
+  time: z.number().int().min(0).max(2 ** 40),
+  counter: z.number().int().min(1).max(2 ** 32 - 1),
+});
+
+export function tokenClockRoutes(app: FastifyInstance, ctx: ValidatorContext, authenticate: Authenticate): void {
+  app.post("/v1/tokens/:serial/set-time-mac", async (request) => {
+    const identity = await authenticate(request);
+    requireRole(identity, ["helpdesk"]);
+    const actor = actorOf(identity, request);
+    const { serial } = parseRequest(serialParams, request.params, "path");
+    const body = parseRequest(setTimeMacRequest, request.body, "body");
+    const now = ctx.now();
+    if (Math.abs(body.time - now / 1000) > MAX_SKEW_SECONDS) {
+      throw new OperationError("invalid", `time must be within ${MAX_SKEW_SECONDS} s of the validator's clock (${new Date(now).toISOString()})`);
+    }
+    const token = await ctx.database.db.selectFrom("tokens").selectAll().where("serial", "=", serial).executeTakeFirst();
+    if (!token) throw new OperationError("not-found", `no token ${serial}`);
+    if (token.disabled_at !== null) throw new OperationError("conflict", `token ${serial} is disabled`);
+    const seed = ctx.vault.open(serial, { ciphertext: token.sealed_secret!, keyId: token.key_id! });
+    const message = Buffer.alloc(12);
+    message.writeBigUInt64LE(BigInt(body.time), 0);
+    message.writeUInt32LE(body.counter, 8);
+    const mac = createHmac("sha256", seed).update("jeton-set-time/1").update(message).digest("hex");
+    seed.fill(0);
+    await appendAudit(ctx.database.db, actor, now, { event: "token.set-time-signed", result: "ok", serial, user: token.user_name, detail: { time: body.time, counter: body.counter } });
+    return { serial, time: body.time, counter: body.counter, mac };
+  });
+}
