@@ -6,6 +6,7 @@ import { OperationError } from "./operation-error.js";
 export interface UserView {
   user: string;
   pinSet: boolean;
+  lastAttemptAt: string | null;
   /** open, throttled (until a time) or locked (until a help-desk unlock). */
   lockout: { state: "open" | "throttled" | "locked"; failures: number; until?: string };
   tokens: { serial: string; status: "active" | "disabled"; disabledReason: string | null; lastUsedAt: string | null }[];
@@ -28,6 +29,7 @@ export async function getUser(ctx: ValidatorContext, user: string): Promise<User
   return {
     user,
     pinSet: row.pin_verifier !== null,
+    lastAttemptAt: row.last_attempt_at === null ? null : new Date(row.last_attempt_at).toISOString(),
     lockout: {
       state: lock.state,
       failures: row.failures,

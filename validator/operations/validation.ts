@@ -4,6 +4,7 @@ import type { Decision, Outcome, StateChange } from "../policy/outcome.js";
 import type { TokenState, UserState } from "../policy/state.js";
 import { verifyPasscode } from "../policy/verify-passcode.js";
 import type { ValidatorContext } from "../context.js";
+import type { SealedSeed } from "../secrets/seed-vault.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
 import { applyChange, ConcurrentChange, loadChallenge, loadUserState } from "../storage/validation-state.js";
 
@@ -38,7 +39,7 @@ async function decide(ctx: ValidatorContext, actor: Actor, user: string, event: 
     return await ctx.database.db.transaction().execute(async (trx) => {
       const state = withDecoys(ctx, user, await loadUserState(trx, ctx.database.dialect, user, ctx.vault));
       const { decision, change } = await rules(state, now, trx);
-      if (state.known) await applyChange(trx, user, change, now);
+      await applyChange(trx, user, change, now);
       await appendAudit(trx, actor, now, auditEntry(event, user, decision, change));
       return decision;
     });
@@ -67,23 +68,21 @@ function newChallengeId(): string {
   return randomUUID();
 }
 
-const decoys = new WeakMap<ValidatorContext, { token: TokenState; pinVerifier: string }>();
+const decoys = new WeakMap<ValidatorContext, { sealed: SealedSeed; parameters: TokenState["parameters"]; pinVerifier: string }>();
 
 /**
  * An unknown user, or a user whose tokens are all disabled, is checked against a decoy token (and an
- * unknown user against a decoy PIN), so the reject costs the same work as a known user's wrong code.
+ * unknown user against a decoy PIN), so the reject costs the same work as a known user's wrong code,
+ * down to opening a sealed seed.
  */
 function withDecoys(ctx: ValidatorContext, user: string, state: UserState | null): UserState {
   let decoy = decoys.get(ctx);
   if (!decoy) {
-    decoy = {
-      token: { serial: "", secret: randomBytes(32), parameters: ctx.policy.token, offset: 0, lastStep: null, decoy: true },
-      pinVerifier: ctx.verifiers.pinVerifier("", randomUUID()),
-    };
+    decoy = { sealed: ctx.vault.seal("", randomBytes(32)), parameters: ctx.policy.token, pinVerifier: ctx.verifiers.pinVerifier("", randomUUID()) };
     decoys.set(ctx, decoy);
   }
-  if (state === null) {
-    return { user, known: false, pinVerifier: decoy.pinVerifier, lockout: { failures: 0, lastFailureAt: null }, tokens: [decoy.token], emergency: null };
-  }
-  return state.tokens.length > 0 ? state : { ...state, tokens: [decoy.token] };
+  if (state !== null && state.tokens.length > 0) return state;
+  const token: TokenState = { serial: "", secret: ctx.vault.open("", decoy.sealed), parameters: decoy.parameters, offset: 0, lastStep: null, decoy: true };
+  if (state !== null) return { ...state, tokens: [token] };
+  return { user, known: false, pinVerifier: decoy.pinVerifier, lockout: { failures: 0, lastFailureAt: null }, tokens: [token], emergency: null };
 }

@@ -25,6 +25,10 @@ export function verifyPasscode(
 ): Outcome {
   const { passcode } = attempt;
   const firstUse = state.pinVerifier === null;
+  const open = gate(state.lockout, now, policy);
+  // Only a passcode that can still be accepted may stop the code search early; every reject computes the
+  // whole window, so timing tells nothing about a locked user's PIN or code.
+  const mayAccept = state.known && open.state === "open";
 
   // PIN first, then the code: the code is the last `digits` characters of the token it comes from.
   const pinMatches = (pin: string) =>
@@ -36,7 +40,7 @@ export function verifyPasscode(
     const pinPart = passcode.slice(0, Math.max(0, passcode.length - digits));
     const pinOkHere = pinMatches(pinPart);
     const tokens = state.tokens.filter((token) => token.parameters.digits === digits);
-    const matchHere = findCode(tokens, passcode.slice(pinPart.length), now, policy, !pinOkHere);
+    const matchHere = findCode(tokens, passcode.slice(pinPart.length), now, policy, !(mayAccept && pinOkHere));
     if (pinOkHere && (match === null || (matchHere?.direct && !match.direct))) {
       pinOk = true;
       match = matchHere ?? match;
@@ -44,7 +48,6 @@ export function verifyPasscode(
   }
   const emergencyOk = emergencyMatches(state, passcode, now, policy, checks, pinMatches);
 
-  const open = gate(state.lockout, now, policy);
   if (!state.known) return reject("unknown-user");
   if (open.state !== "open") return reject(open.state);
 

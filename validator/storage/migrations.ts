@@ -15,6 +15,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn("pin_verifier", "text")
           .addColumn("failures", "integer", (column) => column.notNull().defaultTo(0))
           .addColumn("last_failure_at", "bigint")
+          .addColumn("last_attempt_at", "bigint")
           .addColumn("created_at", "bigint", (column) => column.notNull())
           .execute();
         await db.schema

@@ -6,6 +6,7 @@ export interface UsersTable {
   pin_verifier: string | null;
   failures: Generated<number>;
   last_failure_at: number | null;
+  last_attempt_at: number | null;
   created_at: number;
 }
 

@@ -102,18 +102,18 @@ export async function applyChange(trx: Kysely<Schema>, user: string, change: Sta
       .executeTakeFirst();
     if (result.numUpdatedRows !== 1n) throw new ConcurrentChange(`step ${step} of ${serial} was already accepted`);
   }
-  if (change.failures === "increment") {
-    await trx
-      .updateTable("users")
-      .set((set) => ({ failures: set("failures", "+", 1), last_failure_at: now }))
-      .where("name", "=", user)
-      .execute();
-  } else if (change.failures === "reset") {
-    await trx.updateTable("users").set({ failures: 0, last_failure_at: null }).where("name", "=", user).execute();
-  }
-  if (change.setPinVerifier) {
-    await trx.updateTable("users").set({ pin_verifier: change.setPinVerifier }).where("name", "=", user).execute();
-  }
+  // Every attempt writes the user's row, rejects included, so a locked user's attempt costs what a
+  // wrong one does (and for an unknown user the same statement runs, matching no row).
+  await trx
+    .updateTable("users")
+    .set((set) => ({
+      last_attempt_at: now,
+      ...(change.failures === "increment" && { failures: set("failures", "+", 1), last_failure_at: now }),
+      ...(change.failures === "reset" && { failures: 0, last_failure_at: null }),
+      ...(change.setPinVerifier && { pin_verifier: change.setPinVerifier }),
+    }))
+    .where("name", "=", user)
+    .execute();
   if (change.revokeEmergency) {
     await trx.deleteFrom("emergency_passwords").where("user_name", "=", user).execute();
   }
