@@ -12,6 +12,7 @@ import { masterKeyFrom } from "../../validator/secrets/master-key.js";
 import type { DatabaseLocation } from "../../validator/storage/database.js";
 import { openValidator } from "../../validator/validator.js";
 import { createTestDatabase, postgresAvailable } from "./postgres.js";
+import { rememberSecret } from "./secret-registry.js";
 
 export type DialectName = "sqlite" | "postgres";
 
@@ -70,6 +71,9 @@ export async function startValidator(
     keys,
     masterKey,
     async request(method, path, body, role = "helpdesk", headers = {}) {
+      if (body && typeof body === "object") {
+        for (const field of ["passcode", "response", "secret", "secretHex"]) rememberSecret((body as Record<string, unknown>)[field]);
+      }
       const response = await fetch(url + path, {
         method,
         headers: { authorization: `Bearer ${keys[role]}`, ...(body !== undefined && { "content-type": "application/json" }), ...headers },
@@ -82,6 +86,7 @@ export async function startValidator(
       } catch {
         json = null;
       }
+      if (json && typeof json === "object") rememberSecret((json as { password?: unknown }).password);
       return { status: response.status, text, json };
     },
     async close() {
