@@ -51,6 +51,9 @@ export function openApiDocument(version: string) {
       "/v1/tokens/{serial}/unassign": { post: operation("Unassign a token", "helpdesk") },
       "/v1/tokens/{serial}/disable": { post: operation("Disable a token", "support", { requestBody: json(disableRequest) }) },
       "/v1/tokens/{serial}/enable": { post: operation("Enable a token", "support") },
+      "/v1/tokens/{serial}/set-time-mac": {
+        post: operation("Sign a token clock correction `{time, counter}` (time within 5 s of the validator's clock)", "helpdesk"),
+      },
       "/v1/users/{user}": { get: operation("Show a user", "support") },
       "/v1/users/{user}/pin-reset": { post: operation("Reset the PIN (next login is first use)", "support") },
       "/v1/users/{user}/unlock": { post: operation("Clear the failure count", "support") },
