@@ -6,7 +6,7 @@ import { loadProfile } from "./profile.js";
 import { loadMasterKey, type MasterKey } from "./secrets/master-key.js";
 import { SeedVault } from "./secrets/seed-vault.js";
 import { verifierChecks } from "./secrets/verifiers.js";
-import { openDatabase, type DatabaseLocation } from "./storage/database.js";
+import { openDatabase, type Database, type DatabaseLocation } from "./storage/database.js";
 
 export interface OpenOptions {
   database: DatabaseLocation;
@@ -19,6 +19,12 @@ export interface OpenOptions {
 /** Opens storage (migrating it) and assembles what every operation needs. */
 export async function openValidator(options: OpenOptions): Promise<ValidatorContext> {
   const database = await openDatabase(options.database);
+  try {
+    await bindMasterKey(database, options.masterKey);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
   return {
     database,
     vault: new SeedVault(options.masterKey),
@@ -34,4 +40,24 @@ export async function openConfiguredValidator(config: ServerConfig): Promise<{ c
   const { key, created } = loadMasterKey(config.masterKeyFile, config.createMasterKey);
   const ctx = await openValidator({ database: config.database, masterKey: key, timeZone: config.timeZone });
   return { ctx, keyCreated: created };
+}
+
+/**
+ * The first master key that opens a database is recorded there; any other key is refused at start-up,
+ * so an instance started with a fresh key (say, on a new machine) cannot seal seeds no other instance
+ * can open.
+ */
+async function bindMasterKey(database: Database, key: MasterKey): Promise<void> {
+  await database.db
+    .insertInto("settings")
+    .values({ name: "master_key_id", value: key.id })
+    .onConflict((conflict) => conflict.column("name").doNothing())
+    .execute();
+  const bound = await database.db.selectFrom("settings").select("value").where("name", "=", "master_key_id").executeTakeFirstOrThrow();
+  if (bound.value !== key.id) {
+    throw new Error(
+      `${database.description} belongs to master key ${bound.value}, but the configured key is ${key.id}: ` +
+        "point JETON_MASTER_KEY_FILE at the key this database was created with",
+    );
+  }
 }

@@ -4,6 +4,8 @@ import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { masterKeyFrom } from "../../validator/secrets/master-key.js";
 import { verifierChecks } from "../../validator/secrets/verifiers.js";
+import type { DatabaseLocation } from "../../validator/storage/database.js";
+import { openValidator } from "../../validator/validator.js";
 import { referenceCode, referenceStep } from "../support/reference-totp.js";
 import { dialects, startValidator, testDatabase, type RunningValidator } from "../support/test-validator.js";
 
@@ -25,6 +27,7 @@ describe.each(dialects)("secrets at rest on %s", (dialect) => {
   let v: RunningValidator;
   let drop: () => Promise<void>;
   let dump: () => Buffer;
+  let location: DatabaseLocation;
   const seed = randomBytes(32);
   const pin = "583920";
   const used: (Buffer | string)[] = [seed, pin];
@@ -33,7 +36,7 @@ describe.each(dialects)("secrets at rest on %s", (dialect) => {
     const database = await testDatabase(dialect);
     drop = database.drop;
     v = await startValidator(database.location);
-    const location = database.location;
+    location = database.location;
     dump = () =>
       location.kind === "sqlite"
         ? Buffer.concat([readFileSync(location.file), readFileSync(location.file + "-wal")])
@@ -73,6 +76,12 @@ describe.each(dialects)("secrets at rest on %s", (dialect) => {
     expect(verifierChecks(masterKeyFrom(randomBytes(32))).pinMatches("jdupont", pin, verifier)).toBe(false);
     const unkeyed = createHmac("sha256", Buffer.alloc(32)).update(`pin\0jdupont\0${pin}`).digest("base64");
     expect(unkeyed).not.toBe(verifier);
+  });
+
+  it("refuses to open the database with another master key", async () => {
+    await expect(openValidator({ database: location, masterKey: masterKeyFrom(randomBytes(32)) })).rejects.toThrow(
+      /belongs to master key .* point JETON_MASTER_KEY_FILE/,
+    );
   });
 
   it("seeds are sealed with AES-256-GCM under the master key, with its id stored for rotation", async () => {

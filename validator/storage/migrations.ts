@@ -10,6 +10,11 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     "0001-initial": {
       async up(db: Kysely<unknown>) {
         await db.schema
+          .createTable("settings")
+          .addColumn("name", "text", (column) => column.primaryKey())
+          .addColumn("value", "text", (column) => column.notNull())
+          .execute();
+        await db.schema
           .createTable("users")
           .addColumn("name", "text", (column) => column.primaryKey())
           .addColumn("pin_verifier", "text")

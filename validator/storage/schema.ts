@@ -1,5 +1,10 @@
 import type { Generated } from "kysely";
 
+export interface SettingsTable {
+  name: string;
+  value: string;
+}
+
 /** Times are Unix milliseconds in BIGINT columns, the same in both dialects. */
 export interface UsersTable {
   name: string;
@@ -67,6 +72,7 @@ export interface AuditLogTable {
 }
 
 export interface Schema {
+  settings: SettingsTable;
   users: UsersTable;
   tokens: TokensTable;
   emergency_passwords: EmergencyPasswordsTable;
