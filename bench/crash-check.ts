@@ -1,13 +1,9 @@
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { startServe, type ServerProcess } from "../tests/support/cli.js";
-import { createTestDatabase } from "../tests/support/postgres.js";
 import type { DatabaseLocation } from "../validator/storage/database.js";
 import { benchUser, PasscodeSource, seedUsers } from "./seed.js";
+import { createBenchWorkspace } from "./workspace.js";
 
 export interface CrashCheckOptions {
   dialect: "sqlite" | "postgres";
@@ -46,16 +42,11 @@ interface Attempt {
  * and each user's failure count agree with the audit log; the database passes its integrity check.
  */
 export async function runCrashCheck(options: CrashCheckOptions): Promise<CrashCheckReport> {
-  const directory = mkdtempSync(join(tmpdir(), "jeton-crash-"));
-  const masterKey = randomBytes(32);
-  const masterKeyFile = join(directory, "master.key");
-  writeFileSync(masterKeyFile, masterKey.toString("base64"), { mode: 0o600 });
-  const postgres = options.dialect === "postgres" ? await createTestDatabase() : null;
-  const location: DatabaseLocation = postgres ? { kind: "postgres", url: postgres.url } : { kind: "sqlite", file: join(directory, "jeton.sqlite") };
-  const environment = { ...(postgres ? { DATABASE_URL: postgres.url } : { JETON_DATA_DIR: directory }), JETON_MASTER_KEY_FILE: masterKeyFile };
+  const workspace = await createBenchWorkspace(options.dialect);
+  const { location, environment } = workspace;
   let server: ServerProcess | undefined;
   try {
-    const key = await seedUsers(location, masterKey, options.users);
+    const key = await seedUsers(location, workspace.masterKey, options.users);
     const validate = (url: string, attempt: Attempt) =>
       fetch(`${url}/v1/validate`, {
         method: "POST",
@@ -113,8 +104,7 @@ export async function runCrashCheck(options: CrashCheckOptions): Promise<CrashCh
     };
   } finally {
     await server?.stop();
-    await postgres?.drop();
-    rmSync(directory, { recursive: true, force: true });
+    await workspace.remove();
   }
 }
 

@@ -6,29 +6,25 @@
  * are interleaved round-robin over one keep-alive connection so drift hits every case alike. Prints each
  * case's latency, whether the bodies are byte-identical, and (last line, JSON) the spread of the medians.
  */
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request, Agent } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import BetterSqlite3 from "better-sqlite3";
 import { startServe } from "../tests/support/cli.js";
 import { codeAt, stepAt } from "../validator/policy/totp.js";
 import { BENCH_PIN, benchSeed, benchUser, seedUsers } from "./seed.js";
+import { createBenchWorkspace } from "./workspace.js";
 
 const { values: args } = parseArgs({ options: { samples: { type: "string", default: "2000" } } });
 const samples = Number(args.samples);
 const cases = ["unknown user", "wrong PIN", "wrong code", "locked", "disabled token"] as const;
 type Case = (typeof cases)[number];
 
-const directory = mkdtempSync(join(tmpdir(), "jeton-timing-"));
-const masterKey = randomBytes(32);
-writeFileSync(join(directory, "master.key"), masterKey.toString("base64"), { mode: 0o600 });
-const file = join(directory, "jeton.sqlite");
+const workspace = await createBenchWorkspace("sqlite");
+if (workspace.location.kind !== "sqlite") throw new Error("the timing probe runs on SQLite");
+const file = workspace.location.file;
 // One fresh user per wrong attempt, so no attempt is ever throttled by an earlier one.
 const base: Record<Case, number> = { "unknown user": -1, "wrong PIN": 0, "wrong code": samples, locked: 2 * samples, "disabled token": 3 * samples };
-const key = await seedUsers({ kind: "sqlite", file }, masterKey, 4 * samples);
+const key = await seedUsers(workspace.location, workspace.masterKey, 4 * samples);
 const db = new BetterSqlite3(file);
 db.prepare("UPDATE users SET failures = 10, last_failure_at = 0 WHERE CAST(substr(name, 5) AS INTEGER) BETWEEN ? AND ?").run(2 * samples, 3 * samples - 1);
 db.prepare("UPDATE tokens SET disabled_at = 0, disabled_reason = 'lost' WHERE CAST(substr(serial, 3) AS INTEGER) >= ?").run(3 * samples);
@@ -51,7 +47,7 @@ function attempt(kind: Case, sample: number): { user: string; passcode: string }
   }
 }
 
-const server = await startServe({ JETON_DATA_DIR: directory });
+const server = await startServe(workspace.environment);
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 const url = new URL(`${server.url}/v1/validate`);
 function timed(body: string): Promise<{ millis: number; text: string }> {
@@ -80,7 +76,7 @@ try {
 } finally {
   agent.destroy();
   await server.stop();
-  rmSync(directory, { recursive: true, force: true });
+  await workspace.remove();
 }
 
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) * p)]!;

@@ -8,15 +8,10 @@
  * Prints a summary, then one JSON line (the last line).
  */
 import autocannon from "autocannon";
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import type { DatabaseLocation } from "../validator/storage/database.js";
 import { startServe } from "../tests/support/cli.js";
-import { createTestDatabase } from "../tests/support/postgres.js";
 import { benchUser, PasscodeSource, seedUsers } from "./seed.js";
+import { createBenchWorkspace } from "./workspace.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -35,12 +30,7 @@ const seconds = Number(args.seconds);
 const connections = Number(args.connections);
 if (args.db !== "sqlite" && args.db !== "postgres") throw new Error("--db is sqlite or postgres");
 
-const directory = mkdtempSync(join(tmpdir(), "jeton-bench-"));
-const masterKey = randomBytes(32);
-const masterKeyFile = join(directory, "master.key");
-writeFileSync(masterKeyFile, masterKey.toString("base64"), { mode: 0o600 });
-const postgres = args.db === "postgres" ? await createTestDatabase() : null;
-const location: DatabaseLocation = postgres ? { kind: "postgres", url: postgres.url } : { kind: "sqlite", file: join(directory, "jeton.sqlite") };
+const workspace = await createBenchWorkspace(args.db);
 /** Failures go to their own users, so lockout never touches the users that get valid passcodes. */
 const failureUsers = Math.max(1, Math.round(tokenCount * failureShare));
 const passcodes = new PasscodeSource();
@@ -62,11 +52,8 @@ function run(options: autocannon.Options): Promise<autocannon.Result> {
   });
 }
 
-const key = await seedUsers(location, masterKey, tokenCount + failureUsers);
-const server = await startServe({
-  ...(postgres ? { DATABASE_URL: postgres.url } : { JETON_DATA_DIR: directory }),
-  JETON_MASTER_KEY_FILE: masterKeyFile,
-}, args["profile-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${args["profile-dir"]}`] : []);
+const key = await seedUsers(workspace.location, workspace.masterKey, tokenCount + failureUsers);
+const server = await startServe(workspace.environment, args["profile-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${args["profile-dir"]}`] : []);
 const counts = { accept: 0, reject: 0, other: 0 };
 const validateRequest = (count: boolean): autocannon.Request => ({
   method: "POST",
@@ -110,6 +97,5 @@ try {
   console.log(JSON.stringify(summary));
 } finally {
   await server.stop();
-  await postgres?.drop();
-  rmSync(directory, { recursive: true, force: true });
+  await workspace.remove();
 }
