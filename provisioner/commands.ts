@@ -15,6 +15,8 @@ import { loadProvisionerProfile, type TokenAlgorithm } from "./token-profile.js"
 import { readTokenStatus, type TokenStatus } from "./token-status.js";
 import { validatorClient, type ValidatorClient } from "./validator-client.js";
 import { wipeWithConfirmation } from "./wipe.js";
+import { registerPskcCommands } from "./pskc-command.js";
+import { addExportOptions, openExportTarget, type ExportOptions } from "./pskc-export-target.js";
 
 export function registerProvisionerCommands(program: Command): void {
   devicesCommand(program);
@@ -22,6 +24,7 @@ export function registerProvisionerCommands(program: Command): void {
   statusCommand(program);
   resyncCommand(program);
   wipeCommand(program);
+  registerPskcCommands(program);
 }
 
 export function checkUser(user: string): string {
@@ -103,29 +106,37 @@ function provisionCommand(program: Command): void {
       .addOption(new Option("--algorithm <name>", "TOTP algorithm (default from devicescript.json)").choices(["SHA256", "SHA1"]))
       .option("--show-otpauth", "also print the otpauth:// URI (contains the seed: for enrolling a software authenticator only)"),
   );
-  command.action(async (options: TargetOptions & { user: string; serial?: string; algorithm?: string; showOtpauth?: boolean; pskcOut?: string; pskcPasswordFile?: string; pskcKeyFile?: string; pskcPlaintext?: boolean }) => {
+  addExportOptions(command).action(async (options: TargetOptions & ExportOptions & { user: string; serial?: string; algorithm?: string; showOtpauth?: boolean }) => {
     const profile = loadProvisionerProfile();
     const user = checkUser(options.user);
     const algorithm = checkAlgorithm(options.algorithm, profile.algorithm);
     const wait = waitMillis(options);
+    const exportTarget = openExportTarget(options);
     const { validator, clock } = await preparedValidator();
     let otpauth: string | undefined;
-    const outcome = await withTokenBus(options, async (tokenBus) => {
-      const token = await waitForOneToken(tokenBus, { timeoutMs: wait });
-      return provisionToken(
-        { user, serial: options.serial, algorithm },
-        {
-          token,
-          validator,
-          clock,
-          profile,
-          say,
-          onSeed: (entry) => {
-            if (options.showOtpauth) otpauth = otpauthUri({ ...entry, digits: profile.digits, period: profile.period });
+    let outcome: ProvisionOutcome;
+    try {
+      outcome = await withTokenBus(options, async (tokenBus) => {
+        const token = await waitForOneToken(tokenBus, { timeoutMs: wait });
+        return provisionToken(
+          { user, serial: options.serial, algorithm },
+          {
+            token,
+            validator,
+            clock,
+            profile,
+            say,
+            onSeed: (entry) => {
+              exportTarget?.add(entry, profile);
+              if (options.showOtpauth) otpauth = otpauthUri({ ...entry, digits: profile.digits, period: profile.period });
+            },
           },
-        },
-      );
-    });
+        );
+      });
+    } finally {
+      // also after a failure: every seed that reached the validator belongs in the export
+      if (exportTarget && exportTarget.count > 0) say(`PSKC: ${exportTarget.write()}`);
+    }
     print(options, { ...outcome, ...(otpauth && { otpauth }) }, describeOutcome(outcome) + (otpauth ? `\n${otpauth}` : ""));
   });
 }
