@@ -7,7 +7,7 @@
 // <workDir>/.devicescript/flash/sim.bin) and its own device id.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { devsCliModule, firmwareImage } from "./devs-cli.js";
@@ -17,7 +17,10 @@ export interface VmOptions {
   hubPort: number;
   /** .devs image; defaults to the production firmware firmware/dist/jeton.devs */
   image?: string;
-  /** working directory holding the VM's flash; reuse it to simulate a reboot */
+  /**
+   * working directory holding the VM's flash; reuse it to simulate a reboot. Without it the VM gets
+   * a temporary directory that is removed when the process exits.
+   */
   workDir?: string;
   /** 16 hex digits; random by default so VMs never share an identity */
   deviceId?: string;
@@ -58,6 +61,7 @@ export function newVmWorkDir(): string {
 }
 
 export function startVm(options: VmOptions): VmProcess {
+  const ownsWorkDir = options.workDir === undefined;
   const workDir = options.workDir ?? newVmWorkDir();
   mkdirSync(workDir, { recursive: true });
   const image = options.image ?? firmwareImage();
@@ -92,7 +96,10 @@ export function startVm(options: VmOptions): VmProcess {
     else child.once("exit", (code) => resolve(code));
   });
   let running = true;
-  void exited.then(() => (running = false));
+  void exited.then(() => {
+    running = false;
+    if (ownsWorkDir) rmSync(workDir, { recursive: true, force: true });
+  });
   return {
     pid: child.pid,
     deviceId,
