@@ -5,21 +5,42 @@
 //  2. compiles src/main.ts and every test/*.vmtest.ts with the pinned DeviceScript CLI;
 //  3. copies each bytecode image to dist/ (devs writes every build to the same
 //     .devicescript/bin/bytecode.devs, so images must be copied before the next build).
+//
+// Options: [entry] builds one entry only ("main" or a test name);
+//   --profile <file> --out <dir> build the main image for another token profile in a temporary copy
+//   of the project (used by tests/firmware/profile-build.test.ts; firmware/ itself is untouched).
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const firmwareDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const rootDir = resolve(firmwareDir, "..");
-const distDir = join(firmwareDir, "dist");
+const sourceDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const rootDir = resolve(sourceDir, "..");
 
-const profile = JSON.parse(readFileSync(join(rootDir, "devicescript.json"), "utf8"));
+const args = process.argv.slice(2);
+function option(name) {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const value = args[i + 1];
+  args.splice(i, 2);
+  return value;
+}
+const profileFile = option("--profile");
+const outDir = option("--out");
+const only = args[0];
+// a build for another profile happens in a scratch copy, so the checked-out project never changes
+const firmwareDir = outDir ? mkdtempSync(join(tmpdir(), "jeton-fw-build-")) : sourceDir;
+if (outDir) for (const part of ["src", "services", "test", "devsconfig.json"]) cpSync(join(sourceDir, part), join(firmwareDir, part), { recursive: true });
+const distDir = outDir ? resolve(outDir) : join(sourceDir, "dist");
+
+const profile = JSON.parse(readFileSync(profileFile ? resolve(profileFile) : join(rootDir, "devicescript.json"), "utf8"));
 const pkg = JSON.parse(readFileSync(join(rootDir, "package.json"), "utf8"));
 
 function fail(message) {
   console.error(`build:firmware: ${message}`);
+  if (outDir) rmSync(firmwareDir, { recursive: true, force: true });
   process.exit(1);
 }
 
@@ -127,14 +148,15 @@ function devsBuild(entry, outName) {
 }
 
 mkdirSync(distDir, { recursive: true });
-const only = process.argv[2]; // optional: build just one entry while iterating
-if (!only || only === "main") {
+if (!only || only === "main" || outDir) {
   devsBuild("src/main.ts", "jeton.devs");
   copyFileSync(join(firmwareDir, ".devicescript", "services.json"), join(distDir, "services.json"));
 }
-for (const f of readdirSync(join(firmwareDir, "test")).filter((f) => f.endsWith(".vmtest.ts")).sort()) {
-  const name = f.replace(/\.vmtest\.ts$/, "");
-  if (only && only !== name) continue;
-  devsBuild(`test/${f}`, `test/${name}.devs`);
-}
+if (!outDir)
+  for (const f of readdirSync(join(firmwareDir, "test")).filter((f) => f.endsWith(".vmtest.ts")).sort()) {
+    const name = f.replace(/\.vmtest\.ts$/, "");
+    if (only && only !== name) continue;
+    devsBuild(`test/${f}`, `test/${name}.devs`);
+  }
+if (outDir) rmSync(firmwareDir, { recursive: true, force: true });
 console.log(`build:firmware: images in ${distDir}`);

@@ -1,0 +1,75 @@
+// The token profile flows into the firmware at build time: build the real firmware for another
+// profile (SHA-1, 8 digits, 30 s, another serial format, the XIAO board with its OLED indicator)
+// in a scratch copy, run it in the VM, and check what it accepts and shows.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { repoRoot } from "../../hardware/sim/devs-cli.js";
+import { setTimeMac, TokenResult } from "../../hardware/sim/token-protocol.js";
+import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
+import { grouped, newSeed, nowSeconds, referenceTotp } from "./token-helpers.js";
+
+describe("firmware built for another token profile", () => {
+  const dir = mkdtempSync(join(tmpdir(), "jeton-profile-"));
+  let sim: TokenSim;
+
+  beforeAll(async () => {
+    const base = JSON.parse(readFileSync(join(repoRoot(), "devicescript.json"), "utf8"));
+    const variant = {
+      ...base,
+      algorithm: "SHA1",
+      digits: 8,
+      period: 30,
+      serialNumber: { pattern: "^AB[0-9]{4}$", example: "AB0001" },
+      clock: { maxForwardCorrectionSeconds: 60 },
+      board: "seeed-xiao-esp32c3-expansion",
+    };
+    writeFileSync(join(dir, "profile.json"), JSON.stringify(variant));
+    execFileSync(
+      process.execPath,
+      [join(repoRoot(), "firmware/scripts/build.mjs"), "--profile", join(dir, "profile.json"), "--out", join(dir, "out")],
+      { stdio: "ignore" },
+    );
+    sim = await startTokenSim({ image: join(dir, "out", "jeton.devs") });
+  });
+  afterAll(async () => {
+    await sim?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("the profile register reports the variant", async () => {
+    expect(await sim.token.profile()).toBe("jeton-token/1 SHA1 8 30 0 60");
+  });
+
+  test("the serial format and seed lengths come from the variant", async () => {
+    const t = nowSeconds();
+    expect(await sim.token.provision({ time: t, algorithm: "SHA1", serial: "JT00000042", seed: newSeed("SHA1") })).toBe(
+      TokenResult.BadSerial,
+    );
+    expect(await sim.token.provision({ time: t, algorithm: "SHA1", serial: "AB12345", seed: newSeed("SHA1") })).toBe(
+      TokenResult.BadSerial,
+    );
+  });
+
+  test("shows 8-digit 30-second codes with the OLED indicator, and the smaller correction bound", async () => {
+    const seed = newSeed("SHA1");
+    expect(await sim.token.provision({ time: nowSeconds(), algorithm: "SHA1", serial: "AB1234", seed })).toBe(
+      TokenResult.Ok,
+    );
+    const rtc = sim.harness.rtc!;
+    const before = referenceTotp(seed, rtc.now(), "SHA1", 8, 30);
+    const text = await sim.token.screenText();
+    const after = referenceTotp(seed, rtc.now(), "SHA1", 8, 30);
+    const [serial, code, bar] = text.split("\n");
+    expect(serial).toBe("AB1234");
+    expect([grouped(before), grouped(after)]).toContain(code);
+    expect(code).toMatch(/^\d{4} \d{4}$/);
+    expect(bar).toMatch(/^\[[#-]{10}\] \d{1,2}s$/);
+    const t = Math.floor(rtc.now()) + 61;
+    expect(await sim.token.setTime({ time: t, counter: 1, mac: setTimeMac(seed, t, 1) })).toBe(
+      TokenResult.CorrectionTooLarge,
+    );
+  });
+});
