@@ -17,9 +17,10 @@ describe("token provisioning in the VM", () => {
   let sim: TokenSim;
   const serial = "JT00000042";
   const seed = newSeed("SHA256");
+  const vmLog: string[] = [];
 
   beforeAll(async () => {
-    sim = await startTokenSim();
+    sim = await startTokenSim({ onVmLog: (line) => vmLog.push(line) });
   });
   afterAll(async () => {
     await sim?.close();
@@ -108,6 +109,13 @@ describe("token provisioning in the VM", () => {
   test("wipe needs the button: without a press nothing is erased", async () => {
     expect(await sim.token.wipe()).toBe(TokenResult.NotConfirmed);
     expect(await sim.token.provisioned()).toBe(true);
+  });
+
+  test("the VM log never contains a seed", () => {
+    const log = vmLog.join("\n").toLowerCase();
+    expect(vmLog.length).toBeGreaterThan(0);
+    expect(log).not.toContain(seed.toString("hex"));
+    expect(log).not.toContain(seed.toString("base64").toLowerCase());
   });
 
   test("wipe with the button erases the seed, also after a reboot", async () => {
