@@ -79,6 +79,9 @@ function openPostgres(url: string): Database {
         oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle connection dropped by the server (restart, failover, admin) is replaced by the pool on next
+  // use; without a listener its error event would end the process.
+  pool.on("error", (error) => process.stderr.write(`jeton: an idle PostgreSQL connection was closed: ${error.message}\n`));
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   const parsed = new URL(url);
   return { db, dialect: "postgres", description: `PostgreSQL ${parsed.host}${parsed.pathname}`, close: () => db.destroy() };
