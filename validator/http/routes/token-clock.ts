@@ -36,7 +36,7 @@ export function tokenClockRoutes(app: FastifyInstance, ctx: ValidatorContext, au
     const token = await ctx.database.db.selectFrom("tokens").selectAll().where("serial", "=", serial).executeTakeFirst();
     if (!token) throw new OperationError("not-found", `no token ${serial}`);
     if (token.disabled_at !== null) throw new OperationError("conflict", `token ${serial} is disabled`);
-    const seed = ctx.vault.open(serial, { ciphertext: token.sealed_secret!, keyId: token.key_id! });
+    const seed = ctx.vault.open(serial, { ciphertext: token.sealed_secret, keyId: token.key_id });
     const message = Buffer.alloc(12);
     message.writeBigUInt64LE(BigInt(body.time), 0);
     message.writeUInt32LE(body.counter, 8);
