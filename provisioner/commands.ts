@@ -3,19 +3,20 @@
 import { Command, Option } from "commander";
 import { TokenResult, resultName } from "../hardware/sim/token-protocol.js";
 import { CommandFailure, exitCodes } from "../validator/cli/api-client.js";
-import { userId } from "../validator/http/schemas.js";
 import { addTargetOptions, print, say, waitMillis, withTokenBus, quietJacdac, exitWhenDone, type TargetOptions } from "./cli-support.js";
 import { otpauthUri } from "./otpauth.js";
 import { provisionToken, stateSentence, type ProvisionOutcome } from "./provision.js";
-import { hostClock, validatorReferenceClock, type ReferenceClock } from "./reference-clock.js";
+import { hostClock, validatorReferenceClock } from "./reference-clock.js";
+import { checkAlgorithm, checkUser, preparedValidator } from "./provision-inputs.js";
 import { resyncToken } from "./resync.js";
 import { listSerialPorts, tokenCandidates } from "./serial-ports.js";
 import { tokensOnBus, waitForOneToken } from "./token-connection.js";
-import { loadProvisionerProfile, type TokenAlgorithm } from "./token-profile.js";
+import { loadProvisionerProfile } from "./token-profile.js";
 import { readTokenStatus, type TokenStatus } from "./token-status.js";
-import { validatorClient, type ValidatorClient } from "./validator-client.js";
+import { validatorClient } from "./validator-client.js";
 import { wipeWithConfirmation } from "./wipe.js";
 import { registerPskcCommands } from "./pskc-command.js";
+import { registerBatchCommand } from "./batch-command.js";
 import { addExportOptions, openExportTarget, type ExportOptions } from "./pskc-export-target.js";
 
 export function registerProvisionerCommands(program: Command): void {
@@ -24,29 +25,8 @@ export function registerProvisionerCommands(program: Command): void {
   statusCommand(program);
   resyncCommand(program);
   wipeCommand(program);
+  registerBatchCommand(program);
   registerPskcCommands(program);
-}
-
-export function checkUser(user: string): string {
-  const parsed = userId.safeParse(user);
-  if (!parsed.success) throw new CommandFailure(`--user "${user}" is not an academic identifier (${parsed.error.issues[0]?.message})`, exitCodes.usage);
-  return parsed.data;
-}
-
-export function checkAlgorithm(value: string | undefined, fallback: string): TokenAlgorithm {
-  const algorithm = (value ?? fallback).toUpperCase().replace("-", "");
-  if (algorithm !== "SHA1" && algorithm !== "SHA256") throw new CommandFailure(`--algorithm must be SHA256 or SHA1, got "${value}"`, exitCodes.usage);
-  return algorithm;
-}
-
-/** Validator client + reference clock, both checked before any token is touched. */
-export async function preparedValidator(): Promise<{ validator: ValidatorClient; clock: ReferenceClock }> {
-  const validator = validatorClient();
-  await validator.checkAccess();
-  const clock = await validatorReferenceClock(validator);
-  if (clock.source === "host") say("note: the validator does not report its time; tokens are set from this computer's clock");
-  else if (Math.abs(clock.hostSkewMillis) > 2000) say(`note: this computer's clock is ${(clock.hostSkewMillis / 1000).toFixed(1)} s off the validator's; tokens are set from the validator's`);
-  return { validator, clock };
 }
 
 export function describeOutcome(outcome: ProvisionOutcome): string {

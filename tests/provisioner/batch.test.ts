@@ -1,0 +1,142 @@
+// `jeton batch` with VM tokens plugged in one after another: malformed CSV rows reported with their
+// line numbers while the others go ahead, a refused row that does not stop the batch, a crash
+// (SIGKILL) after the first token and a second run that resumes where the first stopped, the PSKC
+// export carried across both runs, and a summary at the end.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { secretFingerprint } from "../../hardware/sim/token-protocol.js";
+import { readPskc } from "../../provisioner/pskc-read.js";
+import { jeton } from "../support/cli.js";
+import { startValidator, testDatabase, type RunningValidator } from "../support/test-validator.js";
+import { startCli } from "./support/cli-process.js";
+import { FollowingClock } from "./support/following-clock.js";
+import { ensurePskctool, pskctoolValidate } from "./support/pskctool.js";
+import { startTokenBench, type PluggedToken, type TokenBench } from "./support/token-bench.js";
+
+const CSV = `# autumn term
+user,serial
+jdupont
+bad user
+mmartin,JT00000501
+lbernard,XX1
+pdurand,JT00000502,extra
+ablanc,JT00000599
+lbernard
+`;
+
+describe("jeton batch", () => {
+  let dir: string;
+  let bench: TokenBench;
+  let validator: RunningValidator;
+  let database: Awaited<ReturnType<typeof testDatabase>>;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "jeton-batch-"));
+    database = await testDatabase("sqlite");
+    validator = await startValidator(database.location, { clock: new FollowingClock() });
+    bench = await startTokenBench();
+    env = { JETON_URL: validator.url, JETON_API_KEY: validator.keys.helpdesk, JETON_PSKC_PASSWORD: "batch export password" };
+  });
+  afterAll(async () => {
+    await bench?.close();
+    await validator?.close();
+    await database?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("a CSV with no valid row, or no file, changes nothing (exit 2)", async () => {
+    const empty = join(dir, "empty.csv");
+    writeFileSync(empty, "user\nbad user\n");
+    const result = await jeton(["batch", empty, "--tcp", String(bench.hub.port)], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/no valid row in .*empty\.csv \(line 2: "bad user" is not an academic identifier/);
+    const missing = await jeton(["batch", join(dir, "nope.csv"), "--tcp", String(bench.hub.port)], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/CSV file .*nope\.csv does not exist/);
+  });
+
+  test("provisions row after row, survives a crash, resumes, and sums up", async () => {
+    const csv = join(dir, "term.csv");
+    const pskc = join(dir, "term.pskc");
+    writeFileSync(csv, CSV);
+    // a serial that is already taken: its row is refused, the batch goes on
+    expect((await validator.request("POST", "/v1/tokens", { serial: "JT00000599", secretHex: "22".repeat(32) })).status).toBe(201);
+    const args = ["batch", csv, "--tcp", String(bench.hub.port), "--pskc-out", pskc];
+
+    // --- first run: one token, then the process is killed
+    const first = startCli(args, env);
+    await first.waitForLine(/line 3 \(jdupont\): waiting for a blank token/);
+    let plugged: PluggedToken | undefined = await bench.plug();
+    const [, jdupontSerial] = await first.waitForLine(/line 3: (JT\d{8}) registered and assigned to jdupont — unplug the token/);
+    first.kill("SIGKILL");
+    expect((await first.exited).signal).toBe("SIGKILL");
+    const jdupontFingerprint = await plugged.token.secretFingerprint();
+    await plugged.unplug();
+
+    // --- second run: resumes at line 5
+    const second = startCli([...args, "--json"], env);
+    await second.waitForLine(/resuming: 1 row\(s\) already done, 3 to go/);
+    for (const bad of [/line 4: skipped, "bad user" is not an academic identifier/, /line 6: skipped, serial "XX1" does not match/, /line 7: skipped, 3 columns/]) {
+      await second.waitForLine(bad);
+    }
+    const fingerprints = new Map<string, Buffer>([[jdupontSerial!, jdupontFingerprint]]);
+    await second.waitForLine(/line 5 \(mmartin\): waiting for a blank token/);
+    plugged = await bench.plug();
+    await second.waitForLine(/line 5: JT00000501 registered and assigned to mmartin — unplug the token/);
+    fingerprints.set("JT00000501", await plugged.token.secretFingerprint());
+    await plugged.unplug();
+    await second.waitForLine(/line 8 \(ablanc\): waiting for a blank token/);
+    plugged = await bench.plug();
+    await second.waitForLine(/line 8: FAILED — serial JT00000599 is already registered/);
+    // the refused row did not touch the token: it serves the next row
+    const [, lbernardSerial] = await second.waitForLine(/line 9: (JT\d{8}) registered and assigned to lbernard — unplug the token/);
+    fingerprints.set(lbernardSerial!, await plugged.token.secretFingerprint());
+    await plugged.unplug();
+    const finished = await second.exited;
+    expect(finished.code).toBe(1); // malformed and refused rows make the batch incomplete
+    const summary = JSON.parse(finished.stdout);
+    expect(summary).toMatchObject({ done: 2, doneEarlier: 1, failed: 1, notReached: 0 });
+    expect(summary.malformed.map((m: { line: number }) => m.line)).toEqual([4, 6, 7]);
+    expect(summary.rows.map((r: { line: number; result: string }) => [r.line, r.result])).toEqual([
+      [3, "done-earlier"],
+      [5, "done"],
+      [8, "failed"],
+      [9, "done"],
+    ]);
+    expect(summary.secondsPerToken).toBeGreaterThan(0);
+
+    // --- the validator has each token assigned to its user; the refused serial is untouched
+    for (const [serial, user] of [[jdupontSerial, "jdupont"], ["JT00000501", "mmartin"], [lbernardSerial, "lbernard"]] as const) {
+      expect((await validator.request("GET", `/v1/tokens/${serial}`)).json).toMatchObject({ serial, user });
+    }
+    expect((await validator.request("GET", "/v1/tokens/JT00000599")).json.user).toBeNull();
+
+    // --- the journal holds no secret; the PSKC export holds all three tokens, across both runs
+    const journal = readFileSync(`${csv}.journal`, "utf8");
+    const keys = readPskc(readFileSync(pskc, "utf8"), { kind: "password", password: Buffer.from("batch export password") });
+    expect(keys.map((k) => [k.serial, k.user])).toEqual([
+      [jdupontSerial, "jdupont"],
+      ["JT00000501", "mmartin"],
+      [lbernardSerial, "lbernard"],
+    ]);
+    for (const key of keys) {
+      expect(secretFingerprint(key.seed, key.serial).equals(fingerprints.get(key.serial)!)).toBe(true);
+      const seed = Buffer.from(key.seed);
+      for (const encoded of [seed.toString("hex"), seed.toString("base64"), seed.toString("base64").slice(0, 24)]) {
+        expect(journal).not.toContain(encoded);
+        expect(finished.stdout + finished.stderr).not.toContain(encoded);
+      }
+    }
+    const pskctool = ensurePskctool();
+    if (pskctool.available) expect(pskctoolValidate(pskc).ok).toBe(true);
+
+    // --- a third run retries only the refused row; with no token plugged in it stops and says why
+    const third = await jeton([...args, "--wait", "1"], env);
+    expect(third.code).toBe(4);
+    expect(third.stderr).toMatch(/resuming: 3 row\(s\) already done, 1 to go/);
+    expect(third.stdout).toMatch(/batch stopped \(no token found on tcp:\/\/127\.0\.0\.1:\d+ within 1 s\): 3 of 4 row\(s\) done \(3 in an earlier run\), 0 failed, 1 not reached, 3 malformed/);
+  });
+});
