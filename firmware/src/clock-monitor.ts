@@ -1,13 +1,19 @@
 // Decides whether the token may trust its clock. "Integrity lost" is latched in flash (a reboot
 // must not hide it) and only provisioning clears it. Causes: the chip's own flag (oscillator stop /
 // voltage low), a time outside what a set clock can show, the clock going below the last time the
-// token knew to be right, or the clock jumping relative to the CPU's monotonic millisecond timer.
+// token knew to be right, or the clock moving away from the CPU's monotonic millisecond timer
+// (a jump, or a rate far beyond crystal drift) since the last clock write or boot.
 import * as ds from "@devicescript/core"
 import { ClockReading, EARLIEST_VALID_TIME, LATEST_VALID_TIME } from "./clock"
 import { TokenStore } from "./token-store"
 
-/** RTC seconds are whole and a Jacdac read may lag, so allow this much disagreement per check. */
+/** RTC seconds are whole and a Jacdac read may lag, so allow this much disagreement. */
 export const JUMP_TOLERANCE_SECONDS = 3
+/**
+ * Rate difference allowed between RTC and CPU timer: two crystals of ±100 ppm each. A clock
+ * running faster or slower than that (tampered or failing oscillator) is not trusted.
+ */
+export const MAX_RATE_ERROR = 200e-6
 /** How often the last trusted time is written to flash (wear: a few writes a day). */
 export const TRUST_PERSIST_INTERVAL_SECONDS = 6 * 3600
 /** How long after writing the clock a stale reading is tolerated. */
@@ -20,8 +26,9 @@ export interface ClockVerdict {
 }
 
 export class ClockMonitor {
-    private lastRtc = -1
-    private lastMillis = 0
+    /** RTC reading and CPU time of the anchor all later readings are compared against */
+    private anchorRtc = -1
+    private anchorMillis = 0
     private writing = false
     /** time the token last wrote to the clock, until a reading confirms the chip took it */
     private writtenTime = -1
@@ -29,25 +36,25 @@ export class ClockMonitor {
 
     constructor(readonly store: TokenStore) {}
 
-    /** Forget the jump baseline (after the token itself set the clock). */
-    rebaseline() {
-        this.lastRtc = -1
-    }
-
     /**
      * The token itself is about to set the clock (provision, set-time): until endWrite() the
      * screen loop may see old or new time, and neither is a jump to latch.
      */
     beginWrite() {
         this.writing = true
-        this.rebaseline()
+        this.anchorRtc = -1
     }
 
-    endWrite(writtenTime: number, nowMillis: number) {
+    /**
+     * The clock was set to `writtenTime` at CPU time `setMillis`: that write is the anchor later
+     * readings are checked against (not the first reading after it, which may predate the write).
+     */
+    endWrite(writtenTime: number, setMillis: number) {
         this.writing = false
-        this.rebaseline()
         this.writtenTime = writtenTime
-        this.writtenMillis = nowMillis
+        this.writtenMillis = setMillis
+        this.anchorRtc = writtenTime
+        this.anchorMillis = setMillis
     }
 
     async evaluate(reading: ClockReading | undefined, nowMillis: number): Promise<ClockVerdict> {
@@ -72,9 +79,10 @@ export class ClockMonitor {
         }
         let lost = reading.integrityLost || t < EARLIEST_VALID_TIME || t > LATEST_VALID_TIME
         if (t < clock.lastTrusted - JUMP_TOLERANCE_SECONDS) lost = true
-        if (this.lastRtc >= 0) {
-            const expected = this.lastRtc + (nowMillis - this.lastMillis) / 1000
-            if (Math.abs(t - expected) > JUMP_TOLERANCE_SECONDS) lost = true
+        if (this.anchorRtc >= 0) {
+            const elapsed = (nowMillis - this.anchorMillis) / 1000
+            const allowed = JUMP_TOLERANCE_SECONDS + elapsed * MAX_RATE_ERROR
+            if (Math.abs(t - (this.anchorRtc + elapsed)) > allowed) lost = true
         }
         if (lost) {
             if (this.store.isProvisioned()) {
@@ -82,11 +90,13 @@ export class ClockMonitor {
                 return { state: ds.JetonTokenClockState.IntegrityLost, time: 0 }
             }
             // an unprovisioned token has nothing to protect: just report the clock as unset
-            this.rebaseline()
+            this.anchorRtc = -1
             return { state: ds.JetonTokenClockState.NotSet, time: 0 }
         }
-        this.lastRtc = t
-        this.lastMillis = nowMillis
+        if (this.anchorRtc < 0) {
+            this.anchorRtc = t
+            this.anchorMillis = nowMillis
+        }
         if (this.store.isProvisioned() && t - clock.lastTrusted >= TRUST_PERSIST_INTERVAL_SECONDS)
             await this.store.saveClock({ lost: false, lastTrusted: t })
         return { state: ds.JetonTokenClockState.Ok, time: t }

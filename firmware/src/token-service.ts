@@ -117,14 +117,16 @@ export class JetonTokenServer extends Server implements ds.JetonTokenServerSpec 
     private async commit(record: TokenRecord, time: number): Promise<ds.JetonTokenResult> {
         const parts = this.parts
         parts.monitor.beginWrite()
+        let setMillis = ds.millis()
         try {
             await parts.clock.set(time)
+            setMillis = ds.millis()
             await parts.store.saveToken(record)
             await parts.store.saveClock({ lost: false, lastTrusted: time })
         } catch (e) {
             return Result.StorageFailed
         } finally {
-            parts.monitor.endWrite(time, ds.millis())
+            parts.monitor.endWrite(time, setMillis)
         }
         await parts.changed()
         return Result.Ok

@@ -91,6 +91,17 @@ describe("clock handling in the VM", () => {
     await sim.token.waitForScreen((s) => s === SCREEN.clockLost(serial));
   });
 
+  test("a clock running 1.5x fast loses integrity within seconds", async () => {
+    const result = sim.token.provision({ time: nowSeconds(), algorithm: profile.algorithm, serial, seed });
+    await sim.token.waitForScreen((s) => s === SCREEN.confirm("re-provision"));
+    await sim.harness.button.press();
+    expect(await result).toBe(TokenResult.Ok);
+    await expectShowsCurrentCode(sim, serial, seed);
+    sim.harness.rtc!.setRate(1.5);
+    await sim.token.waitForScreen((s) => s === SCREEN.clockLost(serial), 15_000);
+    sim.harness.rtc!.setRate(1);
+  });
+
   test("realistic crystal drift (+100 ppm) is not an integrity loss", async () => {
     const result = sim.token.provision({ time: nowSeconds(), algorithm: profile.algorithm, serial, seed });
     await sim.token.waitForScreen((s) => s === SCREEN.confirm("re-provision"));
