@@ -2,7 +2,7 @@
 // frame hub on a TCP port (where a provisioner connects, as it would to a USB token), the real
 // DeviceScript VM running the prebuilt firmware, and the simulated RTC and button; prints every
 // change of the token's display until SIGINT/SIGTERM, then stops the VM (by PID), the bus and
-// the hub. Pressing Enter on an interactive terminal presses the token's button.
+// the hub. Pressing Enter on an interactive terminal, or sending SIGUSR1, presses the token's button.
 import type { Command } from "commander";
 import { startTokenSim, type TokenSim } from "./token-sim.js";
 
@@ -82,11 +82,10 @@ export function registerSimCommand(program: Command): Command {
       };
       const watching = watch();
 
-      if (process.stdin.isTTY) {
-        process.stdin.on("data", () => {
-          void sim.harness.button.press().then(() => emit({ event: "button" }, "button: pressed"));
-        });
-      }
+      // a person presses Enter; a script sends SIGUSR1 (e.g. to confirm a wipe or re-provision)
+      const press = () => void sim.harness.button.press().then(() => emit({ event: "button" }, "button: pressed"));
+      if (process.stdin.isTTY) process.stdin.on("data", press);
+      process.on("SIGUSR1", press);
 
       await new Promise<void>((resolve) => {
         process.once("SIGINT", () => resolve());

@@ -80,6 +80,14 @@ test("jeton sim: ready line, display changes, provisioning over the hub, clean S
   const shown = await next((e) => e.event === "display" && String(e.text).startsWith(serial));
   expect(String(shown.text)).toMatch(/^JT00000777\n\d{3} \d{3}\n\[[#-]{4}\]$/);
 
+  // SIGUSR1 presses the button: confirm a wipe requested by the "provisioner"
+  const wiping = token.wipe();
+  const prompt = await next((e) => e.event === "display" && e.text === SCREEN.confirm("wipe"));
+  child.kill("SIGUSR1");
+  expect(await wiping).toBe(TokenResult.Ok);
+  await next((e) => e.event === "button");
+  await next((e) => e.event === "display" && e.text === SCREEN.notProvisioned && events.indexOf(e) > events.indexOf(prompt));
+
   child.kill("SIGTERM");
   expect(await exited).toBe(0);
   expect(events.at(-1)!.event).toBe("stopped");

@@ -1,6 +1,7 @@
 // Authenticated clock corrections on the real firmware: only a MAC'd, strictly newer counter with
 // a small forward step is accepted; every refusal leaves clock, counter and screen unchanged.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { jacdac } from "../../hardware/sim/jacdac.js";
 import { setTimeMac, TokenResult } from "../../hardware/sim/token-protocol.js";
 import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
 import { expectShowsCurrentCode, newSeed, nowSeconds, profile } from "./token-helpers.js";
@@ -71,6 +72,15 @@ describe("authenticated set-time in the VM", () => {
     expect(await sim.token.setTime({ time: t, counter: 2, mac: setTimeMac(seed, t, 2).subarray(0, 16) })).toBe(
       TokenResult.BadMac,
     );
+    await expectNothingChanged(writes, 1);
+  });
+
+  test("a truncated or empty set_time payload is answered with a refusal, not silence", async () => {
+    const writes = sim.harness.rtc!.writes.length;
+    for (const data of [[], [1, 2, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) {
+      const resp = await sim.token.token.sendCmdAwaitResponseAsync(jacdac.Packet.from(0x82, new Uint8Array(data)), 3000);
+      expect(resp.data[0]).toBe(TokenResult.BadMac);
+    }
     await expectNothingChanged(writes, 1);
   });
 
