@@ -50,7 +50,8 @@ export async function withTokenBus<T>(options: TargetOptions, action: (tokenBus:
   try {
     return await action(tokenBus);
   } finally {
-    await tokenBus.close();
+    // closing a serial port can stall on a wedged device; the work is done, so do not wait long
+    await Promise.race([tokenBus.close(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
     exitWhenDone();
   }
 }

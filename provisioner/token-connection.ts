@@ -10,7 +10,7 @@ import { TokenClient, waitForToken } from "../hardware/sim/token-client.js";
 import { SRV_JETON_TOKEN } from "../hardware/sim/token-protocol.js";
 import { CommandFailure } from "../validator/cli/api-client.js";
 import { provisionerExitCodes } from "./exit-codes.js";
-import { explicitSerialPort, GuardedSerialPort } from "./serial-ports.js";
+import { explicitSerialPort, GuardedSerialPort, listSerialPorts } from "./serial-ports.js";
 import { describeTarget, type TokenTarget } from "./token-target.js";
 
 export interface TokenBus {
@@ -47,7 +47,25 @@ function serviceSpecs(): unknown[] | undefined {
   }
 }
 
+/**
+ * jacdac-ts's JDBus broadcasts the host's *local* time to every RealTimeClock service each time a
+ * device hosting one announces itself (JDBus.handleRealTimeClockSync). A provisioner must never set
+ * a clock without authentication: in the VM that broadcast would jump the simulated RTC (and the
+ * token would rightly latch a clock-integrity loss). Drop that listener from our bus.
+ */
+export function disableClockBroadcast(bus: JDBus): void {
+  const listeners = (bus as unknown as { listeners: Record<string, { handler: (...args: unknown[]) => void }[]> }).listeners;
+  for (const { handler } of [...(listeners[jacdac.DEVICE_ANNOUNCE] ?? [])]) {
+    if (handler.name === "bound handleRealTimeClockSync") bus.off(jacdac.DEVICE_ANNOUNCE, handler);
+  }
+}
+
 export async function openTokenBus(target: TokenTarget): Promise<TokenBus> {
+  if (target.kind === "serial" && !target.path) {
+    // without a working port listing automatic detection can never find a token: say so now
+    const listing = await listSerialPorts();
+    if (listing.error) throw new CommandFailure(`cannot detect tokens automatically: ${listing.error}`, provisionerExitCodes.noToken);
+  }
   if (target.kind === "tcp") {
     try {
       await probeTcp(target.host, target.port);
@@ -62,6 +80,7 @@ export async function openTokenBus(target: TokenTarget): Promise<TokenBus> {
       : jacdac.createNodeWebSerialTransport(target.path ? explicitSerialPort(target.path) : GuardedSerialPort);
   const services = serviceSpecs();
   const bus = new jacdac.JDBus([transport], { client: false, disableRoleManager: true, ...(services && { services }) } as never);
+  disableClockBroadcast(bus);
   const close = async () => {
     await bus.disconnect().catch(() => undefined);
     await bus.dispose();

@@ -70,6 +70,19 @@ describe("provision over serial, then log in through the validator", () => {
     expect(registered.json).toMatchObject({ serial, user: "jdupont", algorithm: "SHA256", digits: 6, period: 60, status: "active" });
   });
 
+  test("jeton devices and jeton status see the token on the serial port, and set no clock", async () => {
+    // jacdac-ts buses broadcast the host's time to every RTC they see; the provisioner's must not
+    const rtcWrites = sim.harness.rtc!.writes.length;
+    const devices = await jeton(["devices", "--port", bridge.hostPath, "--json"], env);
+    expect(devices.code).toBe(0);
+    expect(JSON.parse(devices.stdout).tokens).toMatchObject([{ port: bridge.hostPath, serial, provisioned: true, clock: "ok" }]);
+    const status = await jeton(["status", "--port", bridge.hostPath], env);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(new RegExp(`^${serial}: provisioned, SHA256\n  clock ok, [+-][012] s from the validator clock, set-time counter 0\n`));
+    expect(status.stdout).toMatch(/validator: registered, assigned to jdupont, active, learned offset 0 steps/);
+    expect(sim.harness.rtc!.writes.length).toBe(rtcWrites);
+  });
+
   test("first login with the displayed code alone → new-pin challenge → PIN set → accepted", async () => {
     const code = await codeOnDisplay(sim.token, serial);
     const first = await validate({ passcode: code });
@@ -113,5 +126,17 @@ describe("provision over serial, then log in through the validator", () => {
     const again = await jeton(["resync", "--port", bridge.hostPath, "--json"], env);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ serial, action: "in-sync" });
+  });
+
+  test("after the resync the validator follows the corrected clock (one next-code challenge, then in step)", async () => {
+    setTimeCounter = await sim.token.setTimeCounter();
+    const code = await codeOnDisplay(sim.token, serial);
+    // the code the token shows now is exactly the validator's current step
+    const shown = await validate({ passcode: pin + code });
+    expect(shown.json).toMatchObject({ result: "challenge", challenge: { kind: "next-code" } });
+    await timePasses(60);
+    const next = await nextCodeOnDisplay(sim.token, serial, code);
+    expect((await validate({ challenge: shown.json.challenge.id, response: next })).json.result).toBe("accept");
+    expect((await validator.request("GET", `/v1/tokens/${serial}`)).json.offsetSteps).toBe(0);
   });
 });

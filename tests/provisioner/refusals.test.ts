@@ -77,6 +77,18 @@ describe("provisioner refusals", () => {
     expect(await registeredSerials()).toEqual([]);
   });
 
+  test("automatic detection never crashes, also where serial ports cannot be listed (no udev)", async () => {
+    const devices = await jeton(["devices", "--json"], env);
+    expect(devices.code).toBe(0);
+    const listing = JSON.parse(devices.stdout);
+    expect(listing.tokens).toEqual([]);
+    expect(listing.notes.join("\n")).toMatch(/listing serial ports failed \(.*\); name the port with --port|no serial port of a known token board/);
+    const provision = await jeton(["provision", "--user", "jdupont", "--wait", "1"], env);
+    expect(provision.code).toBe(4);
+    expect(provision.stderr).toMatch(/cannot detect tokens automatically: listing serial ports failed|no token found on serial \(automatic\) within 1 s/);
+    await expectUntouched();
+  });
+
   test("validator unreachable (exit 3) or refusing the key (exit 1): the token is not written", async () => {
     const down = await jeton(["provision", "--tcp", tcp, "--user", "jdupont"], { ...env, JETON_URL: "http://127.0.0.1:1" });
     expect(down.code).toBe(3);
