@@ -176,25 +176,32 @@ export function waitForToken(
   });
 }
 
-/** Resolves once `bus` no longer lists the device (it stopped announcing); event driven. */
-export function waitForDeviceGone(bus: JDBus, deviceId: string, timeoutMs: number): Promise<void> {
+/**
+ * Resolves once the device restarted (jacdac-ts saw a lower restart counter in its announcement)
+ * or left the bus (stopped announcing). Event driven, bounded by `timeoutMs`.
+ */
+export function waitForRestartOrGone(bus: JDBus, deviceId: string, timeoutMs: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const gone = () => !bus.devices().some((d) => d.deviceId === deviceId);
-    const check = () => {
-      if (gone()) {
-        cleanup();
-        resolve();
-      }
+    const onRestart = (device: { deviceId: string }) => {
+      if (device.deviceId === deviceId) done();
+    };
+    const onDisconnect = () => {
+      if (!bus.devices().some((d) => d.deviceId === deviceId)) done();
     };
     const timer = setTimeout(() => {
       cleanup();
-      reject(new Error(`device ${deviceId} still on the bus after ${timeoutMs} ms`));
+      reject(new Error(`device ${deviceId} neither restarted nor left the bus within ${timeoutMs} ms`));
     }, timeoutMs);
     const cleanup = () => {
       clearTimeout(timer);
-      bus.off(jacdac.DEVICE_DISCONNECT, check);
+      bus.off(jacdac.DEVICE_RESTART, onRestart);
+      bus.off(jacdac.DEVICE_DISCONNECT, onDisconnect);
     };
-    bus.on(jacdac.DEVICE_DISCONNECT, check);
-    check();
+    const done = () => {
+      cleanup();
+      resolve();
+    };
+    bus.on(jacdac.DEVICE_RESTART, onRestart);
+    bus.on(jacdac.DEVICE_DISCONNECT, onDisconnect);
   });
 }

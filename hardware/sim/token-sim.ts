@@ -5,7 +5,7 @@
 import { rmSync } from "node:fs";
 import { startFrameHub, type FrameHub } from "./frame-hub.js";
 import { startHarnessBus, type HarnessBus } from "./harness-bus.js";
-import { waitForDeviceGone, waitForToken, type TokenClient } from "./token-client.js";
+import { waitForRestartOrGone, waitForToken, type TokenClient } from "./token-client.js";
 import { newVmWorkDir, startVm, type VmProcess } from "./vm-process.js";
 
 export interface TokenSimOptions {
@@ -49,9 +49,13 @@ export async function startTokenSim(options: TokenSimOptions = {}): Promise<Toke
     const start = options.rtcStartTime ?? Date.now() / 1000 + (options.clockOffsetSeconds ?? 0);
     harness = await startHarnessBus({ hubPort: hub.port, rtcStartTime: start, withoutRtc: options.withoutRtc });
     if (options.driftPpm) harness.rtc?.setDriftPpm(options.driftPpm);
-    const launch = async (deviceId?: string) => {
+    const timeoutMs = options.startTimeoutMs ?? 30_000;
+    /**
+     * Starts a VM on the shared flash. `ready` resolves when the old incarnation of the token (if
+     * any) can no longer be mistaken for the new one; then the token service is awaited.
+     */
+    const launch = async (deviceId: string | undefined, ready: Promise<void>, exclude: string[]) => {
       const started = Date.now();
-      const exclude = harness!.bus.services().map((s) => s.device.deviceId);
       const proc = startVm({
         hubPort: hub.port,
         image: options.image,
@@ -61,7 +65,7 @@ export async function startTokenSim(options: TokenSimOptions = {}): Promise<Toke
       });
       try {
         const token = await Promise.race([
-          waitForToken(harness!.bus, { timeoutMs: options.startTimeoutMs ?? 30_000, excludeDeviceIds: exclude }),
+          ready.then(() => waitForToken(harness!.bus, { timeoutMs, excludeDeviceIds: exclude })),
           proc.exited.then((code) => {
             throw new Error(`VM exited with ${code} before announcing the token:\n${proc.logTail().join("\n")}`);
           }),
@@ -72,7 +76,11 @@ export async function startTokenSim(options: TokenSimOptions = {}): Promise<Toke
         throw e;
       }
     };
-    let current = await launch(options.deviceId);
+    let current = await launch(
+      options.deviceId,
+      Promise.resolve(),
+      harness.bus.services().map((s) => s.device.deviceId),
+    );
     vm = current.proc;
     const sim: TokenSim = {
       hub,
@@ -88,11 +96,13 @@ export async function startTokenSim(options: TokenSimOptions = {}): Promise<Toke
       },
       async reboot() {
         const id = current.proc.deviceId;
-        const oldDevice = current.token.token.device.deviceId;
+        const serverId = current.token.deviceId;
+        // Same VM device id => same server device id. The bus either notices the restart (lower
+        // restart counter in the new announcement) or drops the silent old device first; listen
+        // before stopping so neither event is missed.
+        const replaced = waitForRestartOrGone(harness!.bus, serverId, timeoutMs);
         await current.proc.stop();
-        // same VM device id => same server device id: wait until the bus has dropped the old one
-        await waitForDeviceGone(harness!.bus, oldDevice, 10_000);
-        current = await launch(id);
+        current = await launch(id, replaced, []);
         return current.token;
       },
       async close() {
