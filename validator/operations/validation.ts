@@ -36,7 +36,7 @@ type Rules = (state: UserState, now: number, trx: ValidatorContext["database"]["
 async function decide(ctx: ValidatorContext, actor: Actor, user: string, event: string, rules: Rules): Promise<Decision> {
   const now = ctx.now();
   try {
-    return await ctx.database.db.transaction().execute(async (trx) => {
+    return await ctx.database.transaction(async (trx) => {
       const state = withDecoys(ctx, user, await loadUserState(trx, ctx.database.dialect, user, ctx.vault));
       const { decision, change } = await rules(state, now, trx);
       await applyChange(trx, user, change, now);

@@ -1,6 +1,7 @@
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
+import { GroupCommit } from "./group-commit.js";
 import { migrationProvider } from "./migrations.js";
 import type { Schema } from "./schema.js";
 
@@ -9,6 +10,11 @@ export type Dialect = "sqlite" | "postgres";
 export interface Database {
   db: Kysely<Schema>;
   dialect: Dialect;
+  /**
+   * Runs `work` atomically. On SQLite, concurrent calls share one commit (group-commit.ts); on
+   * PostgreSQL each is its own transaction, on one of the pool's connections.
+   */
+  transaction<T>(work: (trx: Kysely<Schema>) => Promise<T>): Promise<T>;
   /** Human description without credentials, for start-up messages. */
   description: string;
   close(): Promise<void>;
@@ -43,10 +49,20 @@ function openSqlite(file: string): Database {
   // transaction of a completed checkpoint and never corrupts the file.
   connection.pragma("journal_mode = WAL");
   connection.pragma("synchronous = NORMAL");
+  // Checkpoints (which fsync) every ~40 MB of WAL instead of every 4 MB: on the validate path they
+  // were the largest single cost (measured: ~200 → ~100 µs of SQLite time per validation).
+  connection.pragma("wal_autocheckpoint = 10000");
   connection.pragma("foreign_keys = ON");
   connection.pragma("busy_timeout = 5000");
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
-  return { db, dialect: "sqlite", description: `SQLite ${file}`, close: () => db.destroy() };
+  const groupCommit = new GroupCommit(db);
+  return {
+    db,
+    dialect: "sqlite",
+    description: `SQLite ${file}`,
+    transaction: (work) => groupCommit.run(work),
+    close: () => db.destroy(),
+  };
 }
 
 /**
@@ -84,5 +100,11 @@ function openPostgres(url: string): Database {
   pool.on("error", (error) => process.stderr.write(`jeton: an idle PostgreSQL connection was closed: ${error.message}\n`));
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   const parsed = new URL(url);
-  return { db, dialect: "postgres", description: `PostgreSQL ${parsed.host}${parsed.pathname}`, close: () => db.destroy() };
+  return {
+    db,
+    dialect: "postgres",
+    description: `PostgreSQL ${parsed.host}${parsed.pathname}`,
+    transaction: (work) => db.transaction().execute(work),
+    close: () => db.destroy(),
+  };
 }
