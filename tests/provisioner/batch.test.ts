@@ -138,5 +138,14 @@ describe("jeton batch", () => {
     expect(third.code).toBe(4);
     expect(third.stderr).toMatch(/resuming: 3 row\(s\) already done, 1 to go/);
     expect(third.stdout).toMatch(/batch stopped \(no token found on tcp:\/\/127\.0\.0\.1:\d+ within 1 s\): 3 of 4 row\(s\) done \(3 in an earlier run\), 0 failed, 1 not reached, 3 malformed/);
+
+    // --- and Ctrl-C while it waits for a token stops it cleanly, with the summary
+    const fourth = startCli(args, env);
+    await fourth.waitForLine(/line 8 \(ablanc\): waiting for a blank token/);
+    fourth.kill("SIGINT");
+    const interrupted = await fourth.exited;
+    expect(interrupted.code).toBe(1);
+    expect(interrupted.stderr).toMatch(/stopping after the current token/);
+    expect(interrupted.stdout).toMatch(/batch stopped \(stopped by the operator\): 3 of 4 row\(s\) done/);
   });
 });

@@ -139,4 +139,15 @@ describe("provision over serial, then log in through the validator", () => {
     expect((await validate({ challenge: shown.json.challenge.id, response: next })).json.result).toBe("accept");
     expect((await validator.request("GET", `/v1/tokens/${serial}`)).json.offsetSteps).toBe(0);
   });
+
+  test("a token that runs fast cannot be set back: resync refuses and says to re-provision", async () => {
+    // the token's clock alone moves 2 minutes ahead
+    setTimeCounter++;
+    const time = Math.floor(sim.harness.rtc!.now()) + 120;
+    expect(await sim.token.setTime({ time, counter: setTimeCounter, mac: setTimeMac(seed, time, setTimeCounter) })).toBe(TokenResult.Ok);
+    const result = await jeton(["resync", "--port", bridge.hostPath], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`token ${serial} is 1[12]\\d s fast; the token accepts only forward corrections, so a fast clock needs re-provisioning`));
+    expect(await sim.token.setTimeCounter()).toBe(setTimeCounter);
+  });
 });

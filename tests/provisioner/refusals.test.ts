@@ -131,6 +131,28 @@ describe("provisioner refusals", () => {
     expect((await validator.request("GET", "/v1/tokens/JT00000778")).status).toBe(404);
   });
 
+  test("verification failing after the write (device clock off): the token is wiped and the outcome says so", async () => {
+    const profile = loadProvisionerProfile();
+    const real = validatorClient(env);
+    const reference = await validatorReferenceClock(real);
+    // the reference clock moves 10 s between the write and the check, as if the token had not kept the time
+    let calls = 0;
+    const jumpy = { ...reference, now: () => reference.now() + (calls++ > 0 ? 10_000 : 0) };
+    const pressWhenAsked = sim.token.waitForScreen((s) => s.startsWith("Press button to\nwipe"), 20_000).then(() => sim.harness.button.press());
+    const failure = await provisionToken(
+      { user: "jdupont", serial: "JT00000779", algorithm: "SHA256" },
+      { token: sim.token, validator: real, clock: jumpy, profile, say: () => undefined },
+    ).then(() => undefined, (error: unknown) => error);
+    await pressWhenAsked;
+    expect(failure).toBeInstanceOf(ProvisionFailure);
+    const outcome = (failure as ProvisionFailure).outcome;
+    expect(outcome.state).toBe("wiped");
+    expect(outcome.verification!.checks.find((c) => c.name === "clock")).toMatchObject({ ok: false, detail: expect.stringMatching(/device clock -1[01] s from the reference/) });
+    expect((failure as ProvisionFailure).message).toMatch(/^verification failed \(clock: .*\); the token was wiped/);
+    await expectUntouched();
+    expect((await validator.request("GET", "/v1/tokens/JT00000779")).status).toBe(404);
+  });
+
   test("an already provisioned token is refused and keeps its seed; wipe needs the button", async () => {
     const first = await jeton(["provision", "--tcp", tcp, "--user", "jdupont", "--json"], env);
     expect(first.code).toBe(0);
