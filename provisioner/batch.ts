@@ -74,13 +74,18 @@ export async function runBatch(rows: BatchRow[], malformed: MalformedRow[], ctx:
   const pending: BatchRow[] = [];
   /** serials whose write was cut off: such a token may come back holding an unregistered seed */
   const interrupted = new Set<string>();
+  /** a redone row keeps the serial its token already shows (unless the CSV names one) */
+  const interruptedSerialOf = new Map<number, string>();
   for (const row of rows) {
     const history = journal.history.get(row.line);
     if (history?.state === "done") results.set(row.line, { ...row, serial: history.serial, result: "done-earlier" });
     else if (history?.state === "writing" && history.serial && (await settleInterrupted(row, history.serial, ctx)) === "done") {
       results.set(row.line, { ...row, serial: history.serial, result: "done-earlier" });
     } else {
-      if (history?.state === "writing" && history.serial) interrupted.add(history.serial);
+      if (history?.state === "writing" && history.serial) {
+        interrupted.add(history.serial);
+        interruptedSerialOf.set(row.line, history.serial);
+      }
       pending.push(row);
     }
   }
@@ -134,7 +139,7 @@ export async function runBatch(rows: BatchRow[], malformed: MalformedRow[], ctx:
 
     // --- provision it
     const started = Date.now();
-    let serial = row.serial;
+    let serial = row.serial ?? interruptedSerialOf.get(row.line);
     try {
       serial ??= await freshSerial(ctx.profile, ctx.validator, taken);
       taken.add(serial);

@@ -2,11 +2,13 @@
 // line numbers while the others go ahead, a refused row that does not stop the batch, a crash
 // (SIGKILL) after the first token and a second run that resumes where the first stopped, the PSKC
 // export carried across both runs, and a summary at the end.
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { secretFingerprint } from "../../hardware/sim/token-protocol.js";
+import { secretFingerprint, TokenResult } from "../../hardware/sim/token-protocol.js";
+import { BatchJournal } from "../../provisioner/batch-journal.js";
 import { readPskc } from "../../provisioner/pskc-read.js";
 import { jeton } from "../support/cli.js";
 import { startValidator, testDatabase, type RunningValidator } from "../support/test-validator.js";
@@ -56,6 +58,37 @@ describe("jeton batch", () => {
     const missing = await jeton(["batch", join(dir, "nope.csv"), "--tcp", String(bench.hub.port)], env);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/CSV file .*nope\.csv does not exist/);
+  });
+
+  test("rows cut off mid-write: finished if registered, otherwise the token is wiped (button) and provisioned again", async () => {
+    const csv = join(dir, "cut.csv");
+    const content = "jdupont2\nmmartin2\n";
+    writeFileSync(csv, content);
+    // the journal as a run killed mid-write left it: both rows "writing", neither "done"
+    const journal = BatchJournal.open(`${csv}.journal`, content);
+    journal.append({ type: "row", line: 1, user: "jdupont2", state: "writing", serial: "JT00000901", at: new Date().toISOString() });
+    journal.append({ type: "row", line: 2, user: "mmartin2", state: "writing", serial: "JT00000902", at: new Date().toISOString() });
+    // row 1's token got registered before the crash (not yet assigned); row 2's token holds a seed nobody knows
+    expect((await validator.request("POST", "/v1/tokens", { serial: "JT00000901", secretHex: "33".repeat(32) })).status).toBe(201);
+    const plugged = await bench.plug();
+    const orphanSeed = randomBytes(32);
+    expect(await plugged.token.provision({ time: Math.floor(Date.now() / 1000), algorithm: "SHA256", serial: "JT00000902", seed: orphanSeed })).toBe(TokenResult.Ok);
+
+    const run = startCli(["batch", csv, "--tcp", String(bench.hub.port), "--json"], env);
+    await run.waitForLine(/line 1: token JT00000901 was registered by the interrupted run; now assigned to jdupont2/);
+    await run.waitForLine(/line 2: the earlier run stopped while writing token JT00000902; it is not registered/);
+    await run.waitForLine(/token JT00000902 holds the seed of an interrupted write: press its button to wipe it/);
+    await plugged.token.waitForScreen((s) => s.startsWith("Press button to\nwipe"), 15_000);
+    await bench.harness.button.press();
+    await run.waitForLine(/line 2: JT00000902 registered and assigned to mmartin2 — unplug the token/);
+    const finished = await run.exited;
+    expect(finished.code).toBe(0);
+    expect(JSON.parse(finished.stdout)).toMatchObject({ done: 1, doneEarlier: 1, failed: 0, notReached: 0 });
+    expect((await validator.request("GET", "/v1/tokens/JT00000901")).json.user).toBe("jdupont2");
+    expect((await validator.request("GET", "/v1/tokens/JT00000902")).json.user).toBe("mmartin2");
+    // the orphan seed is gone: the token holds the new, registered one
+    expect((await plugged.token.secretFingerprint()).equals(secretFingerprint(orphanSeed, "JT00000902"))).toBe(false);
+    await plugged.unplug();
   });
 
   test("provisions row after row, survives a crash, resumes, and sums up", async () => {
