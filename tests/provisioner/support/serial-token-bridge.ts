@@ -1,10 +1,11 @@
-// The serial code path without hardware: a pseudo-terminal pair (socat) stands in for the token's
-// USB serial port. The provisioner opens one end like /dev/ttyACM0; on the other end this
+// The serial code path without hardware: a pseudo-terminal stands in for the token's USB serial
+// port — a pty pair from socat (Debian's socat), or, where socat is missing, a pty held by a small
+// python3 relay. The provisioner opens one end like /dev/ttyACM0; on the other end this
 // emulator plays the board's USB bridge — the JDUSB framing jacdac-ts speaks (0xFE 0xFC frame
 // 0xFE 0xFD, 0xFE escaped as 0xFE 0xF8, bytes outside frames are the device log, "processing"
 // frames to the USB-bridge service switch packet forwarding on) — and relays every Jacdac frame
 // to and from the VM's frame hub.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createConnection, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -85,6 +86,86 @@ function startSocat(dir: string): Promise<{ child: ChildProcess; exited: Promise
   });
 }
 
+/** The device side of the pty, whichever tool provides it. */
+interface DeviceEnd {
+  write(data: Buffer): void;
+  onData(listener: (chunk: Buffer) => void): void;
+  close(): Promise<void>;
+}
+
+const PYTHON_PTY_RELAY = `
+import os, pty, select, sys, tty
+master, slave = pty.openpty()
+tty.setraw(slave)
+os.symlink(os.ttyname(slave), sys.argv[1])
+sys.stderr.write("pty ready\\n"); sys.stderr.flush()
+# the slave stays open here too, so the master never reads EIO when the provisioner closes the port
+while True:
+    ready, _, _ = select.select([master, 0], [], [])
+    if master in ready:
+        data = os.read(master, 4096)
+        if data: os.write(1, data)
+    if 0 in ready:
+        data = os.read(0, 4096)
+        if not data: break
+        os.write(master, data)
+`;
+
+function hasSocat(): boolean {
+  if (process.env.JETON_TEST_PTY === "python3") return false; // to exercise the fallback
+  return spawnSync("socat", ["-V"], { stdio: "ignore" }).status === 0;
+}
+
+/** python3 owns the pty; its stdin/stdout are the device side. */
+function startPythonPty(dir: string): Promise<{ host: string; device: DeviceEnd }> {
+  const host = join(dir, "token-host");
+  const child = spawn("python3", ["-c", PYTHON_PTY_RELAY, host], { stdio: ["pipe", "pipe", "pipe"] });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return new Promise((resolve, reject) => {
+    let output = "";
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`python3 pty relay exited with ${code}: ${output}`)));
+    child.stderr!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (/pty ready/.test(output)) {
+        resolve({
+          host,
+          device: {
+            write: (data) => void child.stdin!.write(data),
+            onData: (listener) => void child.stdout!.on("data", listener),
+            async close() {
+              if (child.exitCode === null) {
+                process.kill(child.pid!, "SIGTERM");
+                await exited;
+              }
+            },
+          },
+        });
+      }
+    });
+  });
+}
+
+async function startSocatPty(dir: string): Promise<{ host: string; device: DeviceEnd }> {
+  const socat = await startSocat(dir);
+  const port = await open(socat.device);
+  port.on("error", () => undefined);
+  return {
+    host: socat.host,
+    device: {
+      write: (data) => void port.write(data),
+      onData: (listener) => void port.on("data", listener),
+      async close() {
+        await new Promise<void>((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve()));
+        if (socat.child.exitCode === null) {
+          process.kill(socat.child.pid!, "SIGTERM");
+          await socat.exited;
+        }
+      },
+    },
+  };
+}
+
 function open(path: string): Promise<SerialPort> {
   return new Promise((resolve, reject) => {
     const port = new SerialPort({ path, baudRate: 1_500_000 }, (error) => (error ? reject(error) : resolve(port)));
@@ -93,8 +174,7 @@ function open(path: string): Promise<SerialPort> {
 
 export async function startSerialTokenBridge(hubPort: number): Promise<SerialTokenBridge> {
   const dir = mkdtempSync(join(tmpdir(), "jeton-pty-"));
-  const socat = await startSocat(dir);
-  const device = await open(socat.device);
+  const { host, device } = hasSocat() ? await startSocatPty(dir) : await startPythonPty(dir);
   const hub: Socket = createConnection(hubPort, "127.0.0.1");
   hub.setNoDelay(true);
   await new Promise<void>((resolve, reject) => {
@@ -115,7 +195,7 @@ export async function startSerialTokenBridge(hubPort: number): Promise<SerialTok
   });
 
   const decoder = new JdusbDecoder();
-  device.on("data", (chunk: Buffer) => {
+  device.onData((chunk: Buffer) => {
     for (const frame of decoder.push(chunk)) {
       const isBridgeCommand = frame.length >= 16 && (frame[3]! & FLAG_IDENTIFIER_IS_SERVICE_CLASS) !== 0 && frame.readUInt32LE(4) === SRV_USB_BRIDGE;
       if (isBridgeCommand) {
@@ -131,18 +211,13 @@ export async function startSerialTokenBridge(hubPort: number): Promise<SerialTok
       hub.write(Buffer.concat([prefix, frame]));
     }
   });
-  device.on("error", () => undefined);
 
   return {
-    hostPath: socat.host,
+    hostPath: host,
     counts,
     async close() {
       hub.destroy();
-      await new Promise<void>((resolve) => (device.isOpen ? device.close(() => resolve()) : resolve()));
-      if (socat.child.exitCode === null) {
-        process.kill(socat.child.pid!, "SIGTERM");
-        await socat.exited;
-      }
+      await device.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
