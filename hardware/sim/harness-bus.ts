@@ -3,7 +3,7 @@
 // that talks to the token.
 import { readFileSync } from "node:fs";
 import { firmwareServicesJson } from "./devs-cli.js";
-import { jacdac, type JDBus } from "./jacdac.js";
+import { jacdac, type JDBus, type Packet } from "./jacdac.js";
 import { SimulatedButton } from "./simulated-button.js";
 import { SimulatedRtc } from "./simulated-rtc.js";
 
@@ -34,12 +34,35 @@ export async function connectBus(hubPort: number): Promise<JDBus> {
   return bus;
 }
 
+/**
+ * The simulated chips' Jacdac device. It drops RealTimeClock multicommands: every jacdac-ts host
+ * broadcasts its *local* time to all RTCs it sees (JDBus.handleRealTimeClockSync), but a real RTC
+ * sits on the token's private I2C bus and only the token writes it. (jacdac-ts turns a multicommand
+ * into a plain command before the server sees it, so the filter has to be here.)
+ */
+class PeripheralDevice extends jacdac.JDServerServiceProvider {
+  constructor(
+    servers: InstanceType<typeof jacdac.JDServiceServer>[],
+    private readonly rtc: SimulatedRtc | undefined,
+  ) {
+    super("jeton-sim-peripherals", servers);
+  }
+
+  protected override handlePacket(pkt: Packet): void {
+    if (pkt.isMultiCommand && pkt.serviceClass === jacdac.SRV_REAL_TIME_CLOCK) {
+      if (this.rtc) this.rtc.ignoredBroadcasts++;
+      return;
+    }
+    super.handlePacket(pkt);
+  }
+}
+
 export async function startHarnessBus(options: HarnessBusOptions): Promise<HarnessBus> {
   const bus = await connectBus(options.hubPort);
   const rtc = options.withoutRtc ? undefined : new SimulatedRtc(options.rtcStartTime);
   const button = new SimulatedButton();
   const servers = rtc ? [rtc, button] : [button];
-  bus.addServiceProvider(new jacdac.JDServerServiceProvider("jeton-sim-peripherals", servers));
+  bus.addServiceProvider(new PeripheralDevice(servers, rtc));
   return {
     bus,
     rtc,

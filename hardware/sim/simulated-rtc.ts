@@ -38,6 +38,8 @@ export class SimulatedRtc extends jacdac.SensorServer<RtcReading> {
   private rate = 1;
   /** every time the firmware wrote the clock, oldest first */
   readonly writes: RtcSetEvent[] = [];
+  /** set_time broadcasts from hosts, dropped before they reach this server (see harness-bus.ts) */
+  ignoredBroadcasts = 0;
 
   constructor(startUnixSeconds: number = Date.now() / 1000) {
     super(jacdac.SRV_REAL_TIME_CLOCK, {

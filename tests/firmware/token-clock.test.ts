@@ -2,6 +2,7 @@
 // integrity loss on jumps and power loss (latched across reboots until re-provisioning), and the
 // "clock not set" screen when no clock answers. Never a code from an untrusted clock.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { connectBus } from "../../hardware/sim/harness-bus.js";
 import { setTimeMac, TokenResult } from "../../hardware/sim/token-protocol.js";
 import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
 import { newVmWorkDir } from "../../hardware/sim/vm-process.js";
@@ -139,6 +140,38 @@ describe("no clock answering", () => {
       }
     } finally {
       rmSync(workDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("host time broadcasts", () => {
+  test("a jacdac-ts host broadcasting its local time does not move the token's clock", async () => {
+    const sim = await startTokenSim();
+    try {
+      const serial = "JT00000404";
+      const seed = newSeed();
+      expect(await sim.token.provision({ time: nowSeconds(), algorithm: profile.algorithm, serial, seed })).toBe(
+        TokenResult.Ok,
+      );
+      const rtc = sim.harness.rtc!;
+      const writes = rtc.writes.length;
+      // a plain jacdac-ts bus (a naive host) broadcasts its local time to every RTC it sees;
+      // in another time zone that is hours off
+      const host = await connectBus(sim.hub.port);
+      try {
+        const deadline = Date.now() + 10_000;
+        while (rtc.ignoredBroadcasts === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        expect(rtc.ignoredBroadcasts).toBeGreaterThan(0);
+      } finally {
+        await host.disconnect();
+        await host.dispose();
+      }
+      expect(rtc.writes.length).toBe(writes);
+      expect(Math.abs(rtc.now() - Date.now() / 1000)).toBeLessThan(3);
+      expect(await sim.token.clockState()).toBe(0);
+      await expectShowsCurrentCode(sim, serial, seed);
+    } finally {
+      await sim.close();
     }
   });
 });
