@@ -38,20 +38,32 @@ export function quietJacdac(): void {
   console.error = () => undefined;
 }
 
-/** jacdac-ts timers (port watcher, bus scheduler) outlive dispose(): end the process once the command is done. */
+let openBuses = 0;
+
+/**
+ * jacdac-ts timers (port watcher, bus scheduler) outlive dispose(): end the process once the command
+ * is done — shortly after the last bus closed (the output is written by then), never while a command
+ * that goes through several ports (devices) still has one open.
+ */
 export function exitWhenDone(): void {
-  setTimeout(() => process.exit(), 300).unref();
+  setTimeout(() => {
+    if (openBuses === 0) process.exit();
+  }, 300).unref();
 }
 
 export async function withTokenBus<T>(options: TargetOptions, action: (tokenBus: TokenBus) => Promise<T>): Promise<T> {
   quietJacdac();
-  const target = targetFromOptions(options);
-  const tokenBus = await openTokenBus(target);
+  openBuses++;
   try {
-    return await action(tokenBus);
+    const tokenBus = await openTokenBus(targetFromOptions(options));
+    try {
+      return await action(tokenBus);
+    } finally {
+      // closing a serial port can stall on a wedged device; the work is done, so do not wait long
+      await Promise.race([tokenBus.close(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+    }
   } finally {
-    // closing a serial port can stall on a wedged device; the work is done, so do not wait long
-    await Promise.race([tokenBus.close(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+    openBuses--;
     exitWhenDone();
   }
 }
