@@ -2,7 +2,8 @@
 //
 // `devs run --tcp` always connects to 127.0.0.1:8082 (hard-coded in @devicescript/cli 2.16.4,
 // no option). To run VMs of several tests in parallel, each VM is started through a tiny launcher
-// that redirects that one connection to the hub port of its own harness; nothing else changes.
+// that redirects that one connection to the hub port of its own harness. The launcher also ends
+// the VM when that connection closes, so a crashed test process cannot leave VMs behind.
 // Each VM gets its own working directory (its emulated flash lives in
 // <workDir>/.devicescript/flash/sim.bin) and its own device id.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -47,7 +48,10 @@ const hubPort = Number(process.env.JETON_HUB_PORT);
 const createConnection = net.createConnection;
 net.createConnection = function (port, host, ...rest) {
   if (port === 8082 && hubPort) port = hubPort;
-  return createConnection.call(this, port, host, ...rest);
+  const socket = createConnection.call(this, port, host, ...rest);
+  // the VM never reconnects: once its hub is gone (harness closed or crashed), end the process
+  socket.on("close", () => process.exit(0));
+  return socket;
 };
 require(${JSON.stringify(cliModule)}).mainCli();
 `;

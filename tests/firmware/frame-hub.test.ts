@@ -38,3 +38,16 @@ test("relays frames to the other clients only, and closes cleanly", async () => 
   for (const s of [a, b, c]) s.destroy();
   await hub.close();
 });
+
+test("a VM ends by itself when its hub goes away (no orphans after a crashed harness)", async () => {
+  const { startVm } = await import("../../hardware/sim/vm-process.js");
+  const hub = await startFrameHub(0);
+  const vm = startVm({ hubPort: hub.port });
+  try {
+    while (hub.clientCount() < 1) await new Promise((r) => setTimeout(r, 20));
+    await hub.close();
+    expect(await vm.exited).toBe(0);
+  } finally {
+    await vm.stop();
+  }
+});
