@@ -61,9 +61,16 @@ export async function provisionToken(request: ProvisionRequest, ctx: ProvisionCo
   const started = Date.now();
 
   // --- before the write: every refusal here leaves token and validator untouched
-  if (await token.provisioned()) {
-    const current = await token.serial();
-    throw new CommandFailure(`the token is already provisioned (serial ${current || "unknown"}): wipe it first with \`jeton wipe\``, exitCodes.refused);
+  let alreadyProvisioned: boolean;
+  let currentSerial = "";
+  try {
+    alreadyProvisioned = await token.provisioned();
+    if (alreadyProvisioned) currentSerial = await token.serial();
+  } catch (error) {
+    throw new CommandFailure(`the token does not answer (${(error as Error).message})`, provisionerExitCodes.noToken);
+  }
+  if (alreadyProvisioned) {
+    throw new CommandFailure(`the token is already provisioned (serial ${currentSerial || "unknown"}): wipe it first with \`jeton wipe\``, exitCodes.refused);
   }
   let serial: string;
   if (request.serial) {
@@ -108,7 +115,14 @@ export async function provisionToken(request: ProvisionRequest, ctx: ProvisionCo
 
     // --- verify (from here on a failure must end registered or wiped)
     t = Date.now();
-    const verification = await verifyToken(token, { serial, seed, algorithm: request.algorithm }, profile, clock);
+    let verification: Verification;
+    try {
+      verification = await verifyToken(token, { serial, seed, algorithm: request.algorithm }, profile, clock);
+    } catch (error) {
+      const why = `verification could not complete (${(error as Error).message})`;
+      const state = await rollBack(token, say, why);
+      throw new ProvisionFailure(`${why}; ${stateSentence(state, serial)}`, outcome(state));
+    }
     timings.verifyMs = Date.now() - t;
     if (!verification.ok) {
       const failed = verification.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join("; ");
@@ -157,7 +171,7 @@ export function stateSentence(state: FinalState, serial: string): string {
     case "wiped":
       return `the token was wiped (it holds no seed; serial ${serial} was not registered)`;
     case "holds-unregistered-seed":
-      return `the token STILL HOLDS a seed the validator does not know (serial ${serial}): wipe it with \`jeton wipe\` before using it`;
+      return `the token was NOT wiped and may hold a seed the validator does not know (serial ${serial}): wipe it with \`jeton wipe\` before using it`;
   }
 }
 
@@ -167,7 +181,12 @@ async function rollBack(token: TokenClient, say: (line: string) => void, why: st
   for (let attempt = 1; attempt <= 3; attempt++) {
     const result = await wipeWithConfirmation(token, say).catch(() => -1);
     if (result === TokenResult.Ok || result === TokenResult.NotProvisioned) return "wiped";
-    say(`the wipe was not confirmed (${result < 0 ? "no answer" : resultName(result)})${attempt < 3 ? "; trying again" : ""}`);
+    // a token that no longer answers will not answer a second time either
+    if (result < 0) {
+      say("the token does not answer the wipe");
+      break;
+    }
+    say(`the wipe was not confirmed (${resultName(result)})${attempt < 3 ? "; trying again" : ""}`);
   }
   return "holds-unregistered-seed";
 }
