@@ -176,4 +176,15 @@ describe("provisioner refusals", () => {
     expect(nothing.code).toBe(1);
     expect(nothing.stderr).toMatch(/not provisioned: nothing to wipe/);
   });
+
+  test("the wiped token takes a SHA-1 seed of the profile's SHA-1 length", async () => {
+    const result = await jeton(["provision", "--tcp", tcp, "--user", "mmartin", "--algorithm", "SHA1", "--show-otpauth", "--json"], env);
+    expect(result.code).toBe(0);
+    const outcome = JSON.parse(result.stdout);
+    expect(outcome).toMatchObject({ state: "registered", algorithm: "SHA1" });
+    expect(new URL(outcome.otpauth).searchParams.get("algorithm")).toBe("SHA1");
+    expect(new URL(outcome.otpauth).searchParams.get("secret")).toHaveLength(32); // 20 bytes in base32
+    expect(await sim.token.algorithm()).toBe(1);
+    expect((await validator.request("GET", `/v1/tokens/${outcome.serial}`)).json).toMatchObject({ algorithm: "SHA1", user: "mmartin" });
+  });
 });
