@@ -30,11 +30,15 @@ export function waitMillis(options: { wait: string }): number {
 }
 
 let jacdacQuieted = false;
-/** jacdac-ts reports transport chatter on console.debug/console.error; keep it off the operator's screen. */
+/**
+ * jacdac-ts reports transport chatter on console.debug/warn/error; keep it off the operator's screen
+ * (our own messages go straight to process.stderr). JETON_DEBUG=1 shows it.
+ */
 export function quietJacdac(): void {
   if (jacdacQuieted || process.env.JETON_DEBUG) return;
   jacdacQuieted = true;
   console.debug = () => undefined;
+  console.warn = () => undefined;
   console.error = () => undefined;
 }
 
