@@ -57,15 +57,19 @@ export async function seedUsers(location: DatabaseLocation, masterKey: Buffer, c
 }
 
 /**
- * Unique valid passcodes for the seeded users. Each accepted step moves the learned offset by one, so the
- * next step of a token (last + 1) always stays in the ±1 window, however many codes a token gives.
+ * Unique valid passcodes for the seeded users, mirroring the validator's learned offset: each accepted
+ * step moves it, so the next step of a token (last + 1) always stays in the ±1 window, however many
+ * codes a token gives and however long it waited.
  */
 export class PasscodeSource {
-  private readonly nextStep = new Map<number, number>();
+  private readonly tokens = new Map<number, { lastStep: number; offset: number }>();
 
   valid(index: number): string {
-    const step = Math.max(this.nextStep.get(index) ?? 0, stepAt(Date.now(), parameters) - 1);
-    this.nextStep.set(index, step + 1);
+    const current = stepAt(Date.now(), parameters);
+    const known = this.tokens.get(index) ?? { lastStep: -Infinity, offset: 0 };
+    // One step behind the learned offset's centre, unless that step was used already.
+    const step = Math.max(known.lastStep + 1, current + known.offset - 1);
+    this.tokens.set(index, { lastStep: step, offset: step - current });
     return BENCH_PIN + codeAt(benchSeed(index), step, parameters);
   }
 
