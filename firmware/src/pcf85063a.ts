@@ -95,3 +95,41 @@ export class Pcf85063aClock implements Clock {
 export async function trimPcf85063a(bus: RegisterBus, driftPpm: number): Promise<void> {
     await bus.writeRegisters(PCF85063A_REG_OFFSET, Buffer.from([encodePcf85063aOffset(driftPpm, false)]))
 }
+
+/** Control_2: AIE (alarm interrupt enable) and COF = 111 (CLKOUT off, saves current). */
+export const PCF85063A_REG_CONTROL_2 = 0x01
+export const PCF85063A_REG_SECOND_ALARM = 0x0b
+const CONTROL_2_AIE = 0x80
+const CONTROL_2_AF = 0x40
+const CONTROL_2_CLKOUT_OFF = 0x07
+/** AEN_x = 1 disables matching on that field */
+const ALARM_FIELD_DISABLED = 0x80
+
+/**
+ * Alarm registers 0x0B..0x0F for a wake-up at `unixSeconds`: second, minute and hour must match
+ * (AEN = 0); day and weekday are ignored (AEN = 1), so the alarm is at most 24 h ahead.
+ */
+export function encodePcf85063aAlarm(unixSeconds: number): Buffer {
+    const t = civilFromUnix(unixSeconds)
+    return Buffer.from([
+        toBcd(t.second),
+        toBcd(t.minute),
+        toBcd(t.hour),
+        ALARM_FIELD_DISABLED,
+        ALARM_FIELD_DISABLED,
+    ])
+}
+
+/** Arms the alarm (INT pin → Badger power latch) and clears a previous alarm flag. */
+export async function armPcf85063aAlarm(bus: RegisterBus, unixSeconds: number): Promise<void> {
+    await bus.writeRegisters(PCF85063A_REG_SECOND_ALARM, encodePcf85063aAlarm(unixSeconds))
+    await bus.writeRegisters(
+        PCF85063A_REG_CONTROL_2,
+        Buffer.from([CONTROL_2_AIE | CONTROL_2_CLKOUT_OFF])
+    )
+}
+
+/** True if Control_2 says the alarm fired (the board was woken by the RTC). */
+export function pcf85063aAlarmFired(control2: number): boolean {
+    return (control2 & CONTROL_2_AF) !== 0
+}

@@ -8,7 +8,10 @@ import {
     decodePcf85063aTime,
     encodePcf85063aOffset,
     encodePcf85063aTime,
+    armPcf85063aAlarm,
+    encodePcf85063aAlarm,
     Pcf85063aClock,
+    pcf85063aAlarmFired,
     trimPcf85063a,
 } from "../src/pcf85063a"
 import { decodePcf8563Time, encodePcf8563Time, Pcf8563Clock } from "../src/pcf8563"
@@ -105,6 +108,20 @@ describe("pcf85063a", () => {
         expect(r.unixSeconds).toBe(T)
         await trimPcf85063a(chip, 8.68)
         expect(chip.regs[2]).toBe(0x7e)
+    })
+})
+
+describe("pcf85063a alarm (Badger power latch wake-up)", () => {
+    test("second, minute, hour match; day and weekday disabled", () => {
+        expect(encodePcf85063aAlarm(T + 51).toString("hex")).toBe("0006178080") // 17:06:00
+    })
+    test("arming writes the alarm, then AIE with CLKOUT off and AF cleared", async () => {
+        const chip = new FakeChip()
+        chip.regs[1] = 0x40 // an old alarm flag
+        await armPcf85063aAlarm(chip, T + 51)
+        expect(chip.writes.join(" ")).toBe("11:0006178080 1:87")
+        expect(pcf85063aAlarmFired(chip.regs[1])).toBe(false)
+        expect(pcf85063aAlarmFired(0x40 | 0x80)).toBe(true)
     })
 })
 

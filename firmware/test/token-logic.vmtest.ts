@@ -6,6 +6,7 @@ import { describe, expect, test } from "@devicescript/test"
 import { ALGORITHM_SHA1, ALGORITHM_SHA256, seedLengthFor } from "../src/algorithm"
 import { TokenDisplay } from "../src/display"
 import { MAX_FORWARD_CORRECTION_SECONDS, SERIAL_PATTERN } from "../src/profile.g"
+import { nextRedrawTime } from "../src/power-schedule"
 import { codeScreen, groupCode, validityBar } from "../src/screens"
 import { isValidSerial } from "../src/serial-format"
 import { checkSetTime } from "../src/set-time-policy"
@@ -132,5 +133,23 @@ describe("display", () => {
         await d.show("b")
         expect(drawn.length).toBe(2)
         expect(drawn[1]).toBe("b")
+    })
+})
+
+describe("power schedule", () => {
+    test("next quarter-period boundary with a 4-cell bar", () => {
+        expect(nextRedrawTime(1795712700, 60, 0, 4)).toBe(1795712715) // at a boundary: the next one
+        expect(nextRedrawTime(1795712709, 60, 0, 4)).toBe(1795712715)
+        expect(nextRedrawTime(1795712759, 60, 0, 4)).toBe(1795712760)
+    })
+    test("next code with cells = 1, and beyond 2038", () => {
+        expect(nextRedrawTime(1795712709, 60, 0, 1)).toBe(1795712760)
+        expect(nextRedrawTime(4000000001, 30, 0, 1)).toBe(4000000020)
+    })
+    test("the wake-up time shows a different bar than now", () => {
+        const style = { cells: 4, showSeconds: false }
+        const t = 1795712709
+        const next = nextRedrawTime(t, 60, 0, 4)
+        expect(validityBar(60 - (t % 60), 60, style) === validityBar(60 - (next % 60), 60, style)).toBe(false)
     })
 })

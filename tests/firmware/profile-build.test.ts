@@ -68,3 +68,80 @@ describe("firmware built for another token profile", () => {
     );
   });
 });
+
+describe("Badger build with powerMode always-visible", () => {
+  const dir = mkdtempSync(join(tmpdir(), "jeton-power-"));
+  const log: string[] = [];
+  let sim: TokenSim;
+
+  beforeAll(async () => {
+    const base = JSON.parse(readFileSync(join(repoRoot(), "devicescript.json"), "utf8"));
+    const variant = {
+      ...base,
+      board: "pimoroni-badger2040w",
+      boards: { ...base.boards, "pimoroni-badger2040w": { ...base.boards["pimoroni-badger2040w"], powerMode: "always-visible" } },
+    };
+    writeFileSync(join(dir, "profile.json"), JSON.stringify(variant));
+    execFileSync(
+      process.execPath,
+      [join(repoRoot(), "firmware/scripts/build.mjs"), "--profile", join(dir, "profile.json"), "--out", join(dir, "out")],
+      { stdio: "ignore" },
+    );
+    sim = await startTokenSim({ image: join(dir, "out", "jeton.devs"), onVmLog: (l) => log.push(l) });
+  });
+  afterAll(async () => {
+    await sim?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const powerLines = () => log.filter((l) => l.includes("power: "));
+
+  test("after each code redraw it schedules the RTC wake-up for the next screen change", async () => {
+    const seed = newSeed("SHA256");
+    const rtc = sim.harness.rtc!;
+    const before = powerLines().length;
+    expect(await sim.token.provision({ time: nowSeconds(), algorithm: "SHA256", serial: "JT00000505", seed })).toBe(
+      TokenResult.Ok,
+    );
+    await expectShowsCurrentCode(sim, "JT00000505", seed);
+    const deadline = Date.now() + 5000;
+    let wake: number | undefined;
+    while (wake === undefined && Date.now() < deadline) {
+      const m = powerLines()
+        .slice(before)
+        .map((l) => /power: wake at (\d+)/.exec(l))
+        .find((x) => x);
+      if (m) wake = Number(m[1]);
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(wake).toBeDefined();
+    // the next quarter-period boundary (4-cell bar) after the RTC time of the redraw
+    const now = rtc.now();
+    expect(wake! % 15).toBe(0);
+    expect(wake! - now).toBeGreaterThan(-1);
+    expect(wake! - now).toBeLessThanOrEqual(16);
+  });
+
+  test("a not-provisioned screen powers off with no wake-up, a confirmation prompt never does", async () => {
+    const atStart = powerLines().length;
+    const wiping = sim.token.wipe();
+    await sim.token.waitForScreen((s) => s.startsWith("Press button to"));
+    const deadlineHeld = Date.now() + 5000;
+    while (!powerLines().slice(atStart).some((l) => l.includes("held")) && Date.now() < deadlineHeld)
+      await new Promise((r) => setTimeout(r, 50));
+    const sinceWipe = powerLines().slice(atStart);
+    const held = sinceWipe.findIndex((l) => l.includes("power: held (confirmation pending)"));
+    expect(held, sinceWipe.join("\n")).toBeGreaterThanOrEqual(0);
+    // while the prompt is up nothing releases the latch
+    expect(sinceWipe.slice(held).some((l) => l.includes("latch released"))).toBe(false);
+    const atPrompt = powerLines().length;
+    await sim.harness.button.press();
+    expect(await wiping).toBe(TokenResult.Ok);
+    await sim.token.waitForScreen((s) => s.startsWith("JETON"));
+    const deadline = Date.now() + 5000;
+    while (!powerLines().slice(atPrompt).some((l) => l.includes("no wake-up")) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    const after = powerLines().slice(atPrompt);
+    expect(after.some((l) => l.includes("power: no wake-up"))).toBe(true);
+  });
+});
