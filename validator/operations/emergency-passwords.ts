@@ -18,7 +18,7 @@ export async function issueEmergencyPassword(ctx: ValidatorContext, actor: Actor
   const password = Array.from({ length: ctx.policy.emergencyPasswordLength }, () => ALPHABET[randomInt(ALPHABET.length)]).join("");
   const expiresAt = endOfLocalDay(now, ctx.policy.timeZone);
   const verifier = ctx.verifiers.emergencyVerifier(user, password);
-  await ctx.database.db.transaction().execute(async (trx) => {
+  await ctx.database.transaction(async (trx) => {
     const known = await trx.selectFrom("users").select("name").where("name", "=", user).executeTakeFirst();
     if (!known) throw new OperationError("not-found", `no user ${user}`);
     await trx
@@ -40,7 +40,7 @@ export async function issueEmergencyPassword(ctx: ValidatorContext, actor: Actor
 
 export async function revokeEmergencyPassword(ctx: ValidatorContext, actor: Actor, user: string): Promise<void> {
   const now = ctx.now();
-  await ctx.database.db.transaction().execute(async (trx) => {
+  await ctx.database.transaction(async (trx) => {
     const known = await trx.selectFrom("users").select("name").where("name", "=", user).executeTakeFirst();
     if (!known) throw new OperationError("not-found", `no user ${user}`);
     const result = await trx.deleteFrom("emergency_passwords").where("user_name", "=", user).executeTakeFirst();

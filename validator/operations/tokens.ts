@@ -37,7 +37,7 @@ export async function registerToken(ctx: ValidatorContext, actor: Actor, registr
   const now = ctx.now();
   const sealed = ctx.vault.seal(registration.serial, registration.secret);
   const defaults = ctx.policy.token;
-  await ctx.database.db.transaction().execute(async (trx) => {
+  await ctx.database.transaction(async (trx) => {
     const existing = await trx.selectFrom("tokens").select("serial").where("serial", "=", registration.serial).executeTakeFirst();
     if (existing) throw new OperationError("conflict", `token ${registration.serial} is already registered`);
     await trx
@@ -83,7 +83,7 @@ export async function getToken(ctx: ValidatorContext, serial: string): Promise<T
 /** Ties a token to a user (created on first assignment); a user keeps the PIN across replacements. */
 export async function assignToken(ctx: ValidatorContext, actor: Actor, serial: string, user: string): Promise<TokenView> {
   const now = ctx.now();
-  await ctx.database.db.transaction().execute(async (trx) => {
+  await ctx.database.transaction(async (trx) => {
     const token = await trx.selectFrom("tokens").select(["user_name"]).where("serial", "=", serial).executeTakeFirst();
     if (!token) throw new OperationError("not-found", `no token ${serial}`);
     if (token.user_name !== null && token.user_name !== user) {
@@ -121,7 +121,7 @@ async function updateToken(
   detail?: Record<string, unknown>,
 ): Promise<TokenView> {
   const now = ctx.now();
-  await ctx.database.db.transaction().execute(async (trx) => {
+  await ctx.database.transaction(async (trx) => {
     const token = await trx.selectFrom("tokens").select("user_name").where("serial", "=", serial).executeTakeFirst();
     if (!token) throw new OperationError("not-found", `no token ${serial}`);
     await trx.updateTable("tokens").set(values).where("serial", "=", serial).execute();

@@ -64,7 +64,7 @@ async function updateUser(
   values: { pin_verifier?: null; failures?: number; last_failure_at?: null },
 ): Promise<void> {
   const now = ctx.now();
-  await ctx.database.db.transaction().execute(async (trx) => {
+  await ctx.database.transaction(async (trx) => {
     const result = await trx.updateTable("users").set(values).where("name", "=", user).executeTakeFirst();
     if (result.numUpdatedRows === 0n) throw new OperationError("not-found", `no user ${user}`);
     await appendAudit(trx, actor, now, { event, result: "ok", user });

@@ -12,7 +12,7 @@ export interface Database {
   dialect: Dialect;
   /**
    * Runs `work` atomically. On SQLite, concurrent calls share one commit (group-commit.ts); on
-   * PostgreSQL each is its own transaction, on one of the pool's connections.
+   * PostgreSQL each is its own transaction, retried once if its pooled connection had been closed.
    */
   transaction<T>(work: (trx: Kysely<Schema>) => Promise<T>): Promise<T>;
   /** Human description without credentials, for start-up messages. */
@@ -23,6 +23,7 @@ export interface Database {
 export type DatabaseLocation = { kind: "sqlite"; file: string } | { kind: "postgres"; url: string };
 
 const INT8_OID = 20;
+const POOL_SIZE = 10;
 
 /** Opens the database and brings its schema up to date (idempotent; safe with several instances). */
 export async function openDatabase(location: DatabaseLocation): Promise<Database> {
@@ -85,10 +86,16 @@ function withStatementCache(connection: BetterSqlite3.Database, capacity = 200) 
   };
 }
 
+/** SQLSTATE class 08 (connection exception), 57P01–57P03 (server shutting down), or a dropped socket. */
+function connectionLost(error: unknown): boolean {
+  const { code, message } = error as { code?: string; message?: string };
+  return /^(08|57P0[1-3])/.test(code ?? "") || /Connection terminated|ECONNRESET|EPIPE/.test(message ?? "");
+}
+
 function openPostgres(url: string): Database {
   const pool = new pg.Pool({
     connectionString: url,
-    max: 10,
+    max: POOL_SIZE,
     // BIGINT columns hold Unix milliseconds and steps, well inside Number's exact range.
     types: {
       getTypeParser: ((oid: number, format?: "text" | "binary") =>
@@ -104,7 +111,18 @@ function openPostgres(url: string): Database {
     db,
     dialect: "postgres",
     description: `PostgreSQL ${parsed.host}${parsed.pathname}`,
-    transaction: (work) => db.transaction().execute(work),
+    async transaction(work) {
+      // A pooled connection the server closed (restart, failover) fails on first use and leaves the
+      // pool; after a restart every idle one does, so retry up to the pool's size. (If the commit itself
+      // was lost, the retry finds its effects or none: a replayed step is refused, never accepted twice.)
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await db.transaction().execute(work);
+        } catch (error) {
+          if (!connectionLost(error) || attempt >= POOL_SIZE) throw error;
+        }
+      }
+    },
     close: () => db.destroy(),
   };
 }
