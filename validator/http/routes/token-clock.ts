@@ -42,7 +42,19 @@ export function tokenClockRoutes(app: FastifyInstance, ctx: ValidatorContext, au
     message.writeUInt32LE(body.counter, 8);
     const mac = createHmac("sha256", seed).update("jeton-set-time/1").update(message).digest("hex");
     seed.fill(0);
-    await appendAudit(ctx.database.db, actor, now, { event: "token.set-time-signed", result: "ok", serial, user: token.user_name, detail: { time: body.time, counter: body.counter } });
+    // The signed time is the validator's own clock, so once the token applies it its codes follow the
+    // validator's steps: the learned offset starts over at 0. (Should the token never apply it, the next
+    // login answers one next-code challenge and the offset is learned again.)
+    await ctx.database.transaction(async (trx) => {
+      await trx.updateTable("tokens").set({ offset_steps: 0 }).where("serial", "=", serial).execute();
+      await appendAudit(trx, actor, now, {
+        event: "token.set-time-signed",
+        result: "ok",
+        serial,
+        user: token.user_name,
+        detail: { time: body.time, counter: body.counter, previousOffsetSteps: token.offset_steps },
+      });
+    });
     return { serial, time: body.time, counter: body.counter, mac };
   });
 }
