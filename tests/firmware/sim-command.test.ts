@@ -1,4 +1,4 @@
-// `jeton sim` as a separate process (through commander, as the jeton CLI wires it): it announces
+// `jeton sim` as a separate process (the real jeton CLI, bin/jeton.js): it announces
 // its hub, prints display changes as JSON lines, serves a provisioner on the hub, and on SIGTERM
 // stops its VM and exits 0.
 import { spawn } from "node:child_process";
@@ -11,13 +11,6 @@ import { waitForToken } from "../../hardware/sim/token-client.js";
 import { TokenResult } from "../../hardware/sim/token-protocol.js";
 import { newSeed, nowSeconds, SCREEN } from "./token-helpers.js";
 
-const DRIVER = `
-import { Command } from "commander";
-import { registerSimCommand } from ${JSON.stringify(join(repoRoot(), "dist/hardware/sim/sim-command.js"))};
-const program = new Command("jeton");
-registerSimCommand(program);
-await program.parseAsync(process.argv);
-`;
 
 function pidAlive(pid: number): boolean {
   try {
@@ -34,7 +27,7 @@ afterEach(async () => {
 });
 
 test("jeton sim: ready line, display changes, provisioning over the hub, clean SIGTERM", async () => {
-  const child = spawn(process.execPath, ["--input-type=module", "-e", DRIVER, "jeton", "sim", "--port", "0", "--json"], {
+  const child = spawn(process.execPath, [join(repoRoot(), "bin/jeton.js"), "sim", "--port", "0", "--json"], {
     cwd: repoRoot(),
     stdio: ["ignore", "pipe", "pipe"],
   });

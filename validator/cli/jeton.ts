@@ -5,6 +5,7 @@ import { CommandFailure, exitCodes } from "./api-client.js";
 import { administrationCommands } from "./administration-commands.js";
 import { keysCommand } from "./keys-command.js";
 import { serveCommand } from "./serve-command.js";
+import { registerSimCommand } from "../../hardware/sim/sim-command.js";
 import { registerProvisionerCommands } from "../../provisioner/commands.js";
 
 export function packageVersion(): string {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   keysCommand(program);
   administrationCommands(program);
   registerProvisionerCommands(program);
+  registerSimCommand(program);
   return program;
 }
 
