@@ -102,9 +102,12 @@ function openPostgres(url: string): Database {
         oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
-  // An idle connection dropped by the server (restart, failover, admin) is replaced by the pool on next
-  // use; without a listener its error event would end the process.
-  pool.on("error", (error) => process.stderr.write(`jeton: an idle PostgreSQL connection was closed: ${error.message}\n`));
+  // A connection dropped by the server (restart, failover, admin) emits an error event, idle in the pool
+  // or checked out; without a listener that event ends the process. The pool replaces the connection
+  // and Database.transaction retries on a fresh one.
+  const connectionClosed = (error: Error) => process.stderr.write(`jeton: a PostgreSQL connection was closed: ${error.message}\n`);
+  pool.on("error", connectionClosed);
+  pool.on("connect", (client) => client.on("error", connectionClosed));
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   const parsed = new URL(url);
   return {
