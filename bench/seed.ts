@@ -39,10 +39,6 @@ export async function seedUsers(location: DatabaseLocation, masterKey: Buffer, c
                 ...parameters,
                 sealed_secret: sealed.ciphertext,
                 key_id: sealed.keyId,
-                last_step: null,
-                disabled_reason: null,
-                disabled_at: null,
-                last_used_at: null,
                 created_at: now,
               };
             }),

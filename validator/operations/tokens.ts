@@ -44,17 +44,12 @@ export async function registerToken(ctx: ValidatorContext, actor: Actor, registr
       .insertInto("tokens")
       .values({
         serial: registration.serial,
-        user_name: null,
-        algorithm: registration.algorithm ?? defaults.algorithm,
+                algorithm: registration.algorithm ?? defaults.algorithm,
         digits: registration.digits ?? defaults.digits,
         period: registration.period ?? defaults.period,
         t0: defaults.t0,
         sealed_secret: sealed.ciphertext,
         key_id: sealed.keyId,
-        last_step: null,
-        disabled_reason: null,
-        disabled_at: null,
-        last_used_at: null,
         created_at: now,
       })
       .execute();
