@@ -1,9 +1,10 @@
 import BetterSqlite3 from "better-sqlite3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { statSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { openDatabase, type Database } from "../../validator/storage/database.js";
 import { testDatabase } from "../support/test-validator.js";
 
-describe("group commit on SQLite", () => {
+describe("SQLite storage: group commit and checkpoints", () => {
   let database: Database;
   let file: string;
   let drop: () => Promise<void>;
@@ -41,5 +42,20 @@ describe("group commit on SQLite", () => {
     expect(fulfilled.every((result) => result.value.committed)).toBe(true);
     const rows = await database.db.selectFrom("settings").select("name").where("name", "like", "row%").execute();
     expect(rows.map((row) => row.name).sort()).toEqual(Array.from({ length: 50 }, (_, index) => `row${index}`).filter((name) => name !== "row17").sort());
+  });
+
+  it("the checkpointer thread copies committed pages into the database file", async () => {
+    const before = statSync(file).size;
+    // Writers never checkpoint themselves (wal_autocheckpoint = 0): only the worker can grow the file.
+    for (let batch = 0; batch < 20; batch++) {
+      await database.transaction(async (trx) => {
+        await trx
+          .insertInto("settings")
+          .values(Array.from({ length: 100 }, (_, index) => ({ name: `filler-${batch}-${index}`, value: "x".repeat(200) })))
+          .execute();
+      });
+    }
+    expect(statSync(`${file}-wal`).size).toBeGreaterThan(400_000);
+    await vi.waitFor(() => expect(statSync(file).size).toBeGreaterThan(before + 300_000), { timeout: 5_000, interval: 100 });
   });
 });
