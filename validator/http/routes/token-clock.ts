@@ -3,8 +3,9 @@
 // here, so the validator signs — and only for a time within a few seconds of its own clock, so the
 // endpoint cannot be used to push a token into the future and collect its later codes.
 // (Added by the provisioner work; see firmware/services/jeton-token.md for the construction.)
-import { createHmac } from "node:crypto";
 import type { FastifyInstance } from "fastify";
+// The token service's own construction, shared with the provisioner and the firmware tests.
+import { setTimeMac } from "../../../hardware/sim/token-protocol.js";
 import { z } from "zod";
 import type { ValidatorContext } from "../../context.js";
 import { OperationError } from "../../operations/operation-error.js";
@@ -37,10 +38,7 @@ export function tokenClockRoutes(app: FastifyInstance, ctx: ValidatorContext, au
     if (!token) throw new OperationError("not-found", `no token ${serial}`);
     if (token.disabled_at !== null) throw new OperationError("conflict", `token ${serial} is disabled`);
     const seed = ctx.vault.open(serial, { ciphertext: token.sealed_secret, keyId: token.key_id });
-    const message = Buffer.alloc(12);
-    message.writeBigUInt64LE(BigInt(body.time), 0);
-    message.writeUInt32LE(body.counter, 8);
-    const mac = createHmac("sha256", seed).update("jeton-set-time/1").update(message).digest("hex");
+    const mac = setTimeMac(seed, body.time, body.counter).toString("hex");
     seed.fill(0);
     // The signed time is the validator's own clock, so once the token applies it its codes follow the
     // validator's steps: the learned offset starts over at 0. (Should the token never apply it, the next
