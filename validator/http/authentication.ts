@@ -22,13 +22,16 @@ export class HttpStatusError extends Error {
   }
 }
 
+export type Authorise = (request: FastifyRequest, roles: Role[]) => Promise<Actor>;
+
 /**
- * Bearer API keys, remembered for a few seconds after a successful lookup so the validate hot path does
- * not query the key table on every request.
+ * The actor of a request whose bearer API key has one of `roles` (401 without a valid key, 403 with the
+ * wrong role). Keys are remembered for a few seconds after a successful lookup so the validate hot path
+ * does not query the key table on every request.
  */
-export function apiKeyAuthenticator(db: Kysely<Schema>, cacheMillis = 10_000) {
+export function apiKeyAuthoriser(db: Kysely<Schema>, cacheMillis = 10_000): Authorise {
   const cache = new Map<string, { identity: ApiKeyIdentity; until: number }>();
-  return async function authenticate(request: FastifyRequest): Promise<ApiKeyIdentity> {
+  async function authenticate(request: FastifyRequest): Promise<ApiKeyIdentity> {
     const header = request.headers.authorization ?? "";
     const key = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
     const cached = cache.get(key);
@@ -38,16 +41,12 @@ export function apiKeyAuthenticator(db: Kysely<Schema>, cacheMillis = 10_000) {
     if (cache.size > 1000) cache.clear();
     cache.set(key, { identity, until: Date.now() + cacheMillis });
     return identity;
+  }
+  return async (request, roles) => {
+    const identity = await authenticate(request);
+    if (!roles.some((role) => grants[identity.role].includes(role))) {
+      throw new HttpStatusError(403, "forbidden", `this operation needs the ${roles.join(" or ")} role; this key has ${identity.role}`);
+    }
+    return { id: `key:${identity.id}`, role: identity.role, source: request.ip };
   };
 }
-
-export function requireRole(identity: ApiKeyIdentity, allowed: Role[]): void {
-  if (!allowed.some((role) => grants[identity.role].includes(role))) {
-    throw new HttpStatusError(403, "forbidden", `this operation needs the ${allowed.join(" or ")} role; this key has ${identity.role}`);
-  }
-}
-
-export function actorOf(identity: ApiKeyIdentity, request: FastifyRequest): Actor {
-  return { id: `key:${identity.id}`, role: identity.role, source: request.ip };
-}
-

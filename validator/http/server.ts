@@ -1,15 +1,12 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import type { ValidatorContext } from "../context.js";
-import type { ApiKeyIdentity } from "../operations/api-keys.js";
 import { OperationError } from "../operations/operation-error.js";
-import { apiKeyAuthenticator, HttpStatusError } from "./authentication.js";
+import { apiKeyAuthoriser, HttpStatusError } from "./authentication.js";
 import { openApiDocument } from "./openapi.js";
 import { RequestError } from "./request-error.js";
 import { administrationRoutes } from "./routes/administration.js";
 import { portalRoutes } from "./routes/portal.js";
 import { tokenClockRoutes } from "./routes/token-clock.js";
-
-export type Authenticate = (request: FastifyRequest) => Promise<ApiKeyIdentity>;
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -21,7 +18,7 @@ export interface HttpOptions {
 
 export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): FastifyInstance {
   const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES, logger: false, return503OnClosing: true });
-  const authenticate = apiKeyAuthenticator(ctx.database.db);
+  const authorise = apiKeyAuthoriser(ctx.database.db);
 
   app.setErrorHandler((error: FastifyError | Error, _request, reply) => {
     if (error instanceof RequestError) {
@@ -45,8 +42,8 @@ export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): Fa
   // time: the validator's clock (the one codes are checked against), so the provisioner sets tokens from it
   app.get("/health", async () => ({ status: "ok", time: new Date(ctx.now()).toISOString() }));
   app.get("/v1/openapi.json", async () => openApiDocument(options.version));
-  portalRoutes(app, ctx, authenticate);
-  administrationRoutes(app, ctx, authenticate);
-  tokenClockRoutes(app, ctx, authenticate);
+  portalRoutes(app, ctx, authorise);
+  administrationRoutes(app, ctx, authorise);
+  tokenClockRoutes(app, ctx, authorise);
   return app;
 }

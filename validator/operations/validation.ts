@@ -46,7 +46,7 @@ async function decide(ctx: ValidatorContext, actor: Actor, user: string, event: 
   } catch (error) {
     if (!(error instanceof ConcurrentChange)) throw error;
     const decision: Decision = { result: "reject", reason: "bad-passcode" };
-    await appendAudit(ctx.database.db, actor, now, { ...auditEntry(event, user, decision), detail: { reason: "replay-race" } });
+    await ctx.database.transaction((trx) => appendAudit(trx, actor, now, { ...auditEntry(event, user, decision), detail: { reason: "replay-race" } }));
     return decision;
   }
 }

@@ -13,7 +13,7 @@ export interface Database {
   dialect: Dialect;
   /**
    * Runs `work` atomically. On SQLite, concurrent calls share one commit (group-commit.ts); on
-   * PostgreSQL each is its own transaction, retried once if its pooled connection had been closed.
+   * PostgreSQL each is its own transaction, retried while its pooled connection turns out closed.
    */
   transaction<T>(work: (trx: Kysely<Schema>) => Promise<T>): Promise<T>;
   /** Human description without credentials, for start-up messages. */
@@ -47,8 +47,8 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
 
 function openSqlite(file: string): Database {
   const connection = new BetterSqlite3(file);
-  // WAL + NORMAL: durable at each checkpoint, no fsync per transaction; a crash loses no committed
-  // transaction of a completed checkpoint and never corrupts the file.
+  // WAL + NORMAL: no fsync per transaction. A crash of the process loses nothing committed; a power
+  // loss may lose the last transactions, never the file's integrity.
   connection.pragma("journal_mode = WAL");
   connection.pragma("synchronous = NORMAL");
   // Checkpoints copy the WAL into the database and fsync it: done on the request path they cost

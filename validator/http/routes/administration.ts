@@ -4,7 +4,7 @@ import { issueEmergencyPassword, revokeEmergencyPassword } from "../../operation
 import { assignToken, disableToken, enableToken, getToken, registerToken, unassignToken } from "../../operations/tokens.js";
 import { getUser, resetPin, unlockUser } from "../../operations/users.js";
 import { readAudit } from "../../storage/audit-log.js";
-import { actorOf, requireRole } from "../authentication.js";
+import type { Authorise } from "../authentication.js";
 import { parseRequest } from "../request-error.js";
 import {
   assignRequest,
@@ -15,20 +15,14 @@ import {
   tokenRegistrationRequest,
   userParams,
 } from "../schemas.js";
-import type { Authenticate } from "../server.js";
 
 /** Help desk (tokens), support (users, emergency passwords) and auditor (audit log) endpoints. */
-export function administrationRoutes(app: FastifyInstance, ctx: ValidatorContext, authenticate: Authenticate): void {
-  const authorised = async (request: Parameters<Authenticate>[0], roles: Parameters<typeof requireRole>[1]) => {
-    const identity = await authenticate(request);
-    requireRole(identity, roles);
-    return actorOf(identity, request);
-  };
+export function administrationRoutes(app: FastifyInstance, ctx: ValidatorContext, authorise: Authorise): void {
   const serialOf = (params: unknown) => parseRequest(serialParams, params, "path").serial;
   const userOf = (params: unknown) => parseRequest(userParams, params, "path").user;
 
   app.post("/v1/tokens", async (request, reply) => {
-    const actor = await authorised(request, ["helpdesk"]);
+    const actor = await authorise(request, ["helpdesk"]);
     const body = parseRequest(tokenRegistrationRequest, request.body, "body");
     const token = await registerToken(ctx, actor, {
       serial: body.serial,
@@ -40,63 +34,63 @@ export function administrationRoutes(app: FastifyInstance, ctx: ValidatorContext
     return reply.code(201).send(token);
   });
   app.get("/v1/tokens/:serial", async (request) => {
-    await authorised(request, ["support"]);
+    await authorise(request, ["support"]);
     return getToken(ctx, serialOf(request.params));
   });
   app.post("/v1/tokens/:serial/assign", async (request) => {
-    const actor = await authorised(request, ["helpdesk"]);
+    const actor = await authorise(request, ["helpdesk"]);
     const serial = serialOf(request.params);
     return assignToken(ctx, actor, serial, parseRequest(assignRequest, request.body, "body").user);
   });
   app.post("/v1/tokens/:serial/unassign", async (request) => {
-    const actor = await authorised(request, ["helpdesk"]);
+    const actor = await authorise(request, ["helpdesk"]);
     const serial = serialOf(request.params);
     parseRequest(emptyRequest, request.body, "body");
     return unassignToken(ctx, actor, serial);
   });
   app.post("/v1/tokens/:serial/disable", async (request) => {
-    const actor = await authorised(request, ["support"]);
+    const actor = await authorise(request, ["support"]);
     const serial = serialOf(request.params);
     return disableToken(ctx, actor, serial, parseRequest(disableRequest, request.body, "body").reason);
   });
   app.post("/v1/tokens/:serial/enable", async (request) => {
-    const actor = await authorised(request, ["support"]);
+    const actor = await authorise(request, ["support"]);
     const serial = serialOf(request.params);
     parseRequest(emptyRequest, request.body, "body");
     return enableToken(ctx, actor, serial);
   });
 
   app.get("/v1/users/:user", async (request) => {
-    await authorised(request, ["support"]);
+    await authorise(request, ["support"]);
     return getUser(ctx, userOf(request.params));
   });
   app.post("/v1/users/:user/pin-reset", async (request) => {
-    const actor = await authorised(request, ["support"]);
+    const actor = await authorise(request, ["support"]);
     const user = userOf(request.params);
     parseRequest(emptyRequest, request.body, "body");
     return resetPin(ctx, actor, user);
   });
   app.post("/v1/users/:user/unlock", async (request) => {
-    const actor = await authorised(request, ["support"]);
+    const actor = await authorise(request, ["support"]);
     const user = userOf(request.params);
     parseRequest(emptyRequest, request.body, "body");
     return unlockUser(ctx, actor, user);
   });
   app.post("/v1/users/:user/emergency", async (request, reply) => {
-    const actor = await authorised(request, ["support"]);
+    const actor = await authorise(request, ["support"]);
     const user = userOf(request.params);
     parseRequest(emptyRequest, request.body, "body");
     reply.header("cache-control", "no-store");
     return issueEmergencyPassword(ctx, actor, user);
   });
   app.delete("/v1/users/:user/emergency", async (request, reply) => {
-    const actor = await authorised(request, ["support"]);
+    const actor = await authorise(request, ["support"]);
     await revokeEmergencyPassword(ctx, actor, userOf(request.params));
     return reply.code(204).send();
   });
 
   app.get("/v1/audit", async (request) => {
-    await authorised(request, ["auditor", "support"]);
+    await authorise(request, ["auditor", "support"]);
     const query = parseRequest(auditQuery, request.query, "query");
     const since = query.since === undefined ? undefined : Date.parse(query.since);
     return { entries: await readAudit(ctx.database.db, { ...query, since }) };

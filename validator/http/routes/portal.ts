@@ -3,19 +3,16 @@ import type { ValidatorContext } from "../../context.js";
 import { respondToChallenge, validatePasscode } from "../../operations/validation.js";
 import type { Decision } from "../../policy/outcome.js";
 import type { Actor } from "../../storage/audit-log.js";
-import { actorOf, requireRole } from "../authentication.js";
+import type { Authorise } from "../authentication.js";
 import { languageOf, messages } from "../messages.js";
 import { challengeResponseRequest, passcodeRequest } from "../schemas.js";
 import { parseRequest } from "../request-error.js";
-import type { Authenticate } from "../server.js";
 
 /** Where a passcode enters: POST /v1/validate, a passcode or the answer to a challenge. */
-export function portalRoutes(app: FastifyInstance, ctx: ValidatorContext, authenticate: Authenticate): void {
+export function portalRoutes(app: FastifyInstance, ctx: ValidatorContext, authorise: Authorise): void {
   app.post("/v1/validate", async (request) => {
-    const identity = await authenticate(request);
-    requireRole(identity, ["portal"]);
+    const actor = await authorise(request, ["portal"]);
     const body = request.body;
-    const actor = actorOf(identity, request);
     const decision =
       body !== null && typeof body === "object" && "challenge" in body
         ? await answerChallenge(ctx, actor, parseRequest(challengeResponseRequest, body, "body"))

@@ -10,10 +10,9 @@ import { z } from "zod";
 import type { ValidatorContext } from "../../context.js";
 import { OperationError } from "../../operations/operation-error.js";
 import { appendAudit } from "../../storage/audit-log.js";
-import { actorOf, requireRole } from "../authentication.js";
+import type { Authorise } from "../authentication.js";
 import { parseRequest } from "../request-error.js";
 import { serialParams } from "../schemas.js";
-import type { Authenticate } from "../server.js";
 
 /** How far the requested time may be from the validator's clock. */
 const MAX_SKEW_SECONDS = 5;
@@ -23,11 +22,9 @@ const setTimeMacRequest = z.strictObject({
   counter: z.number().int().min(1).max(2 ** 32 - 1),
 });
 
-export function tokenClockRoutes(app: FastifyInstance, ctx: ValidatorContext, authenticate: Authenticate): void {
+export function tokenClockRoutes(app: FastifyInstance, ctx: ValidatorContext, authorise: Authorise): void {
   app.post("/v1/tokens/:serial/set-time-mac", async (request) => {
-    const identity = await authenticate(request);
-    requireRole(identity, ["helpdesk"]);
-    const actor = actorOf(identity, request);
+    const actor = await authorise(request, ["helpdesk"]);
     const { serial } = parseRequest(serialParams, request.params, "path");
     const body = parseRequest(setTimeMacRequest, request.body, "body");
     const now = ctx.now();
