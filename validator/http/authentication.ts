@@ -14,7 +14,7 @@ const grants: Record<Role, Role[]> = {
 
 export class HttpStatusError extends Error {
   constructor(
-    readonly status: 401 | 403 | 404 | 409,
+    readonly status: 401 | 403,
     readonly code: string,
     message: string,
   ) {
