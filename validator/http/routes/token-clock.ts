@@ -5,7 +5,7 @@
 // (Added by the provisioner work; see firmware/services/jeton-token.md for the construction.)
 import type { FastifyInstance } from "fastify";
 // The token service's own construction, shared with the provisioner and the firmware tests.
-import { setTimeMac } from "../../../hardware/sim/token-protocol.js";
+import { setTimeMac } from "../../../common/token-service/token-protocol.js";
 import { z } from "zod";
 import type { ValidatorContext } from "../../context.js";
 import { OperationError } from "../../operations/operation-error.js";

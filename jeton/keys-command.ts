@@ -1,8 +1,8 @@
 import { Option, type Command } from "commander";
-import { configFromEnvironment } from "../config.js";
-import { createApiKey, roles, type Role } from "../operations/api-keys.js";
-import { appendAudit } from "../storage/audit-log.js";
-import { openConfiguredValidator } from "../validator.js";
+import { configFromEnvironment } from "../validator/config.js";
+import { createApiKey, roles, type Role } from "../validator/operations/api-keys.js";
+import { appendAudit } from "../validator/storage/audit-log.js";
+import { openConfiguredValidator } from "../validator/validator.js";
 import { userInfo } from "node:os";
 
 export function keysCommand(program: Command): void {
