@@ -5,7 +5,7 @@
 // serial, so that token can be recognised and repaired).
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from "node:fs";
-import { CommandFailure, exitCodes } from "../validator/cli/api-client.js";
+import { CommandFailure, exitCodes } from "../common/failure.js";
 
 export type JournalRecord =
   | { type: "batch"; csvSha256: string; at: string }

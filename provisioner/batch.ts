@@ -3,9 +3,9 @@
 // repaired first (registered → finished; not registered → its token, if it comes back, is wiped
 // with the button and provisioned again). A refused row does not stop the others; an unreachable
 // validator or no token within --wait stops the batch, which resumes where it stopped.
-import type { TokenClient } from "../hardware/sim/token-client.js";
-import { TokenResult, resultName } from "../hardware/sim/token-protocol.js";
-import { CommandFailure, exitCodes } from "../validator/cli/api-client.js";
+import type { TokenClient } from "../common/token-service/token-client.js";
+import { TokenResult, resultName } from "../common/token-service/token-protocol.js";
+import { CommandFailure, exitCodes } from "../common/failure.js";
 import type { BatchRow, MalformedRow } from "./batch-csv.js";
 import type { BatchJournal } from "./batch-journal.js";
 import type { Progress } from "./progress.js";

@@ -2,7 +2,7 @@
 // always closed, output as text or --json, operator messages on stderr (stdout stays parseable),
 // and an explicit exit once done because jacdac-ts leaves timers running after dispose().
 import type { Command } from "commander";
-import { CommandFailure, exitCodes } from "../validator/cli/api-client.js";
+import { CommandFailure, exitCodes } from "../common/failure.js";
 import { openTokenBus, type TokenBus } from "./token-connection.js";
 import { targetFromOptions } from "./token-target.js";
 

@@ -1,11 +1,11 @@
 // Inputs every provisioning command checks before touching a token: the user id, the algorithm,
 // and a validator that is reachable with a help-desk key, whose clock becomes the reference.
-import { CommandFailure, exitCodes } from "../validator/cli/api-client.js";
+import { CommandFailure, exitCodes } from "../common/failure.js";
 import { userId } from "../validator/http/schemas.js";
 import { say } from "./cli-support.js";
 import { validatorReferenceClock, type ReferenceClock } from "./reference-clock.js";
 import type { TokenAlgorithm } from "./token-profile.js";
-import { validatorClient, type ValidatorClient } from "./validator-client.js";
+import { validatorClient, type AdminApi, type ValidatorClient } from "./validator-client.js";
 
 export function checkUser(user: string): string {
   const parsed = userId.safeParse(user);
@@ -20,8 +20,8 @@ export function checkAlgorithm(value: string | undefined, fallback: string): Tok
 }
 
 /** Validator client + reference clock, both checked before any token is touched. */
-export async function preparedValidator(): Promise<{ validator: ValidatorClient; clock: ReferenceClock }> {
-  const validator = validatorClient();
+export async function preparedValidator(api: AdminApi): Promise<{ validator: ValidatorClient; clock: ReferenceClock }> {
+  const validator = validatorClient(api);
   await validator.checkAccess();
   const clock = await validatorReferenceClock(validator);
   if (clock.source === "host") say("note: the validator does not report its time; tokens are set from this computer's clock");

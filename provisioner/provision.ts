@@ -2,9 +2,9 @@
 // with the validator, assign to the user. Everything that can be checked is checked before the
 // write (token blank, serial free, validator reachable with a help-desk key), so a refusal changes
 // nothing. After the write the token ends either registered or wiped, and the outcome says which.
-import { TokenResult, resultName } from "../hardware/sim/token-protocol.js";
-import type { TokenClient } from "../hardware/sim/token-client.js";
-import { CommandFailure, exitCodes } from "../validator/cli/api-client.js";
+import { TokenResult, resultName } from "../common/token-service/token-protocol.js";
+import type { TokenClient } from "../common/token-service/token-client.js";
+import { CommandFailure, exitCodes } from "../common/failure.js";
 import { provisionerExitCodes } from "./exit-codes.js";
 import { unixSeconds, type ReferenceClock } from "./reference-clock.js";
 import { forgetSeed, generateSeed } from "./seed.js";

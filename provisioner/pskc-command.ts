@@ -5,20 +5,21 @@
 // validator, unassigned.
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { CommandFailure, exitCodes } from "../validator/cli/api-client.js";
+import { CommandFailure, exitCodes } from "../common/failure.js";
 import { print } from "./cli-support.js";
 import { buildPskc, writePskcFile } from "./pskc-export.js";
 import { importKeys } from "./pskc-import.js";
 import { protectionFrom, type PskcProtection } from "./pskc-protection.js";
 import { readPskc } from "./pskc-read.js";
-import { validatorClient } from "./validator-client.js";
+import { validatorClient, type AdminApi } from "./validator-client.js";
 
 function readInput(file: string): string {
   if (!existsSync(file)) throw new CommandFailure(`PSKC file ${file} does not exist`, exitCodes.usage);
   return readFileSync(file, "utf8");
 }
 
-export function registerPskcCommands(program: Command): void {
+/** `adminApi` connects to the validator (JETON_URL, JETON_API_KEY) when a command needs it. */
+export function registerPskcCommands(program: Command, adminApi: () => AdminApi): void {
   const pskc = program.command("pskc").description("PSKC (RFC 6030) key files: import into the validator, re-encrypt an export");
 
   pskc
@@ -30,7 +31,7 @@ export function registerPskcCommands(program: Command): void {
     .action(async (file: string, options: { passwordFile?: string; keyFile?: string; json?: boolean }) => {
       const xml = readInput(file);
       const protection = protectionFrom(options, process.env, "import");
-      const validator = validatorClient();
+      const validator = validatorClient(adminApi());
       await validator.checkAccess();
       const keys = readPskc(xml, protection);
       const imported = await importKeys(keys, validator);

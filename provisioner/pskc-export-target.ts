@@ -4,7 +4,7 @@
 // kept, so the file ends up holding every token of the batch.
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { CommandFailure, exitCodes } from "../validator/cli/api-client.js";
+import { CommandFailure, exitCodes } from "../common/failure.js";
 import { buildPskc, writePskcFile, type PskcEntry } from "./pskc-export.js";
 import { protectionFrom, type PskcProtection } from "./pskc-protection.js";
 import { readPskc } from "./pskc-read.js";

@@ -4,7 +4,7 @@
 // files are accepted; anything else, a bad MAC or a missing parameter makes the whole file refused,
 // with every problem named — an import is all or nothing.
 import { XMLParser } from "fast-xml-parser";
-import { CommandFailure, exitCodes } from "../validator/cli/api-client.js";
+import { CommandFailure, exitCodes } from "../common/failure.js";
 import { AES_CBC, aesCbcDecrypt, derivePasswordKey, MAC_ALGORITHMS, macMatches, PBKDF2, PBKDF2_PRFS } from "./pskc-crypto.js";
 import type { PskcEntry } from "./pskc-export.js";
 import type { PskcProtection } from "./pskc-protection.js";

@@ -2,9 +2,9 @@
 // then correct it with an authenticated set-time. The token accepts only forward corrections up to
 // the profile's bound, MAC'd with its seed; the validator holds the seed, so it signs the new time
 // (POST /v1/tokens/{serial}/set-time-mac) and the seed never leaves it.
-import type { TokenClient } from "../hardware/sim/token-client.js";
-import { ClockState, resultName, TokenResult } from "../hardware/sim/token-protocol.js";
-import { CommandFailure, exitCodes } from "../validator/cli/api-client.js";
+import type { TokenClient } from "../common/token-service/token-client.js";
+import { ClockState, resultName, TokenResult } from "../common/token-service/token-protocol.js";
+import { CommandFailure, exitCodes } from "../common/failure.js";
 import type { ReferenceClock } from "./reference-clock.js";
 import type { ProvisionerProfile } from "./token-profile.js";
 import type { ValidatorClient } from "./validator-client.js";

@@ -1,7 +1,7 @@
 // Serial numbers for our tokens: the format the firmware accepts (devicescript.json), either given
 // by the operator (printed on the case) or drawn at random and checked unused at the validator.
 import { randomInt } from "node:crypto";
-import { CommandFailure, exitCodes } from "../validator/cli/api-client.js";
+import { CommandFailure, exitCodes } from "../common/failure.js";
 import type { ProvisionerProfile } from "./token-profile.js";
 import type { ValidatorClient } from "./validator-client.js";
 

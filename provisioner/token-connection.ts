@@ -4,11 +4,11 @@
 // alive after disconnect (so close() disposes the bus; the CLI still exits explicitly).
 import { existsSync, readFileSync } from "node:fs";
 import { createConnection } from "node:net";
-import { firmwareServicesJson } from "../hardware/sim/devs-cli.js";
-import { jacdac, type JDBus } from "../hardware/sim/jacdac.js";
-import { TokenClient, waitForToken } from "../hardware/sim/token-client.js";
-import { SRV_JETON_TOKEN } from "../hardware/sim/token-protocol.js";
-import { CommandFailure } from "../validator/cli/api-client.js";
+import { firmwareServicesJson } from "../common/token-service/devs-cli.js";
+import { jacdac, type JDBus } from "../common/token-service/jacdac.js";
+import { TokenClient, waitForToken } from "../common/token-service/token-client.js";
+import { SRV_JETON_TOKEN } from "../common/token-service/token-protocol.js";
+import { CommandFailure } from "../common/failure.js";
 import { provisionerExitCodes } from "./exit-codes.js";
 import { explicitSerialPort, GuardedSerialPort, listSerialPorts } from "./serial-ports.js";
 import { describeTarget, type TokenTarget } from "./token-target.js";

@@ -3,8 +3,8 @@
 // write — the serial-number format the firmware accepts and its largest clock correction.
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { projectFile } from "../validator/project-files.js";
-import { loadProfile, type TokenProfile } from "../validator/profile.js";
+import { projectFile } from "../common/project-files.js";
+import { loadProfile, type TokenProfile } from "../common/profile.js";
 
 const provisionerFields = z.object({
   profile: z.string(),

@@ -1,7 +1,7 @@
 // What a token says about itself (registers only; never the seed), with its clock offset from the
 // reference clock and, when the validator is configured, what the validator knows of it.
-import type { TokenClient } from "../hardware/sim/token-client.js";
-import { ClockState } from "../hardware/sim/token-protocol.js";
+import type { TokenClient } from "../common/token-service/token-client.js";
+import { ClockState } from "../common/token-service/token-protocol.js";
 import type { ReferenceClock } from "./reference-clock.js";
 import { measureClockOffset } from "./verify.js";
 

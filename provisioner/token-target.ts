@@ -1,7 +1,7 @@
 // Where the token is: a serial port (named, or found automatically) or a TCP frame hub (the
 // DeviceScript VM's hub in tests and demos, or a devtools bridge to a board).
 import { existsSync } from "node:fs";
-import { CommandFailure, exitCodes } from "../validator/cli/api-client.js";
+import { CommandFailure, exitCodes } from "../common/failure.js";
 
 export type TokenTarget =
   | { kind: "serial"; path?: string }

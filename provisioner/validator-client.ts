@@ -1,7 +1,7 @@
-// What the provisioner asks of the validator, on top of the shared CLI API client (JETON_URL,
-// JETON_API_KEY; its CommandFailure carries the documented exit codes). Seeds go out once, in the
-// registration request; the API never returns them.
-import { apiClient, CommandFailure, exitCodes, type ApiCall } from "../validator/cli/api-client.js";
+// What the provisioner asks of the validator, over an admin API caller it is given (the `jeton`
+// program's client, configured from JETON_URL and JETON_API_KEY; its CommandFailure carries the
+// documented exit codes). Seeds go out once, in the registration request; the API never returns them.
+import { CommandFailure, exitCodes } from "../common/failure.js";
 import type { TokenAlgorithm } from "./token-profile.js";
 
 export interface TokenRecord {
@@ -12,6 +12,16 @@ export interface TokenRecord {
   period: number;
   status: "active" | "disabled";
   offsetSteps: number;
+}
+
+/** A call to the validator's admin API: the parsed JSON answer, or a CommandFailure. */
+export type ApiCall = (method: "GET" | "POST" | "DELETE", path: string, body?: unknown) => Promise<unknown>;
+
+/** How the provisioner reaches the validator: implemented by the `jeton` program's admin API client. */
+export interface AdminApi {
+  /** the validator's base URL, for the unauthenticated /health */
+  readonly baseUrl: string;
+  readonly call: ApiCall;
 }
 
 export interface ValidatorClient {
@@ -26,9 +36,8 @@ export interface ValidatorClient {
   checkAccess(): Promise<void>;
 }
 
-export function validatorClient(environment: NodeJS.ProcessEnv = process.env): ValidatorClient {
-  const call = apiClient(environment);
-  const base = (environment.JETON_URL ?? "").replace(/\/+$/, "");
+export function validatorClient(api: AdminApi): ValidatorClient {
+  const { call, baseUrl: base } = api;
   const path = (serial: string) => `/v1/tokens/${encodeURIComponent(serial)}`;
   return {
     call,

@@ -3,8 +3,8 @@
 // clock against the reference clock, and the code on the display against the code the validator
 // will expect. Each check is reported, so a failure says exactly what was wrong.
 import { timingSafeEqual } from "node:crypto";
-import type { TokenClient } from "../hardware/sim/token-client.js";
-import { ClockState, secretFingerprint, TokenAlgorithm as AlgorithmCode } from "../hardware/sim/token-protocol.js";
+import type { TokenClient } from "../common/token-service/token-client.js";
+import { ClockState, secretFingerprint, TokenAlgorithm as AlgorithmCode } from "../common/token-service/token-protocol.js";
 import { codeAt, stepAt } from "../validator/policy/totp.js";
 import type { ReferenceClock } from "./reference-clock.js";
 import type { ProvisionerProfile, TokenAlgorithm } from "./token-profile.js";

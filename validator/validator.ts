@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import type { ServerConfig } from "./config.js";
 import type { ValidatorContext } from "./context.js";
 import { defaultPolicy, type VerificationPolicy } from "./policy/policy.js";
-import { loadProfile } from "./profile.js";
+import { loadProfile } from "../common/profile.js";
 import { loadMasterKey, type MasterKey } from "./secrets/master-key.js";
 import { SeedVault } from "./secrets/seed-vault.js";
 import { verifierChecks } from "./secrets/verifiers.js";

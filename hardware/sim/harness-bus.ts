@@ -2,8 +2,8 @@
 // simulated RTC and button (one Jacdac device, like the chips on a board) and acting as the host
 // that talks to the token.
 import { readFileSync } from "node:fs";
-import { firmwareServicesJson } from "./devs-cli.js";
-import { jacdac, type JDBus, type Packet } from "./jacdac.js";
+import { firmwareServicesJson } from "../../common/token-service/devs-cli.js";
+import { jacdac, type JDBus, type Packet } from "../../common/token-service/jacdac.js";
 import { SimulatedButton } from "./simulated-button.js";
 import { SimulatedRtc } from "./simulated-rtc.js";
 

@@ -1,6 +1,6 @@
 // The token's confirmation button for the VM: a Jacdac Button server the harness hosts; tests
 // (and `jeton sim`) press it where a person would press the button on the board.
-import { jacdac } from "./jacdac.js";
+import { jacdac } from "../../common/token-service/jacdac.js";
 
 export class SimulatedButton extends jacdac.ButtonServer {
   presses = 0;

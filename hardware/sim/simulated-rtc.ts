@@ -2,7 +2,7 @@
 // the VM) whose time tests control. It reports UTC (never the host's time zone), runs at a chosen
 // rate (drift in ppm, or fast/slow for tests), jumps on demand, and loses power like a real chip
 // (back to 2000-01-01). The firmware's set_time command writes it.
-import { jacdac } from "./jacdac.js";
+import { jacdac } from "../../common/token-service/jacdac.js";
 
 type RtcReading = [number, number, number, number, number, number, number];
 

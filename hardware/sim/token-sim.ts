@@ -5,7 +5,7 @@
 import { rmSync } from "node:fs";
 import { startFrameHub, type FrameHub } from "./frame-hub.js";
 import { startHarnessBus, type HarnessBus } from "./harness-bus.js";
-import { waitForRestartOrGone, waitForToken, type TokenClient } from "./token-client.js";
+import { waitForRestartOrGone, waitForToken, type TokenClient } from "../../common/token-service/token-client.js";
 import { newVmWorkDir, startVm, type VmProcess } from "./vm-process.js";
 
 export interface TokenSimOptions {

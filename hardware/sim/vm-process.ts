@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { devsCliModule, firmwareImage } from "./devs-cli.js";
+import { devsCliModule, firmwareImage } from "../../common/token-service/devs-cli.js";
 
 export interface VmOptions {
   /** port of the frame hub the VM joins */

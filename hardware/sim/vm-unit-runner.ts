@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { devsCliScript } from "./devs-cli.js";
+import { devsCliScript } from "../../common/token-service/devs-cli.js";
 
 export interface VmUnitResult {
   exitCode: number;

@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { repoRoot } from "../../hardware/sim/devs-cli.js";
-import { setTimeMac, TokenResult } from "../../hardware/sim/token-protocol.js";
+import { repoRoot } from "../../common/token-service/devs-cli.js";
+import { setTimeMac, TokenResult } from "../../common/token-service/token-protocol.js";
 import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
 import { expectShowsCurrentCode, newSeed, nowSeconds } from "./token-helpers.js";
 

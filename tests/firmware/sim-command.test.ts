@@ -5,10 +5,10 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
 import { afterEach, expect, test } from "vitest";
-import { repoRoot } from "../../hardware/sim/devs-cli.js";
+import { repoRoot } from "../../common/token-service/devs-cli.js";
 import { connectBus } from "../../hardware/sim/harness-bus.js";
-import { waitForToken } from "../../hardware/sim/token-client.js";
-import { TokenResult } from "../../hardware/sim/token-protocol.js";
+import { waitForToken } from "../../common/token-service/token-client.js";
+import { TokenResult } from "../../common/token-service/token-protocol.js";
 import { newSeed, nowSeconds, SCREEN } from "./token-helpers.js";
 
 

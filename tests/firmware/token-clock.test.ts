@@ -3,7 +3,7 @@
 // "clock not set" screen when no clock answers. Never a code from an untrusted clock.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { connectBus } from "../../hardware/sim/harness-bus.js";
-import { setTimeMac, TokenResult } from "../../hardware/sim/token-protocol.js";
+import { setTimeMac, TokenResult } from "../../common/token-service/token-protocol.js";
 import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
 import { newVmWorkDir } from "../../hardware/sim/vm-process.js";
 import { rmSync } from "node:fs";

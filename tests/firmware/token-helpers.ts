@@ -4,7 +4,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
-import { repoRoot } from "../../hardware/sim/devs-cli.js";
+import { repoRoot } from "../../common/token-service/devs-cli.js";
 import type { TokenSim } from "../../hardware/sim/token-sim.js";
 
 export const profile = JSON.parse(readFileSync(join(repoRoot(), "devicescript.json"), "utf8")) as {

@@ -1,7 +1,7 @@
 // The real firmware in the DeviceScript VM: provisioning, refusals, the displayed code against an
 // independent RFC 6238 implementation, persistence across reboots, wipe with the button.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { secretFingerprint, TokenResult } from "../../hardware/sim/token-protocol.js";
+import { secretFingerprint, TokenResult } from "../../common/token-service/token-protocol.js";
 import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
 import {
   expectShowsCurrentCode,

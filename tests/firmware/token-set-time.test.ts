@@ -1,8 +1,8 @@
 // Authenticated clock corrections on the real firmware: only a MAC'd, strictly newer counter with
 // a small forward step is accepted; every refusal leaves clock, counter and screen unchanged.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { jacdac } from "../../hardware/sim/jacdac.js";
-import { setTimeMac, TokenResult } from "../../hardware/sim/token-protocol.js";
+import { jacdac } from "../../common/token-service/jacdac.js";
+import { setTimeMac, TokenResult } from "../../common/token-service/token-protocol.js";
 import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
 import { expectShowsCurrentCode, newSeed, nowSeconds, profile } from "./token-helpers.js";
 

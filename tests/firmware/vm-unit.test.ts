@@ -2,7 +2,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { firmwareDistDir } from "../../hardware/sim/devs-cli.js";
+import { firmwareDistDir } from "../../common/token-service/devs-cli.js";
 import { runVmUnitImage } from "../../hardware/sim/vm-unit-runner.js";
 
 const testDir = join(firmwareDistDir(), "test");

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { buildPskc } from "../../provisioner/pskc-export.js";
 import type { PskcProtection } from "../../provisioner/pskc-protection.js";
 import { readPskc } from "../../provisioner/pskc-read.js";
-import { CommandFailure } from "../../validator/cli/api-client.js";
+import { CommandFailure } from "../../common/failure.js";
 import { fuzzRuns } from "./fuzz-runs.js";
 
 const protection: PskcProtection = { kind: "pre-shared-key", key: randomBytes(16), keyName: "fuzz" };

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jacdac } from "../../hardware/sim/jacdac.js";
-import { TokenCommand, TokenResult } from "../../hardware/sim/token-protocol.js";
+import { jacdac } from "../../common/token-service/jacdac.js";
+import { TokenCommand, TokenResult } from "../../common/token-service/token-protocol.js";
 import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
 import { newSeed, nowSeconds, profile } from "../firmware/token-helpers.js";
 import { fuzzRuns } from "./fuzz-runs.js";

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { secretFingerprint, TokenResult } from "../../hardware/sim/token-protocol.js";
+import { secretFingerprint, TokenResult } from "../../common/token-service/token-protocol.js";
 import { BatchJournal } from "../../provisioner/batch-journal.js";
 import { readPskc } from "../../provisioner/pskc-read.js";
 import { jeton } from "../support/cli.js";

@@ -5,7 +5,7 @@
 // through the firmware's authenticated set-time, the token's — a jump of the RTC itself would be
 // latched as a clock-integrity loss, as it should).
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { setTimeMac, TokenResult } from "../../hardware/sim/token-protocol.js";
+import { setTimeMac, TokenResult } from "../../common/token-service/token-protocol.js";
 import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
 import { jeton } from "../support/cli.js";
 import { startValidator, testDatabase, type RunningValidator } from "../support/test-validator.js";

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { secretFingerprint } from "../../hardware/sim/token-protocol.js";
+import { secretFingerprint } from "../../common/token-service/token-protocol.js";
 import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
 import { readPskc } from "../../provisioner/pskc-read.js";
 import { codeAt, stepAt } from "../../validator/policy/totp.js";

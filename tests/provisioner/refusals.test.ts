@@ -4,11 +4,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startFrameHub } from "../../hardware/sim/frame-hub.js";
 import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
-import { CommandFailure } from "../../validator/cli/api-client.js";
+import { CommandFailure } from "../../common/failure.js";
 import { provisionToken, ProvisionFailure } from "../../provisioner/provision.js";
 import { validatorReferenceClock } from "../../provisioner/reference-clock.js";
 import { loadProvisionerProfile } from "../../provisioner/token-profile.js";
 import { validatorClient } from "../../provisioner/validator-client.js";
+import { adminApi } from "../../jeton/api-client.js";
 import { jeton } from "../support/cli.js";
 import { startValidator, testDatabase, type RunningValidator } from "../support/test-validator.js";
 import { FollowingClock } from "./support/following-clock.js";
@@ -113,7 +114,7 @@ describe("provisioner refusals", () => {
 
   test("registration failing after the write: the token is wiped (button) and the outcome says so", async () => {
     const profile = loadProvisionerProfile();
-    const real = validatorClient(env);
+    const real = validatorClient(adminApi(env));
     const failing = { ...real, registerToken: async () => Promise.reject(new CommandFailure("503 simulated outage", 1)) };
     const prompts: string[] = [];
     const pressWhenAsked = sim.token.waitForScreen((s) => s.startsWith("Press button to\nwipe"), 20_000).then(() => sim.harness.button.press());
@@ -133,7 +134,7 @@ describe("provisioner refusals", () => {
 
   test("verification failing after the write (device clock off): the token is wiped and the outcome says so", async () => {
     const profile = loadProvisionerProfile();
-    const real = validatorClient(env);
+    const real = validatorClient(adminApi(env));
     const reference = await validatorReferenceClock(real);
     // the reference clock moves 10 s between the write and the check, as if the token had not kept the time
     let calls = 0;

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { projectFile } from "../../validator/project-files.js";
+import { projectFile } from "../../common/project-files.js";
 
 /** Found from the sources (tests) and from dist/ (benchmarks) alike. */
 export const jetonBin = projectFile("bin/jeton.js");

@@ -7,7 +7,7 @@ import type { ValidatorContext } from "../../validator/context.js";
 import { buildHttpServer } from "../../validator/http/server.js";
 import { createApiKey, type Role } from "../../validator/operations/api-keys.js";
 import { defaultPolicy, type VerificationPolicy } from "../../validator/policy/policy.js";
-import { loadProfile } from "../../validator/profile.js";
+import { loadProfile } from "../../common/profile.js";
 import { masterKeyFrom } from "../../validator/secrets/master-key.js";
 import type { DatabaseLocation } from "../../validator/storage/database.js";
 import { openValidator } from "../../validator/validator.js";

@@ -5,7 +5,7 @@ import { gate } from "../../validator/policy/lockout.js";
 import { defaultPolicy } from "../../validator/policy/policy.js";
 import type { TokenState, UserState } from "../../validator/policy/state.js";
 import { verifyPasscode } from "../../validator/policy/verify-passcode.js";
-import { loadProfile } from "../../validator/profile.js";
+import { loadProfile } from "../../common/profile.js";
 import { masterKeyFrom } from "../../validator/secrets/master-key.js";
 import { verifierChecks } from "../../validator/secrets/verifiers.js";
 import { referenceCode, referenceStep } from "../support/reference-totp.js";

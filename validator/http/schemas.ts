@@ -1,6 +1,6 @@
 import { ScureBase32Plugin } from "otplib";
 import { z } from "zod";
-import { hashAlgorithms } from "../profile.js";
+import { hashAlgorithms } from "../../common/profile.js";
 import { disableReasons } from "../operations/tokens.js";
 
 /** Academic identifiers: letters, digits and the punctuation of logins and e-mail addresses. */

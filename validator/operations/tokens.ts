@@ -1,5 +1,5 @@
 import type { ValidatorContext } from "../context.js";
-import type { HashAlgorithm } from "../profile.js";
+import type { HashAlgorithm } from "../../common/profile.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
 import { OperationError } from "./operation-error.js";
 

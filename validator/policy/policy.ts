@@ -1,4 +1,4 @@
-import type { HashAlgorithm, TokenProfile } from "../profile.js";
+import type { HashAlgorithm, TokenProfile } from "../../common/profile.js";
 
 export interface PinRules {
   minLength: number;

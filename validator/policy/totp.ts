@@ -1,6 +1,6 @@
 import { generateSync } from "otplib";
 import { NodeCryptoPlugin } from "@otplib/plugin-crypto-node";
-import type { HashAlgorithm } from "../profile.js";
+import type { HashAlgorithm } from "../../common/profile.js";
 
 export interface TotpParameters {
   algorithm: HashAlgorithm;

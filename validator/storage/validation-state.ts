@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { StateChange } from "../policy/outcome.js";
 import type { ChallengeKind, ChallengeState, TokenState, UserState } from "../policy/state.js";
-import type { HashAlgorithm } from "../profile.js";
+import type { HashAlgorithm } from "../../common/profile.js";
 import type { SeedVault } from "../secrets/seed-vault.js";
 import type { Dialect } from "./database.js";
 import type { Schema } from "./schema.js";

@@ -4,7 +4,7 @@
 import { rmSync } from "node:fs";
 import { startFrameHub, type FrameHub } from "../../../hardware/sim/frame-hub.js";
 import { startHarnessBus, type HarnessBus } from "../../../hardware/sim/harness-bus.js";
-import { waitForToken, type TokenClient } from "../../../hardware/sim/token-client.js";
+import { waitForToken, type TokenClient } from "../../../common/token-service/token-client.js";
 import { newVmWorkDir, startVm, type VmProcess } from "../../../hardware/sim/vm-process.js";
 
 export interface PluggedToken {

@@ -1,5 +1,5 @@
 // Reading the token the way a person does: the code line of its display.
-import type { TokenClient } from "../../../hardware/sim/token-client.js";
+import type { TokenClient } from "../../../common/token-service/token-client.js";
 import { ScureBase32Plugin } from "otplib";
 
 /** The digits shown under the serial ("123 456" → "123456"); fails if the screen shows no code. */

@@ -3,7 +3,7 @@ import type { ValidatorContext } from "../../context.js";
 import { issueEmergencyPassword, revokeEmergencyPassword } from "../../operations/emergency-passwords.js";
 import { assignToken, disableToken, enableToken, getToken, registerToken, unassignToken } from "../../operations/tokens.js";
 import { getUser, resetPin, unlockUser } from "../../operations/users.js";
-import { readAudit } from "../../storage/audit-log.js";
+import { readAuditLog } from "../../operations/audit.js";
 import type { Authorise } from "../authentication.js";
 import { parseRequest } from "../request-error.js";
 import {
@@ -93,6 +93,6 @@ export function administrationRoutes(app: FastifyInstance, ctx: ValidatorContext
     await authorise(request, ["auditor", "support"]);
     const query = parseRequest(auditQuery, request.query, "query");
     const since = query.since === undefined ? undefined : Date.parse(query.since);
-    return { entries: await readAudit(ctx.database.db, { ...query, since }) };
+    return { entries: await readAuditLog(ctx, { ...query, since }) };
   });
 }

@@ -3,16 +3,17 @@
 // after the current token (twice: at once; the journal still tells the next run where it stopped).
 import { existsSync, readFileSync } from "node:fs";
 import { Option, type Command } from "commander";
-import { CommandFailure, exitCodes } from "../validator/cli/api-client.js";
-import { parseBatchCsv } from "./batch-csv.js";
-import { BatchJournal } from "./batch-journal.js";
-import { runBatch, type BatchSummary } from "./batch.js";
-import { addTargetOptions, print, waitMillis, withTokenBus, type TargetOptions } from "./cli-support.js";
-import { checkAlgorithm, preparedValidator } from "./provision-inputs.js";
-import { provisionerExitCodes } from "./exit-codes.js";
-import { Progress } from "./progress.js";
-import { addExportOptions, openExportTarget, type ExportOptions } from "./pskc-export-target.js";
-import { loadProvisionerProfile } from "./token-profile.js";
+import { CommandFailure, exitCodes } from "../common/failure.js";
+import { parseBatchCsv } from "../provisioner/batch-csv.js";
+import { BatchJournal } from "../provisioner/batch-journal.js";
+import { runBatch, type BatchSummary } from "../provisioner/batch.js";
+import { addTargetOptions, print, waitMillis, withTokenBus, type TargetOptions } from "../provisioner/cli-support.js";
+import { checkAlgorithm, preparedValidator } from "../provisioner/provision-inputs.js";
+import { adminApi } from "./api-client.js";
+import { provisionerExitCodes } from "../provisioner/exit-codes.js";
+import { Progress } from "../provisioner/progress.js";
+import { addExportOptions, openExportTarget, type ExportOptions } from "../provisioner/pskc-export-target.js";
+import { loadProvisionerProfile } from "../provisioner/token-profile.js";
 
 function describeSummary(summary: BatchSummary, journalPath: string): string {
   const lines = [
@@ -50,7 +51,7 @@ export function registerBatchCommand(program: Command): void {
     const journalPath = options.journal ?? `${file}.journal`;
     const journal = BatchJournal.open(journalPath, content);
     const exportTarget = openExportTarget(options);
-    const { validator, clock } = await preparedValidator();
+    const { validator, clock } = await preparedValidator(adminApi());
 
     let resolveStop = () => undefined as void;
     const stopRequested = { value: false, signal: new Promise<void>((resolve) => (resolveStop = resolve)) };

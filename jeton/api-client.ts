@@ -1,17 +1,7 @@
 import { z } from "zod";
+import { CommandFailure, exitCodes } from "../common/failure.js";
+import type { AdminApi } from "../provisioner/validator-client.js";
 
-/** Exit codes shared by every client command (documented in README). */
-export const exitCodes = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
-
-export class CommandFailure extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-    readonly body?: unknown,
-  ) {
-    super(message);
-  }
-}
 
 const clientEnvironment = z.object({
   JETON_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL such as http://127.0.0.1:8080" }),
@@ -56,3 +46,9 @@ export function apiClient(environment: NodeJS.ProcessEnv = process.env) {
 }
 
 export type ApiCall = ReturnType<typeof apiClient>;
+
+/** The admin API as the provisioner asks for it (its base URL and the authenticated caller). */
+export function adminApi(environment: NodeJS.ProcessEnv = process.env): AdminApi {
+  const call = apiClient(environment);
+  return { baseUrl: (environment.JETON_URL ?? "").replace(/\/+$/, ""), call };
+}

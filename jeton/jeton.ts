@@ -1,12 +1,12 @@
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
-import { projectFile } from "../project-files.js";
-import { CommandFailure, exitCodes } from "./api-client.js";
+import { projectFile } from "../common/project-files.js";
+import { CommandFailure, exitCodes } from "../common/failure.js";
 import { administrationCommands } from "./administration-commands.js";
 import { keysCommand } from "./keys-command.js";
 import { serveCommand } from "./serve-command.js";
-import { registerSimCommand } from "../../hardware/sim/sim-command.js";
-import { registerProvisionerCommands } from "../../provisioner/commands.js";
+import { registerSimCommand } from "../hardware/sim/sim-command.js";
+import { registerProvisionerCommands } from "./provisioner-commands.js";
 
 export function packageVersion(): string {
   return (JSON.parse(readFileSync(projectFile("package.json"), "utf8")) as { version: string }).version;

@@ -1,8 +1,9 @@
 import { Option, type Command } from "commander";
 import { readFileSync } from "node:fs";
-import { hashAlgorithms } from "../profile.js";
-import { disableReasons } from "../operations/tokens.js";
-import { apiClient, CommandFailure, exitCodes, type ApiCall } from "./api-client.js";
+import { hashAlgorithms } from "../common/profile.js";
+import { disableReasons } from "../validator/operations/tokens.js";
+import { CommandFailure, exitCodes } from "../common/failure.js";
+import { apiClient, type ApiCall } from "./api-client.js";
 
 type Output = { json?: boolean };
 

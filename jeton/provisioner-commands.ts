@@ -1,23 +1,24 @@
 // The provisioner's commands in the `jeton` program: devices, provision, status, resync, wipe,
 // batch and pskc. Each validates its input before touching a token or the validator.
 import { Command, Option } from "commander";
-import { TokenResult, resultName } from "../hardware/sim/token-protocol.js";
-import { CommandFailure, exitCodes } from "../validator/cli/api-client.js";
-import { addTargetOptions, print, say, waitMillis, withTokenBus, quietJacdac, exitWhenDone, type TargetOptions } from "./cli-support.js";
-import { otpauthUri } from "./otpauth.js";
-import { provisionToken, stateSentence, type ProvisionOutcome } from "./provision.js";
-import { hostClock, validatorReferenceClock } from "./reference-clock.js";
-import { checkAlgorithm, checkUser, preparedValidator } from "./provision-inputs.js";
-import { resyncToken } from "./resync.js";
-import { listSerialPorts, tokenCandidates } from "./serial-ports.js";
-import { tokensOnBus, waitForOneToken } from "./token-connection.js";
-import { loadProvisionerProfile } from "./token-profile.js";
-import { readTokenStatus, type TokenStatus } from "./token-status.js";
-import { validatorClient } from "./validator-client.js";
-import { wipeWithConfirmation } from "./wipe.js";
-import { registerPskcCommands } from "./pskc-command.js";
+import { TokenResult, resultName } from "../common/token-service/token-protocol.js";
+import { CommandFailure, exitCodes } from "../common/failure.js";
+import { addTargetOptions, print, say, waitMillis, withTokenBus, quietJacdac, exitWhenDone, type TargetOptions } from "../provisioner/cli-support.js";
+import { otpauthUri } from "../provisioner/otpauth.js";
+import { provisionToken, stateSentence, type ProvisionOutcome } from "../provisioner/provision.js";
+import { hostClock, validatorReferenceClock } from "../provisioner/reference-clock.js";
+import { checkAlgorithm, checkUser, preparedValidator } from "../provisioner/provision-inputs.js";
+import { resyncToken } from "../provisioner/resync.js";
+import { listSerialPorts, tokenCandidates } from "../provisioner/serial-ports.js";
+import { tokensOnBus, waitForOneToken } from "../provisioner/token-connection.js";
+import { loadProvisionerProfile } from "../provisioner/token-profile.js";
+import { readTokenStatus, type TokenStatus } from "../provisioner/token-status.js";
+import { validatorClient } from "../provisioner/validator-client.js";
+import { adminApi } from "./api-client.js";
+import { wipeWithConfirmation } from "../provisioner/wipe.js";
+import { registerPskcCommands } from "../provisioner/pskc-command.js";
 import { registerBatchCommand } from "./batch-command.js";
-import { addExportOptions, openExportTarget, type ExportOptions } from "./pskc-export-target.js";
+import { addExportOptions, openExportTarget, type ExportOptions } from "../provisioner/pskc-export-target.js";
 
 export function registerProvisionerCommands(program: Command): void {
   devicesCommand(program);
@@ -26,7 +27,7 @@ export function registerProvisionerCommands(program: Command): void {
   resyncCommand(program);
   wipeCommand(program);
   registerBatchCommand(program);
-  registerPskcCommands(program);
+  registerPskcCommands(program, adminApi);
 }
 
 export function describeOutcome(outcome: ProvisionOutcome): string {
@@ -92,7 +93,7 @@ function provisionCommand(program: Command): void {
     const algorithm = checkAlgorithm(options.algorithm, profile.algorithm);
     const wait = waitMillis(options);
     const exportTarget = openExportTarget(options);
-    const { validator, clock } = await preparedValidator();
+    const { validator, clock } = await preparedValidator(adminApi());
     let otpauth: string | undefined;
     let outcome: ProvisionOutcome;
     try {
@@ -126,7 +127,7 @@ function statusCommand(program: Command): void {
     async (options: TargetOptions) => {
       const wait = waitMillis(options);
       // read-only diagnostics: the validator adds context when it answers, but is not required
-      let validator = process.env.JETON_URL && process.env.JETON_API_KEY ? validatorClient() : undefined;
+      let validator = process.env.JETON_URL && process.env.JETON_API_KEY ? validatorClient(adminApi()) : undefined;
       let clock = hostClock();
       if (validator) {
         try {
@@ -161,7 +162,7 @@ function resyncCommand(program: Command): void {
     async (options: TargetOptions) => {
       const wait = waitMillis(options);
       const profile = loadProvisionerProfile();
-      const { validator, clock } = await preparedValidator();
+      const { validator, clock } = await preparedValidator(adminApi());
       const outcome = await withTokenBus(options, async (tokenBus) => {
         const token = await waitForOneToken(tokenBus, { timeoutMs: wait });
         return resyncToken({ token, validator, clock, profile, say });

@@ -1,8 +1,8 @@
 import { Option, type Command } from "commander";
-import { configFromEnvironment } from "../config.js";
-import { createApiKey, roles, type Role } from "../operations/api-keys.js";
-import { appendAudit } from "../storage/audit-log.js";
-import { openConfiguredValidator } from "../validator.js";
+import { configFromEnvironment } from "../validator/config.js";
+import { createApiKey, roles, type Role } from "../validator/operations/api-keys.js";
+import { recordAudit } from "../validator/operations/audit.js";
+import { openConfiguredValidator } from "../validator/validator.js";
 import { userInfo } from "node:os";
 
 export function keysCommand(program: Command): void {
@@ -18,7 +18,7 @@ export function keysCommand(program: Command): void {
       try {
         const now = ctx.now();
         const created = await createApiKey(ctx.database.db, options.role, options.label ?? null, now);
-        await appendAudit(ctx.database.db, { id: `local:${userInfo().username}`, role: "operator", source: "cli" }, now, {
+        await recordAudit(ctx, { id: `local:${userInfo().username}`, role: "operator", source: "cli" }, now, {
           event: "api-key.create",
           result: "ok",
           detail: { keyId: created.id, role: options.role },

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
-import { configFromEnvironment } from "../config.js";
-import { buildHttpServer } from "../http/server.js";
-import { openConfiguredValidator } from "../validator.js";
+import { configFromEnvironment } from "../validator/config.js";
+import { buildHttpServer } from "../validator/http/server.js";
+import { openConfiguredValidator } from "../validator/validator.js";
 import { packageVersion } from "./jeton.js";
 
 export function serveCommand(program: Command): void {
