@@ -24,7 +24,7 @@ export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): Fa
     return503OnClosing: true,
     // Fastify answers 414 to a path parameter over 100 characters (decoded): every identifier the
     // schemas accept must be servable by every /v1/users/{user} and /v1/tokens/{serial} route.
-    maxParamLength: Math.max(USER_ID_MAX_LENGTH, SERIAL_MAX_LENGTH),
+    routerOptions: { maxParamLength: Math.max(USER_ID_MAX_LENGTH, SERIAL_MAX_LENGTH) },
   });
   const authorise = apiKeyAuthoriser(ctx.database, ctx.now);
 
