@@ -118,13 +118,16 @@ function atomically(dialect: Dialect, up: (db: Kysely<unknown>) => Promise<void>
  * Audit rows keep the spelling they were written with; one `user.rename` row per renamed user links them.
  */
 async function normaliseUserIdentifiers(db: Kysely<unknown>): Promise<void> {
-  const { rows } = await sql<{ name: string; pin_verifier: string | null }>`SELECT name, pin_verifier FROM users ORDER BY name`.execute(db);
+  const { rows } = await sql<{ name: string; pin_verifier: string | null }>`SELECT name, pin_verifier FROM users`.execute(db);
   const spellings = new Map<string, string[]>();
   for (const { name } of rows) {
     const normalised = normaliseUserId(name);
     spellings.set(normalised, [...(spellings.get(normalised) ?? []), name]);
   }
-  const merging = [...spellings.values()].filter((names) => names.length > 1);
+  const merging = [...spellings.keys()]
+    .sort()
+    .map((normalised) => spellings.get(normalised)!.sort())
+    .filter((names) => names.length > 1);
   if (merging.length > 0) {
     throw new Error(
       "user identifiers are now compared case-insensitively, and these users would become one: " +
@@ -158,7 +161,7 @@ async function normaliseUserIdentifiers(db: Kysely<unknown>): Promise<void> {
     await sql`DELETE FROM users WHERE name = ${name}`.execute(db);
     await sql`
       INSERT INTO audit_log (at, actor, role, source, event, result, user_name, detail)
-      VALUES (${at}, 'migration:0003-user-identifiers-normalised', 'operator', 'migration', 'user.rename', 'ok', ${normalised},
+      VALUES (${at}, 'migration:user-identifiers-normalised', 'operator', 'migration', 'user.rename', 'ok', ${normalised},
               ${JSON.stringify({ previous: name, reason: "identifiers are compared case-insensitively" })})
     `.execute(db);
   }
