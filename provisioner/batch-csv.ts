@@ -6,7 +6,8 @@
 //   # comments and blank lines are ignored; ";" works as separator too (spreadsheet exports)
 //
 // Malformed rows are reported with their line number and left out; the others go ahead.
-import { userId } from "../validator/http/schemas.js";
+import { userId } from "../common/identifiers.js";
+import { serialProblem } from "./serial-number.js";
 import type { ProvisionerProfile } from "./token-profile.js";
 
 export interface BatchRow {
@@ -43,14 +44,16 @@ export function parseBatchCsv(content: string, profile: ProvisionerProfile): { r
       const bad = (problem: string) => malformed.push({ line, text, problem });
       if (fields.length > 2) return bad(`${fields.length} columns; expected user[,serial]`);
       const [user = "", serial = ""] = fields;
-      if (!userId.safeParse(user).success) return bad(user ? `"${user}" is not an academic identifier (1–128 letters, digits or . _ @ + -)` : "no user");
+      const identifier = userId.safeParse(user);
+      if (!identifier.success) return bad(user ? `"${user}" is not an academic identifier (${identifier.error.issues[0]?.message})` : "no user");
       if (serial) {
-        if (!profile.serialPattern.test(serial)) return bad(`serial "${serial}" does not match ${profile.serialPattern.source} (e.g. ${profile.serialExample})`);
+        const refused = serialProblem(serial, profile);
+        if (refused) return bad(refused);
         const first = serials.get(serial);
         if (first !== undefined) return bad(`serial ${serial} already on line ${first}`);
         serials.set(serial, line);
       }
-      rows.push({ line, user, ...(serial && { serial }) });
+      rows.push({ line, user: identifier.data, ...(serial && { serial }) });
     });
   return { rows, malformed };
 }

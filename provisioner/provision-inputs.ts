@@ -1,7 +1,7 @@
 // Inputs every provisioning command checks before touching a token: the user id, the algorithm,
 // and a validator that is reachable with a help-desk key, whose clock becomes the reference.
 import { CommandFailure, exitCodes } from "../common/failure.js";
-import { userId } from "../validator/http/schemas.js";
+import { userId } from "../common/identifiers.js";
 import { say } from "./cli-support.js";
 import { validatorReferenceClock, type ReferenceClock } from "./reference-clock.js";
 import type { TokenAlgorithm } from "./token-profile.js";

@@ -3,7 +3,7 @@
 // then one registration per key. Imported tokens stay unassigned until the help desk assigns them
 // (a UserId in the file is only reported), as vendors' systems keep imported tokens inert.
 import { CommandFailure, exitCodes } from "../common/failure.js";
-import { serialNumber } from "../validator/http/schemas.js";
+import { serialNumber } from "../common/identifiers.js";
 import type { PskcKey } from "./pskc-read.js";
 import type { ValidatorClient } from "./validator-client.js";
 
@@ -20,7 +20,8 @@ export async function importKeys(keys: PskcKey[], validator: ValidatorClient): P
   const problems: string[] = [];
   const seen = new Set<string>();
   for (const key of keys) {
-    if (!serialNumber.safeParse(key.serial).success) problems.push(`key ${key.keyId}: serial "${key.serial}" is not 1–64 letters, digits, - _ or .`);
+    const serial = serialNumber.safeParse(key.serial);
+    if (!serial.success) problems.push(`key ${key.keyId}: serial "${key.serial}" is refused (${serial.error.issues[0]?.message})`);
     else if (seen.has(key.serial)) problems.push(`serial ${key.serial} appears twice`);
     seen.add(key.serial);
   }

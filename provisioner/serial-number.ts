@@ -1,14 +1,22 @@
 // Serial numbers for our tokens: the format the firmware accepts (devicescript.json), either given
 // by the operator (printed on the case) or drawn at random and checked unused at the validator.
 import { randomInt } from "node:crypto";
+import { serialNumber } from "../common/identifiers.js";
 import { CommandFailure, exitCodes } from "../common/failure.js";
 import type { ProvisionerProfile } from "./token-profile.js";
 import type { ValidatorClient } from "./validator-client.js";
 
+/** Why `serial` cannot be given to one of our tokens (the validator's rule for every serial, then the profile's format), or null. */
+export function serialProblem(serial: string, profile: ProvisionerProfile): string | null {
+  const accepted = serialNumber.safeParse(serial);
+  if (!accepted.success) return `serial "${serial}" is refused (${accepted.error.issues[0]?.message})`;
+  if (!profile.serialPattern.test(serial)) return `serial "${serial}" does not match the token profile (${profile.serialPattern.source}, e.g. ${profile.serialExample})`;
+  return null;
+}
+
 export function checkSerialFormat(serial: string, profile: ProvisionerProfile): void {
-  if (!profile.serialPattern.test(serial)) {
-    throw new CommandFailure(`serial "${serial}" does not match the token profile (${profile.serialPattern.source}, e.g. ${profile.serialExample})`, exitCodes.usage);
-  }
+  const problem = serialProblem(serial, profile);
+  if (problem) throw new CommandFailure(problem, exitCodes.usage);
 }
 
 /** A random serial in the profile's JT + 8 digits shape that the validator does not know yet. */

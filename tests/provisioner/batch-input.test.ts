@@ -28,9 +28,22 @@ describe("batch CSV", () => {
     expect(malformed.map((m) => [m.line, m.problem])).toEqual([
       [2, "no user"],
       [3, '"a b" is not an academic identifier (1–128 letters, digits or . _ @ + -)'],
-      [4, 'serial "JT1" does not match ^JT[0-9]{8}$ (e.g. JT00000042)'],
+      [4, 'serial "JT1" does not match the token profile (^JT[0-9]{8}$, e.g. JT00000042)'],
       [6, "serial JT00000007 already on line 5"],
       [7, "3 columns; expected user[,serial]"],
+    ]);
+  });
+
+  test("users are stored in the one normalised spelling; serials follow the validator's rule even when the profile allows more", () => {
+    const dotted = { ...profile, serialPattern: /^[A-Z.]{1,8}$/, serialExample: "AB.CD" };
+    const { rows, malformed } = parseBatchCsv(["JDupont,AB.CD", "M.Martin@Univ.Example", "x,..", "y,."].join("\n"), dotted);
+    expect(rows).toEqual([
+      { line: 1, user: "jdupont", serial: "AB.CD" },
+      { line: 2, user: "m.martin@univ.example" },
+    ]);
+    expect(malformed.map((m) => m.problem)).toEqual([
+      'serial ".." is refused ("." and ".." cannot be identifiers: no URL can name them)',
+      'serial "." is refused ("." and ".." cannot be identifiers: no URL can name them)',
     ]);
   });
 });

@@ -1,8 +1,7 @@
 import type { FastifyRequest } from "fastify";
-import type { Kysely } from "kysely";
-import { identifyApiKey, type ApiKeyIdentity, type Role } from "../operations/api-keys.js";
+import { identifyApiKey, recordApiKeyUse, type ApiKeyIdentity, type Role } from "../operations/api-keys.js";
 import type { Actor } from "../storage/audit-log.js";
-import type { Schema } from "../storage/schema.js";
+import type { Database } from "../storage/database.js";
 
 /** helpdesk ⊇ support: the help desk may do everything support does. */
 const grants: Record<Role, Role[]> = {
@@ -25,21 +24,40 @@ export class HttpStatusError extends Error {
 export type Authorise = (request: FastifyRequest, roles: Role[]) => Promise<Actor>;
 
 /**
- * The actor of a request whose bearer API key has one of `roles` (401 without a valid key, 403 with the
- * wrong role). Keys are remembered for a few seconds after a successful lookup so the validate hot path
- * does not query the key table on every request.
+ * How long an instance trusts a key it has looked up. A revoked key is refused by every instance within
+ * this time; meanwhile the validate hot path queries the key table once per key and period, not per request.
  */
-export function apiKeyAuthoriser(db: Kysely<Schema>, cacheMillis = 10_000): Authorise {
-  const cache = new Map<string, { identity: ApiKeyIdentity; until: number }>();
+export const KEY_RECHECK_MILLIS = 2_000;
+/** "Last used" tells operators which keys are alive: a write per minute and key is enough (not one per request). */
+const LAST_USE_RESOLUTION_MILLIS = 60_000;
+
+/**
+ * The actor of a request whose bearer API key has one of `roles` (401 without a valid, unrevoked,
+ * unexpired key; 403 with the wrong role).
+ */
+export function apiKeyAuthoriser(database: Database, now: () => number): Authorise {
+  const checked = new Map<string, { identity: ApiKeyIdentity; until: number }>();
+  const useRecordedAt = new Map<string, number>();
   async function authenticate(request: FastifyRequest): Promise<ApiKeyIdentity> {
     const header = request.headers.authorization ?? "";
     const key = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
-    const cached = cache.get(key);
-    if (cached && cached.until > Date.now()) return cached.identity;
-    const identity = key ? await identifyApiKey(db, key) : null;
-    if (!identity) throw new HttpStatusError(401, "unauthorized", "a valid API key is required (Authorization: Bearer …)");
-    if (cache.size > 1000) cache.clear();
-    cache.set(key, { identity, until: Date.now() + cacheMillis });
+    const at = now();
+    const remembered = checked.get(key);
+    let identity = remembered && remembered.until > performance.now() ? remembered.identity : null;
+    if (identity === null && key) {
+      identity = await identifyApiKey(database.db, key, at);
+      if (checked.size > 1000) checked.clear();
+      if (identity) checked.set(key, { identity, until: performance.now() + KEY_RECHECK_MILLIS });
+    }
+    // A remembered key is still refused the moment it expires.
+    if (identity === null || (identity.expiresAt !== null && identity.expiresAt <= at)) {
+      throw new HttpStatusError(401, "unauthorized", "a valid API key is required (Authorization: Bearer …)");
+    }
+    const recorded = useRecordedAt.get(identity.id);
+    if (recorded === undefined || at - recorded >= LAST_USE_RESOLUTION_MILLIS) {
+      useRecordedAt.set(identity.id, at);
+      await recordApiKeyUse(database, identity.id, at);
+    }
     return identity;
   }
   return async (request, roles) => {

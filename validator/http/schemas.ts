@@ -1,12 +1,8 @@
 import { ScureBase32Plugin } from "otplib";
 import { z } from "zod";
 import { hashAlgorithms } from "../../common/profile.js";
+import { serialNumber, userId } from "../../common/identifiers.js";
 import { disableReasons } from "../operations/tokens.js";
-
-/** Academic identifiers: letters, digits and the punctuation of logins and e-mail addresses. */
-export const userId = z.string().regex(/^[A-Za-z0-9._@+-]{1,128}$/, "1–128 letters, digits or . _ @ + -");
-/** Third-party serials vary: 1–64 letters, digits, -, _ or . */
-export const serialNumber = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "1–64 letters, digits or - _ .");
 
 export const passcodeRequest = z.strictObject({
   user: userId,

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import { SERIAL_MAX_LENGTH, USER_ID_MAX_LENGTH } from "../../common/identifiers.js";
 import type { ValidatorContext } from "../context.js";
 import { OperationError } from "../operations/operation-error.js";
 import { apiKeyAuthoriser, HttpStatusError } from "./authentication.js";
@@ -17,8 +18,15 @@ export interface HttpOptions {
 }
 
 export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): FastifyInstance {
-  const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES, logger: false, return503OnClosing: true });
-  const authorise = apiKeyAuthoriser(ctx.database.db);
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT_BYTES,
+    logger: false,
+    return503OnClosing: true,
+    // Fastify answers 414 to a path parameter over 100 characters (decoded): every identifier the
+    // schemas accept must be servable by every /v1/users/{user} and /v1/tokens/{serial} route.
+    routerOptions: { maxParamLength: Math.max(USER_ID_MAX_LENGTH, SERIAL_MAX_LENGTH) },
+  });
+  const authorise = apiKeyAuthoriser(ctx.database, ctx.now);
 
   app.setErrorHandler((error: FastifyError | Error, _request, reply) => {
     if (error instanceof RequestError) {

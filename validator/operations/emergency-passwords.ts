@@ -1,4 +1,5 @@
 import { randomInt } from "node:crypto";
+import { normaliseUserId } from "../../common/identifiers.js";
 import type { ValidatorContext } from "../context.js";
 import { endOfLocalDay } from "../policy/emergency.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
@@ -13,7 +14,8 @@ export interface IssuedEmergencyPassword {
 }
 
 /** A password used with the PIN in place of the code until 23:59 in the configured zone. */
-export async function issueEmergencyPassword(ctx: ValidatorContext, actor: Actor, user: string): Promise<IssuedEmergencyPassword> {
+export async function issueEmergencyPassword(ctx: ValidatorContext, actor: Actor, givenUser: string): Promise<IssuedEmergencyPassword> {
+  const user = normaliseUserId(givenUser);
   const now = ctx.now();
   const password = Array.from({ length: ctx.policy.emergencyPasswordLength }, () => ALPHABET[randomInt(ALPHABET.length)]).join("");
   const expiresAt = endOfLocalDay(now, ctx.policy.timeZone);
@@ -38,7 +40,8 @@ export async function issueEmergencyPassword(ctx: ValidatorContext, actor: Actor
   return { password, expiresAt: new Date(expiresAt).toISOString() };
 }
 
-export async function revokeEmergencyPassword(ctx: ValidatorContext, actor: Actor, user: string): Promise<void> {
+export async function revokeEmergencyPassword(ctx: ValidatorContext, actor: Actor, givenUser: string): Promise<void> {
+  const user = normaliseUserId(givenUser);
   const now = ctx.now();
   await ctx.database.transaction(async (trx) => {
     const known = await trx.selectFrom("users").select("name").where("name", "=", user).executeTakeFirst();

@@ -1,3 +1,4 @@
+import { normaliseUserId } from "../../common/identifiers.js";
 import type { ValidatorContext } from "../context.js";
 import type { HashAlgorithm } from "../../common/profile.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
@@ -76,7 +77,8 @@ export async function getToken(ctx: ValidatorContext, serial: string): Promise<T
 }
 
 /** Ties a token to a user (created on first assignment); a user keeps the PIN across replacements. */
-export async function assignToken(ctx: ValidatorContext, actor: Actor, serial: string, user: string): Promise<TokenView> {
+export async function assignToken(ctx: ValidatorContext, actor: Actor, serial: string, givenUser: string): Promise<TokenView> {
+  const user = normaliseUserId(givenUser);
   const now = ctx.now();
   await ctx.database.transaction(async (trx) => {
     const token = await trx.selectFrom("tokens").select(["user_name"]).where("serial", "=", serial).executeTakeFirst();

@@ -1,3 +1,4 @@
+import { normaliseUserId } from "../../common/identifiers.js";
 import type { ValidatorContext } from "../context.js";
 import { gate } from "../policy/lockout.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
@@ -13,7 +14,8 @@ export interface UserView {
   emergency: { expiresAt: string } | null;
 }
 
-export async function getUser(ctx: ValidatorContext, user: string): Promise<UserView> {
+export async function getUser(ctx: ValidatorContext, givenUser: string): Promise<UserView> {
+  const user = normaliseUserId(givenUser);
   const db = ctx.database.db;
   const row = await db.selectFrom("users").selectAll().where("name", "=", user).executeTakeFirst();
   if (!row) throw new OperationError("not-found", `no user ${user}`);
@@ -59,10 +61,11 @@ export async function unlockUser(ctx: ValidatorContext, actor: Actor, user: stri
 async function updateUser(
   ctx: ValidatorContext,
   actor: Actor,
-  user: string,
+  givenUser: string,
   event: string,
   values: { pin_verifier?: null; failures?: number; last_failure_at?: null },
 ): Promise<void> {
+  const user = normaliseUserId(givenUser);
   const now = ctx.now();
   await ctx.database.transaction(async (trx) => {
     const result = await trx.updateTable("users").set(values).where("name", "=", user).executeTakeFirst();

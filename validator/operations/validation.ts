@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { normaliseUserId } from "../../common/identifiers.js";
 import { answerChallenge } from "../policy/answer-challenge.js";
 import type { Decision, Outcome, StateChange } from "../policy/outcome.js";
 import type { TokenState, UserState } from "../policy/state.js";
@@ -26,14 +27,15 @@ export async function respondToChallenge(
   response: string,
 ): Promise<Decision> {
   return decide(ctx, actor, user, "challenge-response", async (state, now, trx) => {
-    const challenge = state.known ? await loadChallenge(trx, user, challengeId) : null;
+    const challenge = state.known ? await loadChallenge(trx, state.user, challengeId) : null;
     return answerChallenge(state, { challenge, response, newChallengeId: newChallengeId() }, now, ctx.policy, ctx.verifiers);
   });
 }
 
 type Rules = (state: UserState, now: number, trx: ValidatorContext["database"]["db"]) => Promise<Outcome>;
 
-async function decide(ctx: ValidatorContext, actor: Actor, user: string, event: string, rules: Rules): Promise<Decision> {
+async function decide(ctx: ValidatorContext, actor: Actor, givenUser: string, event: string, rules: Rules): Promise<Decision> {
+  const user = normaliseUserId(givenUser);
   const now = ctx.now();
   try {
     return await ctx.database.transaction(async (trx) => {

@@ -1,4 +1,6 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from "kysely";
+import { normaliseUserId } from "../../common/identifiers.js";
+import { keyedToEarlierSpelling } from "../secrets/verifiers.js";
 import type { Dialect } from "./database.js";
 
 /**
@@ -89,7 +91,80 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await appendOnly(db, dialect);
       },
     },
+    "0002-api-key-expiry-and-last-use": {
+      up: atomically(dialect, async (db) => {
+        // SQLite adds one column per ALTER TABLE.
+        await db.schema.alterTable("api_keys").addColumn("expires_at", "bigint").execute();
+        await db.schema.alterTable("api_keys").addColumn("last_used_at", "bigint").execute();
+      }),
+    },
+    "0003-user-identifiers-normalised": { up: atomically(dialect, normaliseUserIdentifiers) },
   };
+}
+
+/**
+ * Kysely runs PostgreSQL migrations in a transaction but SQLite ones on a bare connection: give SQLite
+ * one too, so a migration interrupted half-way leaves nothing behind.
+ */
+function atomically(dialect: Dialect, up: (db: Kysely<unknown>) => Promise<void>): (db: Kysely<unknown>) => Promise<void> {
+  return dialect === "sqlite" ? (db) => db.transaction().execute(up) : up;
+}
+
+/**
+ * User identifiers are compared case-insensitively from now on: each user is renamed to the normalised
+ * spelling, with its tokens, emergency password and open challenges. Two users that would become one are
+ * never merged: the migration refuses to run, naming them, and changes nothing. Verifiers cannot be
+ * recomputed without the PIN, so a renamed user's are marked with the spelling they were keyed to.
+ * Audit rows keep the spelling they were written with; one `user.rename` row per renamed user links them.
+ */
+async function normaliseUserIdentifiers(db: Kysely<unknown>): Promise<void> {
+  const { rows } = await sql<{ name: string; pin_verifier: string | null }>`SELECT name, pin_verifier FROM users`.execute(db);
+  const spellings = new Map<string, string[]>();
+  for (const { name } of rows) {
+    const normalised = normaliseUserId(name);
+    spellings.set(normalised, [...(spellings.get(normalised) ?? []), name]);
+  }
+  const merging = [...spellings.keys()]
+    .sort()
+    .map((normalised) => spellings.get(normalised)!.sort())
+    .filter((names) => names.length > 1);
+  if (merging.length > 0) {
+    throw new Error(
+      "user identifiers are now compared case-insensitively, and these users would become one: " +
+        merging.map((names) => names.join(" = ")).join("; ") +
+        ". Nothing was changed. Keep one user of each group (move the others' tokens to it and delete them: see README, " +
+        '"Identifiers"), then start again.',
+    );
+  }
+  const at = Date.now();
+  const renamed = rows.filter(({ name }) => normaliseUserId(name) !== name);
+  if (renamed.length === 0) return;
+  // A copy of each renamed row, whatever columns the users table has by now, inserted under the new name
+  // before the old row goes: foreign keys to users.name are never left dangling, on both dialects.
+  await sql`CREATE TEMPORARY TABLE renamed_users AS SELECT * FROM users WHERE 1 = 0`.execute(db);
+  for (const { name, pin_verifier } of renamed) {
+    const normalised = normaliseUserId(name);
+    const pinVerifier = pin_verifier === null ? null : keyedToEarlierSpelling(name, pin_verifier);
+    await sql`INSERT INTO renamed_users SELECT * FROM users WHERE name = ${name}`.execute(db);
+    await sql`UPDATE renamed_users SET name = ${normalised}, pin_verifier = ${pinVerifier} WHERE name = ${name}`.execute(db);
+  }
+  await sql`INSERT INTO users SELECT * FROM renamed_users`.execute(db);
+  await sql`DROP TABLE renamed_users`.execute(db);
+  for (const { name } of renamed) {
+    const normalised = normaliseUserId(name);
+    await sql`UPDATE tokens SET user_name = ${normalised} WHERE user_name = ${name}`.execute(db);
+    const { rows: emergency } = await sql<{ verifier: string }>`SELECT verifier FROM emergency_passwords WHERE user_name = ${name}`.execute(db);
+    for (const { verifier } of emergency) {
+      await sql`UPDATE emergency_passwords SET user_name = ${normalised}, verifier = ${keyedToEarlierSpelling(name, verifier)} WHERE user_name = ${name}`.execute(db);
+    }
+    await sql`UPDATE challenges SET user_name = ${normalised} WHERE user_name = ${name}`.execute(db);
+    await sql`DELETE FROM users WHERE name = ${name}`.execute(db);
+    await sql`
+      INSERT INTO audit_log (at, actor, role, source, event, result, user_name, detail)
+      VALUES (${at}, 'migration:user-identifiers-normalised', 'operator', 'migration', 'user.rename', 'ok', ${normalised},
+              ${JSON.stringify({ previous: name, reason: "identifiers are compared case-insensitively" })})
+    `.execute(db);
+  }
 }
 
 /** The audit log refuses UPDATE and DELETE at the database, whatever the application does. */

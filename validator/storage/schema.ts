@@ -56,6 +56,9 @@ export interface ApiKeysTable {
   label: string | null;
   created_at: number;
   revoked_at: number | null;
+  expires_at: number | null;
+  /** Recorded at most once a minute per key and validator instance. */
+  last_used_at: number | null;
 }
 
 export interface AuditLogTable {
