@@ -1,7 +1,7 @@
 // What the provisioner asks of the validator, on top of the shared CLI API client (JETON_URL,
 // JETON_API_KEY; its CommandFailure carries the documented exit codes). Seeds go out once, in the
 // registration request; the API never returns them.
-import { apiClient, CommandFailure, exitCodes, type ApiCall } from "../validator/cli/api-client.js";
+import { apiClient, CommandFailure, exitCodes, validatorTransport, type ApiCall } from "../validator/cli/api-client.js";
 import type { TokenAlgorithm } from "./token-profile.js";
 
 export interface TokenRecord {
@@ -28,7 +28,7 @@ export interface ValidatorClient {
 
 export function validatorClient(environment: NodeJS.ProcessEnv = process.env): ValidatorClient {
   const call = apiClient(environment);
-  const base = (environment.JETON_URL ?? "").replace(/\/+$/, "");
+  const send = validatorTransport(environment);
   const path = (serial: string) => `/v1/tokens/${encodeURIComponent(serial)}`;
   return {
     call,
@@ -54,15 +54,14 @@ export function validatorClient(environment: NodeJS.ProcessEnv = process.env): V
     },
     async serverTime() {
       const started = Date.now();
-      let response: Response;
-      try {
-        response = await fetch(`${base}/health`);
-      } catch (error) {
-        const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-        throw new CommandFailure(`the validator at ${base} is unreachable (${cause})`, exitCodes.unreachable);
-      }
+      const response = await send("GET", "/health");
       const roundTripMillis = Date.now() - started;
-      const body = (await response.json().catch(() => ({}))) as { time?: string };
+      let body: { time?: string } = {};
+      try {
+        body = JSON.parse(response.text) as { time?: string };
+      } catch {
+        // not a Jeton /health answer: no server time
+      }
       const unixMillis = body.time ? Date.parse(body.time) : Number.NaN;
       if (!Number.isFinite(unixMillis)) return undefined;
       return { unixMillis: unixMillis + roundTripMillis / 2, roundTripMillis };

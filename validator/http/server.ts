@@ -14,10 +14,13 @@ export interface HttpOptions {
   version: string;
   /** Called with each unexpected error; never given request bodies. */
   logError?: (error: Error) => void;
+  /** Serve HTTPS with this PEM certificate (chain) and key. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): FastifyInstance {
-  const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES, logger: false, return503OnClosing: true });
+  // Typed as the HTTP instance whichever the server: routes see the same requests over HTTPS.
+  const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES, logger: false, return503OnClosing: true, ...(options.tls && { https: options.tls }) }) as unknown as FastifyInstance;
   const authorise = apiKeyAuthoriser(ctx.database.db);
 
   app.setErrorHandler((error: FastifyError | Error, _request, reply) => {
