@@ -13,7 +13,7 @@ describe("the embedded database's files are the server account's alone", () => {
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it("creates the data directory 0700 and the database, -wal and -shm 0600, whatever the umask", async () => {
+  it("creates the data directory 0700 and the database, -wal and -shm 0600 under umask 022", async () => {
     const dataDir = join(root, "fresh");
     let server: ServerProcess | undefined;
     try {
