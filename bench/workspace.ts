@@ -6,6 +6,8 @@ import { createTestDatabase } from "../tests/support/postgres.js";
 import type { DatabaseLocation } from "../validator/storage/database.js";
 
 export interface BenchWorkspace {
+  /** The temporary directory holding the key file (and the SQLite file). */
+  directory: string;
   masterKey: Buffer;
   location: DatabaseLocation;
   /** What `jeton serve` needs to run on this database with this key. */
@@ -21,6 +23,7 @@ export async function createBenchWorkspace(dialect: "sqlite" | "postgres"): Prom
   writeFileSync(masterKeyFile, masterKey.toString("base64"), { mode: 0o600 });
   const postgres = dialect === "postgres" ? await createTestDatabase() : null;
   return {
+    directory,
     masterKey,
     location: postgres ? { kind: "postgres", url: postgres.url } : { kind: "sqlite", file: join(directory, "jeton.sqlite") },
     environment: { ...(postgres ? { DATABASE_URL: postgres.url } : { JETON_DATA_DIR: directory }), JETON_MASTER_KEY_FILE: masterKeyFile },

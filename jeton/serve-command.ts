@@ -1,22 +1,28 @@
 import type { Command } from "commander";
 import { configFromEnvironment } from "../validator/config.js";
 import { buildHttpServer } from "../validator/http/server.js";
+import { serverTransport } from "../validator/http/transport.js";
 import { openConfiguredValidator } from "../validator/validator.js";
 import { packageVersion } from "./jeton.js";
 
 export function serveCommand(program: Command): void {
   program
     .command("serve")
-    .description("run the validator (embedded SQLite in JETON_DATA_DIR unless DATABASE_URL is set); `npm start` runs this")
+    .description(
+      "run the validator (embedded SQLite in JETON_DATA_DIR unless DATABASE_URL is set; HTTPS with JETON_TLS_CERT_FILE and JETON_TLS_KEY_FILE); `npm start` runs this",
+    )
     .option("--json", "print start-up information as one JSON line")
     .action(async (options: { json?: boolean }) => {
       const config = configFromEnvironment();
+      const transport = serverTransport(config);
       const { ctx, keyCreated } = await openConfiguredValidator(config);
       const app = buildHttpServer(ctx, {
         version: packageVersion(),
+        tls: transport.tls,
         logError: (error) => process.stderr.write(`jeton: internal error: ${error.stack ?? error.message}\n`),
       });
       const address = await app.listen({ port: config.port, host: config.host });
+      if (transport.warning) process.stderr.write(`jeton: warning: ${transport.warning}\n`);
       const started = { listening: address, database: ctx.database.description, masterKeyFile: config.masterKeyFile, masterKeyCreated: keyCreated, timeZone: ctx.policy.timeZone };
       if (options.json) {
         process.stdout.write(JSON.stringify(started) + "\n");

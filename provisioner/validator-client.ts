@@ -19,9 +19,9 @@ export type ApiCall = (method: "GET" | "POST" | "DELETE", path: string, body?: u
 
 /** How the provisioner reaches the validator: implemented by the `jeton` program's admin API client. */
 export interface AdminApi {
-  /** the validator's base URL, for the unauthenticated /health */
-  readonly baseUrl: string;
   readonly call: ApiCall;
+  /** The body of the validator's unauthenticated GET /health. */
+  health(): Promise<string>;
 }
 
 export interface ValidatorClient {
@@ -37,7 +37,7 @@ export interface ValidatorClient {
 }
 
 export function validatorClient(api: AdminApi): ValidatorClient {
-  const { call, baseUrl: base } = api;
+  const { call } = api;
   const path = (serial: string) => `/v1/tokens/${encodeURIComponent(serial)}`;
   return {
     call,
@@ -63,15 +63,14 @@ export function validatorClient(api: AdminApi): ValidatorClient {
     },
     async serverTime() {
       const started = Date.now();
-      let response: Response;
-      try {
-        response = await fetch(`${base}/health`);
-      } catch (error) {
-        const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-        throw new CommandFailure(`the validator at ${base} is unreachable (${cause})`, exitCodes.unreachable);
-      }
+      const health = await api.health();
       const roundTripMillis = Date.now() - started;
-      const body = (await response.json().catch(() => ({}))) as { time?: string };
+      let body: { time?: string } = {};
+      try {
+        body = JSON.parse(health) as { time?: string };
+      } catch {
+        // not a Jeton /health answer: no server time
+      }
       const unixMillis = body.time ? Date.parse(body.time) : Number.NaN;
       if (!Number.isFinite(unixMillis)) return undefined;
       return { unixMillis: unixMillis + roundTripMillis / 2, roundTripMillis };

@@ -13,6 +13,9 @@ const environmentSchema = z.object({
     .optional(),
   JETON_MASTER_KEY_FILE: z.string().min(1).optional(),
   JETON_TIMEZONE: z.string().refine(isValidTimeZone, "must be an IANA time zone such as Europe/Paris").default("Europe/Paris"),
+  JETON_TLS_CERT_FILE: z.string().min(1).optional(),
+  JETON_TLS_KEY_FILE: z.string().min(1).optional(),
+  JETON_ALLOW_PLAIN_HTTP: z.enum(["0", "1"], { error: "must be 1 (or 0)" }).default("0"),
 });
 
 export interface ServerConfig {
@@ -24,6 +27,10 @@ export interface ServerConfig {
   /** The embedded default creates its key on first start; an explicitly configured key must exist. */
   createMasterKey: boolean;
   timeZone: string;
+  /** Serve HTTPS with this certificate (chain) and private key, both PEM files. */
+  tls?: { certFile: string; keyFile: string };
+  /** Plain HTTP on a non-loopback address, for a validator behind a TLS-terminating proxy. */
+  allowPlainHttp: boolean;
 }
 
 export class ConfigurationError extends Error {}
@@ -38,6 +45,11 @@ export function configFromEnvironment(environment: NodeJS.ProcessEnv = process.e
     throw new ConfigurationError(`invalid configuration: ${problems.join("; ")}`);
   }
   const env = parsed.data;
+  if ((env.JETON_TLS_CERT_FILE === undefined) !== (env.JETON_TLS_KEY_FILE === undefined)) {
+    throw new ConfigurationError(
+      `invalid configuration: JETON_TLS_CERT_FILE and JETON_TLS_KEY_FILE go together (only ${env.JETON_TLS_CERT_FILE ? "JETON_TLS_CERT_FILE" : "JETON_TLS_KEY_FILE"} is set)`,
+    );
+  }
   const dataDir = resolve(env.JETON_DATA_DIR);
   return {
     port: env.PORT,
@@ -47,5 +59,7 @@ export function configFromEnvironment(environment: NodeJS.ProcessEnv = process.e
     masterKeyFile: env.JETON_MASTER_KEY_FILE ? resolve(env.JETON_MASTER_KEY_FILE) : join(dataDir, "master.key"),
     createMasterKey: env.JETON_MASTER_KEY_FILE === undefined,
     timeZone: env.JETON_TIMEZONE,
+    ...(env.JETON_TLS_CERT_FILE && env.JETON_TLS_KEY_FILE && { tls: { certFile: resolve(env.JETON_TLS_CERT_FILE), keyFile: resolve(env.JETON_TLS_KEY_FILE) } }),
+    allowPlainHttp: env.JETON_ALLOW_PLAIN_HTTP === "1",
   };
 }

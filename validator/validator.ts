@@ -7,6 +7,7 @@ import { loadMasterKey, type MasterKey } from "./secrets/master-key.js";
 import { SeedVault } from "./secrets/seed-vault.js";
 import { verifierChecks } from "./secrets/verifiers.js";
 import { openDatabase, type Database, type DatabaseLocation } from "./storage/database.js";
+import { refuseSharedSqliteFiles } from "./storage/private-files.js";
 
 export interface OpenOptions {
   database: DatabaseLocation;
@@ -36,7 +37,11 @@ export async function openValidator(options: OpenOptions): Promise<ValidatorCont
 
 /** The configured validator: data directory and master key file created on first start when embedded. */
 export async function openConfiguredValidator(config: ServerConfig): Promise<{ ctx: ValidatorContext; keyCreated: boolean }> {
-  if (config.database.kind === "sqlite") mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  if (config.database.kind === "sqlite") {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    // Before the key is created there: a key file in a directory others can reach is no secret.
+    refuseSharedSqliteFiles(config.database.file);
+  }
   const { key, created } = loadMasterKey(config.masterKeyFile, config.createMasterKey);
   const ctx = await openValidator({ database: config.database, masterKey: key, timeZone: config.timeZone });
   return { ctx, keyCreated: created };

@@ -28,15 +28,18 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `jeton serve` on a free port and waits for its "listening" line (no fixed sleep). */
-export function startServe(env: NodeJS.ProcessEnv, nodeArguments: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...nodeArguments, jetonBin, "serve"], { env: { PATH: process.env.PATH, PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * Starts `jeton serve` on a free port and waits for its "listening" line (no fixed sleep), from `cwd`
+ * (default: this process's working directory).
+ */
+export function startServe(env: NodeJS.ProcessEnv, nodeArguments: string[] = [], cwd?: string): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...nodeArguments, jetonBin, "serve"], { cwd, env: { PATH: process.env.PATH, PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const listening = /listening on (http:\/\/\S+)/.exec(output);
+      const listening = /listening on (https?:\/\/\S+)/.exec(output);
       if (listening) {
         resolve({
           child,

@@ -1,7 +1,10 @@
 import BetterSqlite3 from "better-sqlite3";
 import { statSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { benchUser, PasscodeSource, seedUsers } from "../../bench/seed.js";
+import { createBenchWorkspace, type BenchWorkspace } from "../../bench/workspace.js";
 import { openDatabase, type Database } from "../../validator/storage/database.js";
+import { startServe, type ServerProcess } from "../support/cli.js";
 import { testDatabase } from "../support/test-validator.js";
 
 describe("SQLite storage: group commit and checkpoints", () => {
@@ -57,5 +60,64 @@ describe("SQLite storage: group commit and checkpoints", () => {
     }
     expect(statSync(`${file}-wal`).size).toBeGreaterThan(400_000);
     await vi.waitFor(() => expect(statSync(file).size).toBeGreaterThan(before + 300_000), { timeout: 5_000, interval: 100 });
+  });
+
+  it("keeps the WAL bounded under writes that never pause (a RESTART checkpoint rewinds it)", async () => {
+    // 160 commits of 1 MB each, back to back: without the rewind the WAL ends above 160 MB.
+    const rows = Array.from({ length: 250 }, (_, index) => `churn-${index}`);
+    let peak = 0;
+    let shrank = false;
+    for (let commit = 0; commit < 160; commit++) {
+      await database.transaction(async (trx) => {
+        await trx
+          .insertInto("settings")
+          .values(rows.map((name) => ({ name, value: `${commit}`.padEnd(4000, "x") })))
+          .onConflict((conflict) => conflict.column("name").doUpdateSet((update) => ({ value: update.ref("excluded.value") })))
+          .execute();
+      });
+      const size = statSync(`${file}-wal`).size;
+      if (size < peak) shrank = true;
+      peak = Math.max(peak, size);
+    }
+    expect(shrank).toBe(true);
+    expect(peak).toBeLessThan(64 * 2 ** 20);
+  });
+});
+
+describe("jeton serve started from a directory other than the project's", () => {
+  let workspace: BenchWorkspace;
+  let server: ServerProcess;
+  let portalKey: string;
+
+  beforeAll(async () => {
+    workspace = await createBenchWorkspace("sqlite");
+    portalKey = await seedUsers(workspace.location, workspace.masterKey, 20);
+    // The working directory holds no node_modules: the checkpointer must find better-sqlite3 on its own.
+    server = await startServe(workspace.environment, [], workspace.directory);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await workspace?.remove();
+  });
+
+  it("keeps its checkpointer: validations reach the database file", async () => {
+    const file = (workspace.location as { file: string }).file;
+    const before = statSync(file).size;
+    const passcodes = new PasscodeSource();
+    for (let round = 0; round < 15; round++) {
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, index) =>
+          fetch(`${server.url}/v1/validate`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${portalKey}`, "content-type": "application/json" },
+            body: JSON.stringify({ user: benchUser(index), passcode: passcodes.valid(index) }),
+          }).then((response) => response.json() as Promise<{ result: string }>),
+        ),
+      );
+      expect(answers.every((answer) => answer.result === "accept")).toBe(true);
+    }
+    // The server's own connection never checkpoints (wal_autocheckpoint = 0): only the worker grows the file.
+    await vi.waitFor(() => expect(statSync(file).size).toBeGreaterThan(before), { timeout: 5_000, interval: 100 });
+    expect(server.output()).not.toMatch(/checkpointer/);
   });
 });

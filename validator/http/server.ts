@@ -15,9 +15,12 @@ export interface HttpOptions {
   version: string;
   /** Called with each unexpected error; never given request bodies. */
   logError?: (error: Error) => void;
+  /** Serve HTTPS with this PEM certificate (chain) and key. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): FastifyInstance {
+  // Typed as the HTTP instance whichever the server: routes see the same requests over HTTPS.
   const app = Fastify({
     bodyLimit: BODY_LIMIT_BYTES,
     logger: false,
@@ -25,7 +28,8 @@ export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): Fa
     // Fastify answers 414 to a path parameter over 100 characters (decoded): every identifier the
     // schemas accept must be servable by every /v1/users/{user} and /v1/tokens/{serial} route.
     routerOptions: { maxParamLength: Math.max(USER_ID_MAX_LENGTH, SERIAL_MAX_LENGTH) },
-  });
+    ...(options.tls && { https: options.tls }),
+  }) as unknown as FastifyInstance;
   const authorise = apiKeyAuthoriser(ctx.database, ctx.now);
 
   app.setErrorHandler((error: FastifyError | Error, _request, reply) => {

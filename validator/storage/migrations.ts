@@ -99,6 +99,11 @@ function migrations(dialect: Dialect): Record<string, Migration> {
       }),
     },
     "0003-user-identifiers-normalised": { up: atomically(dialect, normaliseUserIdentifiers) },
+    "0004-audit-log-no-truncate-no-replace": {
+      async up(db: Kysely<unknown>) {
+        await appendOnlyAgainstTruncateAndReplace(db, dialect);
+      },
+    },
   };
 }
 
@@ -191,6 +196,28 @@ async function appendOnly(db: Kysely<unknown>, dialect: Dialect): Promise<void> 
       `CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log ` +
         `FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()`,
     )
+    .execute(db);
+}
+
+/**
+ * Closes what 0001 left open. PostgreSQL: TRUNCATE fires no DELETE trigger, so it gets its own.
+ * SQLite: INSERT OR REPLACE deletes the conflicting row without firing DELETE triggers (unless a
+ * connection turns recursive_triggers on), so an insert that reuses an existing id is refused; a normal
+ * insert asks its id (NEW.id is -1 before SQLite assigns it) with one primary-key lookup.
+ */
+async function appendOnlyAgainstTruncateAndReplace(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  if (dialect === "sqlite") {
+    await sql
+      .raw(
+        "CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log " +
+          "WHEN EXISTS (SELECT 1 FROM audit_log WHERE id = NEW.id) " +
+          "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+      )
+      .execute(db);
+    return;
+  }
+  await sql
+    .raw("CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()")
     .execute(db);
 }
 
