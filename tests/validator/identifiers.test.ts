@@ -13,6 +13,7 @@ import { SeedVault } from "../../validator/secrets/seed-vault.js";
 import { verifierChecks } from "../../validator/secrets/verifiers.js";
 import type { DatabaseLocation } from "../../validator/storage/database.js";
 import { migrationProvider } from "../../validator/storage/migrations.js";
+import { createPrivateFile } from "../../validator/storage/private-files.js";
 import { referenceCode, referenceStep } from "../support/reference-totp.js";
 import { dialects, startValidator, testDatabase, TestClock, type RunningValidator } from "../support/test-validator.js";
 
@@ -128,6 +129,8 @@ describe.each(dialects)("user identifiers and serials on %s", (dialect) => {
 
 /** A database migrated up to, but not including, the migration that normalises identifiers. */
 async function databaseBeforeNormalisation(location: DatabaseLocation): Promise<Kysely<any>> {
+  // As the validator creates it: private to its account (it refuses a database others can read).
+  if (location.kind === "sqlite") createPrivateFile(location.file);
   const db =
     location.kind === "sqlite"
       ? new Kysely<any>({ dialect: new SqliteDialect({ database: new BetterSqlite3(location.file) }) })
