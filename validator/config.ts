@@ -13,6 +13,13 @@ const environmentSchema = z.object({
     .optional(),
   JETON_MASTER_KEY_FILE: z.string().min(1).optional(),
   JETON_TIMEZONE: z.string().refine(isValidTimeZone, "must be an IANA time zone such as Europe/Paris").default("Europe/Paris"),
+  // Unset by default: a lock lasts until a help-desk unlock. At most a year.
+  JETON_AUTO_UNLOCK_MINUTES: z.coerce
+    .number({ message: "must be a whole number of minutes" })
+    .int("must be a whole number of minutes")
+    .min(1, "must be at least 1 minute (unset it to keep locks until a help-desk unlock)")
+    .max(525_600, "must be at most 525600 minutes (a year)")
+    .optional(),
 });
 
 export interface ServerConfig {
@@ -24,6 +31,8 @@ export interface ServerConfig {
   /** The embedded default creates its key on first start; an explicitly configured key must exist. */
   createMasterKey: boolean;
   timeZone: string;
+  /** Minutes after the last failure when a lock lifts by itself; null: only a help-desk unlock lifts it. */
+  autoUnlockMinutes: number | null;
 }
 
 export class ConfigurationError extends Error {}
@@ -47,5 +56,6 @@ export function configFromEnvironment(environment: NodeJS.ProcessEnv = process.e
     masterKeyFile: env.JETON_MASTER_KEY_FILE ? resolve(env.JETON_MASTER_KEY_FILE) : join(dataDir, "master.key"),
     createMasterKey: env.JETON_MASTER_KEY_FILE === undefined,
     timeZone: env.JETON_TIMEZONE,
+    autoUnlockMinutes: env.JETON_AUTO_UNLOCK_MINUTES ?? null,
   };
 }

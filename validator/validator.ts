@@ -13,6 +13,7 @@ export interface OpenOptions {
   masterKey: MasterKey;
   policy?: VerificationPolicy;
   timeZone?: string;
+  autoUnlockMinutes?: number | null;
   now?: () => number;
 }
 
@@ -29,7 +30,7 @@ export async function openValidator(options: OpenOptions): Promise<ValidatorCont
     database,
     vault: new SeedVault(options.masterKey),
     verifiers: verifierChecks(options.masterKey),
-    policy: options.policy ?? defaultPolicy(loadProfile(), options.timeZone),
+    policy: options.policy ?? defaultPolicy(loadProfile(), options.timeZone, options.autoUnlockMinutes ?? null),
     now: options.now ?? Date.now,
   };
 }
@@ -38,7 +39,7 @@ export async function openValidator(options: OpenOptions): Promise<ValidatorCont
 export async function openConfiguredValidator(config: ServerConfig): Promise<{ ctx: ValidatorContext; keyCreated: boolean }> {
   if (config.database.kind === "sqlite") mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const { key, created } = loadMasterKey(config.masterKeyFile, config.createMasterKey);
-  const ctx = await openValidator({ database: config.database, masterKey: key, timeZone: config.timeZone });
+  const ctx = await openValidator({ database: config.database, masterKey: key, timeZone: config.timeZone, autoUnlockMinutes: config.autoUnlockMinutes });
   return { ctx, keyCreated: created };
 }
 

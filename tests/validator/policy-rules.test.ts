@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { answerChallenge } from "../../validator/policy/answer-challenge.js";
 import { gate } from "../../validator/policy/lockout.js";
 import { defaultPolicy } from "../../validator/policy/policy.js";
-import type { TokenState, UserState } from "../../validator/policy/state.js";
+import type { ChallengeState, TokenState, UserState } from "../../validator/policy/state.js";
 import { verifyPasscode } from "../../validator/policy/verify-passcode.js";
 import { loadProfile } from "../../validator/profile.js";
 import { masterKeyFrom } from "../../validator/secrets/master-key.js";
@@ -25,6 +25,7 @@ function user(overrides: Partial<UserState> = {}): UserState {
     known: true,
     pinVerifier: checks.pinVerifier("jdupont", "583920"),
     lockout: { failures: 0, lastFailureAt: null },
+    epoch: 1,
     tokens: [token()],
     emergency: null,
     ...overrides,
@@ -32,6 +33,11 @@ function user(overrides: Partial<UserState> = {}): UserState {
 }
 
 const attempt = (passcode: string) => ({ passcode, newChallengeId: "challenge-1" });
+
+/** A next-code challenge opened at `openedAt` by the code of `opener`, at the user's current epoch (1). */
+function nextCodeChallenge(opener: number, openedAt = now): ChallengeState {
+  return { id: "c", user: "jdupont", kind: "next-code", serial: "JT00000001", step: opener, openedAt, expiresAt: openedAt + 180_000, epoch: 1, answered: false };
+}
 
 describe("verification rules as pure functions", () => {
   it("accepts PIN + code, records the step and offset, and changes nothing else", () => {
@@ -73,7 +79,7 @@ describe("verification rules as pure functions", () => {
 
   it("answers a next-code challenge only with the code of the following step", () => {
     const state = user();
-    const challenge = { id: "c", user: "jdupont", kind: "next-code" as const, serial: "JT00000001", step: step + 5, expiresAt: now + 60_000 };
+    const challenge = nextCodeChallenge(step + 5);
     const answer = (code: string) => answerChallenge(state, { challenge, response: code, newChallengeId: "n" }, now, policy, checks);
     expect(answer(referenceCode(state.tokens[0]!.secret, step + 5)).decision).toMatchObject({ result: "reject" });
     expect(answer(referenceCode(state.tokens[0]!.secret, step + 7)).decision).toMatchObject({ result: "reject" });
