@@ -450,6 +450,37 @@ describe.each(dialects)("verification policy over HTTP on %s", (dialect) => {
       expect((await failuresOf("double.submit")).failures).toBe(0);
     });
 
+    it("finding 11: with automatic unlock configured, a lock lifts that long after the last failure", async () => {
+      const database = await testDatabase(dialect);
+      const auto = await startValidator(database.location, { policy: { autoUnlockMinutes: 30 }, clock: v.clock });
+      try {
+        const validateAuto = (body: Record<string, string>) => auto.request("POST", "/v1/validate", body, "portal");
+        const secret = randomBytes(32);
+        await auto.request("POST", "/v1/tokens", { serial: "JT80000001", secretHex: secret.toString("hex") });
+        await auto.request("POST", "/v1/tokens/JT80000001/assign", { user: "auto" });
+        const first = await validateAuto({ user: "auto", passcode: codeOf(secret) });
+        await validateAuto({ user: "auto", challenge: first.json.challenge.id, response: "583920" });
+        for (let failure = 0; failure < 10; failure++) {
+          await validateAuto({ user: "auto", passcode: "583920000000" });
+          v.clock.advance(300);
+        }
+        const lockout = async () => (await auto.request("GET", "/v1/users/auto", undefined, "support")).json.lockout;
+        v.clock.advance(-300 + 29 * 60);
+        expect(await lockout()).toMatchObject({ state: "locked", failures: 10 });
+        expect((await validateAuto({ user: "auto", passcode: "583920" + codeOf(secret) })).json.result).toBe("reject");
+        v.clock.advance(60);
+        expect(await lockout()).toMatchObject({ state: "open", failures: 0 });
+        // The first failure after it counts one, not eleven; the PIN holder's success clears it.
+        expect((await validateAuto({ user: "auto", passcode: "583920000000" })).json.result).toBe("reject");
+        expect(await lockout()).toMatchObject({ state: "open", failures: 1 });
+        expect((await validateAuto({ user: "auto", passcode: "583920" + codeOf(secret) })).json.result).toBe("accept");
+        expect(await lockout()).toMatchObject({ state: "open", failures: 0 });
+      } finally {
+        await auto.close();
+        await database.drop();
+      }
+    });
+
     it("finding 16: the most common PINs are refused as too common, in English and French", async () => {
       const { id } = await glimpsedChallenge("common.pin");
       for (const [pin, language, message] of [["147258", "en", /most common/], ["696969", "fr", /plus courants/]] as const) {
