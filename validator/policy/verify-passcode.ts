@@ -12,7 +12,8 @@ export interface PasscodeAttempt {
 
 /**
  * The verification policy for a passcode (PIN + code, PIN + emergency password, or the code alone on
- * first use, which only opens a new-pin challenge; an emergency password never replaces a missing PIN). Pure: the caller loads `state`, applies `change` atomically and records the decision.
+ * first use, which only opens a new-pin challenge; an emergency password never replaces a missing PIN).
+ * Pure: the caller loads `state`, applies `change` atomically and records the decision.
  * Every path computes the PIN verifier and the whole code window before any reject, so unknown users,
  * locked users, wrong PINs and wrong codes cost the same work.
  */
