@@ -123,10 +123,12 @@ async function auditConsistency(location: DatabaseLocation, users: number) {
   const failures = new Map<string, number>();
   let auditAccepts = 0;
   for (const entry of audit) {
-    const detail = entry.detail ? (JSON.parse(entry.detail) as { reason?: string; step?: number }) : {};
+    const detail = entry.detail ? (JSON.parse(entry.detail) as { reason?: string; step?: number; via?: string }) : {};
     if (entry.event !== "validate" && entry.event !== "challenge-response" && entry.event !== "user.unlock") continue;
     const user = entry.user_name!;
-    if (entry.result === "accept" || entry.event === "user.unlock") failures.set(user, 0);
+    // Only a success that proved the PIN resets the count: choosing a first PIN (a new-pin answer, no step) does not.
+    const provedPin = entry.result === "accept" && (detail.via === "emergency" || detail.step !== undefined);
+    if (provedPin || entry.event === "user.unlock") failures.set(user, 0);
     if (entry.result === "accept" && entry.serial && detail.step !== undefined) {
       auditAccepts++;
       lastStep.set(entry.serial, Math.max(lastStep.get(entry.serial) ?? -1, detail.step));

@@ -11,13 +11,21 @@ const parameters = { algorithm: "SHA256" as const, digits: 6, period: 60, t0: 0 
 export const benchUser = (index: number) => `user${index}`;
 export const benchSeed = (index: number) => createHmac("sha256", "jeton-bench").update(String(index)).digest();
 export const benchSerial = (index: number) => `JT${String(index).padStart(8, "0")}`;
+/** The second (spare) token of a user seeded with one. */
+export const benchSpareSerial = (index: number) => `JS${String(index).padStart(8, "0")}`;
+export const benchSpareSeed = (index: number) => createHmac("sha256", "jeton-bench-spare").update(String(index)).digest();
 
 /**
  * Users `user0…user{count-1}`, each with a SHA-256 token and the PIN already chosen, written straight to
  * the database (registering them one by one over HTTP would dominate a benchmark's set-up). Returns a
- * portal API key.
+ * portal API key. Users whose index is in `spares` (from, to) also hold a spare token.
  */
-export async function seedUsers(location: DatabaseLocation, masterKey: Buffer, count: number): Promise<string> {
+export async function seedUsers(
+  location: DatabaseLocation,
+  masterKey: Buffer,
+  count: number,
+  spares: { from: number; to: number } = { from: 0, to: 0 },
+): Promise<string> {
   const ctx = await openValidator({ database: location, masterKey: masterKeyFrom(masterKey) });
   const now = Date.now();
   try {
@@ -35,6 +43,24 @@ export async function seedUsers(location: DatabaseLocation, masterKey: Buffer, c
               const sealed = ctx.vault.seal(benchSerial(index), benchSeed(index));
               return {
                 serial: benchSerial(index),
+                user_name: benchUser(index),
+                ...parameters,
+                sealed_secret: sealed.ciphertext,
+                key_id: sealed.keyId,
+                created_at: now,
+              };
+            }),
+          )
+          .execute();
+        const withSpare = indexes.filter((index) => index >= spares.from && index < spares.to);
+        if (withSpare.length === 0) return;
+        await trx
+          .insertInto("tokens")
+          .values(
+            withSpare.map((index) => {
+              const sealed = ctx.vault.seal(benchSpareSerial(index), benchSpareSeed(index));
+              return {
+                serial: benchSpareSerial(index),
                 user_name: benchUser(index),
                 ...parameters,
                 sealed_secret: sealed.ciphertext,

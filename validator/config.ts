@@ -16,6 +16,13 @@ const environmentSchema = z.object({
   JETON_TLS_CERT_FILE: z.string().min(1).optional(),
   JETON_TLS_KEY_FILE: z.string().min(1).optional(),
   JETON_ALLOW_PLAIN_HTTP: z.enum(["0", "1"], { error: "must be 1 (or 0)" }).default("0"),
+  // Unset by default: a lock lasts until a help-desk unlock. At most a year.
+  JETON_AUTO_UNLOCK_MINUTES: z.coerce
+    .number({ message: "must be a whole number of minutes" })
+    .int("must be a whole number of minutes")
+    .min(1, "must be at least 1 minute (unset it to keep locks until a help-desk unlock)")
+    .max(525_600, "must be at most 525600 minutes (a year)")
+    .optional(),
 });
 
 export interface ServerConfig {
@@ -31,6 +38,8 @@ export interface ServerConfig {
   tls?: { certFile: string; keyFile: string };
   /** Plain HTTP on a non-loopback address, for a validator behind a TLS-terminating proxy. */
   allowPlainHttp: boolean;
+  /** Minutes after the last failure when a lock lifts by itself; null: only a help-desk unlock lifts it. */
+  autoUnlockMinutes: number | null;
 }
 
 export class ConfigurationError extends Error {}
@@ -61,5 +70,6 @@ export function configFromEnvironment(environment: NodeJS.ProcessEnv = process.e
     timeZone: env.JETON_TIMEZONE,
     ...(env.JETON_TLS_CERT_FILE && env.JETON_TLS_KEY_FILE && { tls: { certFile: resolve(env.JETON_TLS_CERT_FILE), keyFile: resolve(env.JETON_TLS_KEY_FILE) } }),
     allowPlainHttp: env.JETON_ALLOW_PLAIN_HTTP === "1",
+    autoUnlockMinutes: env.JETON_AUTO_UNLOCK_MINUTES ?? null,
   };
 }

@@ -14,6 +14,7 @@ export interface OpenOptions {
   masterKey: MasterKey;
   policy?: VerificationPolicy;
   timeZone?: string;
+  autoUnlockMinutes?: number | null;
   now?: () => number;
 }
 
@@ -30,7 +31,7 @@ export async function openValidator(options: OpenOptions): Promise<ValidatorCont
     database,
     vault: new SeedVault(options.masterKey),
     verifiers: verifierChecks(options.masterKey),
-    policy: options.policy ?? defaultPolicy(loadProfile(), options.timeZone),
+    policy: options.policy ?? defaultPolicy(loadProfile(), options.timeZone, options.autoUnlockMinutes ?? null),
     now: options.now ?? Date.now,
   };
 }
@@ -43,7 +44,7 @@ export async function openConfiguredValidator(config: ServerConfig): Promise<{ c
     refuseSharedSqliteFiles(config.database.file);
   }
   const { key, created } = loadMasterKey(config.masterKeyFile, config.createMasterKey);
-  const ctx = await openValidator({ database: config.database, masterKey: key, timeZone: config.timeZone });
+  const ctx = await openValidator({ database: config.database, masterKey: key, timeZone: config.timeZone, autoUnlockMinutes: config.autoUnlockMinutes });
   return { ctx, keyCreated: created };
 }
 

@@ -19,6 +19,7 @@ const state = (pinSet: boolean): UserState => ({
   known: true,
   pinVerifier: pinSet ? checks.pinVerifier("fuzz", "583920") : null,
   lockout: { failures: 0, lastFailureAt: null },
+  epoch: 1,
   tokens: [{ serial: "JT00000001", secret: randomBytes(32), parameters: policy.token, offset: 0, lastStep: null }],
   emergency: { verifier: checks.emergencyVerifier("fuzz", "abcdefghjk"), expiresAt: now + 3_600_000 },
 });
@@ -45,7 +46,7 @@ describe("fuzz: passcode parsing and the rules", () => {
   });
 
   it("any challenge response is decided without throwing; a new-pin response is accepted only if strong", () => {
-    const challenge = { id: "c", user: "fuzz", kind: "new-pin" as const, serial: null, step: null, expiresAt: now + 60_000 };
+    const challenge = { id: "c", user: "fuzz", kind: "new-pin" as const, serial: null, step: null, openedAt: now, expiresAt: now + 60_000, epoch: 1, answered: false };
     fc.assert(
       fc.property(passcodes, (response) => {
         const outcome = answerChallenge(state(false), { challenge, response, newChallengeId: "n" }, now, policy, checks);

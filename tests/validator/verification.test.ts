@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { referenceCode, referenceStep } from "../support/reference-totp.js";
 import { dialects, startValidator, testDatabase, type RunningValidator } from "../support/test-validator.js";
@@ -194,7 +194,7 @@ describe.each(dialects)("verification policy over HTTP on %s", (dialect) => {
     expect((await validate({ user: "emergency2", passcode: pin + again })).json.result).toBe("reject");
   });
 
-  it("a disabled token is never accepted; a replacement keeps the PIN; a user may hold several tokens", async () => {
+  it("a disabled token is never accepted; a replacement keeps the PIN; a user may hold two active tokens", async () => {
     const { secret, pin, serial } = await userWithPin("lost");
     const disabled = await v.request("POST", `/v1/tokens/${serial}/disable`, { reason: "lost" }, "support");
     expect(disabled.json).toMatchObject({ status: "disabled", disabledReason: "lost" });
@@ -208,7 +208,15 @@ describe.each(dialects)("verification policy over HTTP on %s", (dialect) => {
     expect((await validate({ user: "lost", passcode: pin + codeOf(replacement.secret) })).json.result).toBe("accept");
     expect((await validate({ user: "lost", passcode: pin + codeOf(secret) })).json.result).toBe("reject");
 
-    await v.request("POST", `/v1/tokens/${serial}/enable`, {}, "support");
+    // A third active token is refused (every passcode is checked against two, whatever the user holds).
+    const third = await v.request("POST", `/v1/tokens/${serial}/enable`, {}, "support");
+    expect(third.status).toBe(409);
+    expect(third.json.message).toMatch(/already holds 2 active tokens/);
+    const extra = await v.request("POST", "/v1/tokens", { serial: "JT90000001", secretHex: randomBytes(32).toString("hex") });
+    expect(extra.status).toBe(201);
+    expect((await v.request("POST", "/v1/tokens/JT90000001/assign", { user: "lost" })).status).toBe(409);
+    expect((await v.request("POST", `/v1/tokens/${spare.serial}/disable`, { reason: "other" }, "support")).status).toBe(200);
+    expect((await v.request("POST", `/v1/tokens/${serial}/enable`, {}, "support")).status).toBe(200);
     v.clock.advance(60);
     expect((await validate({ user: "lost", passcode: pin + codeOf(secret) })).json.result).toBe("accept");
   });
@@ -270,5 +278,216 @@ describe.each(dialects)("verification policy over HTTP on %s", (dialect) => {
     expect(audit.json.entries[0]).toMatchObject({ actor: expect.stringMatching(/^key:/), role: "portal", source: "127.0.0.1", user: "audited" });
     expect(audit.text).not.toContain(pin);
     expect(audit.text).not.toContain(passcode.slice(-6));
+  });
+  describe("security review (issue 8)", () => {
+    const pinResetBy = (user: string) => v.request("POST", `/v1/users/${user}/pin-reset`, {}, "support");
+    const emergencyFor = (user: string) => v.request("POST", `/v1/users/${user}/emergency`, {}, "support");
+    /** Writes an emergency password straight to the database, as the old code let support do for a user without a PIN. */
+    async function plantEmergency(user: string, password: string) {
+      await v.ctx.database.db
+        .insertInto("emergency_passwords")
+        .values({ user_name: user, verifier: v.ctx.verifiers.emergencyVerifier(user, password), expires_at: v.clock.millis + 3_600_000, issued_at: v.clock.millis, issued_by: "test" })
+        .onConflict((conflict) => conflict.column("user_name").doNothing())
+        .execute();
+    }
+
+    it("finding 1: support alone cannot take over an account (pin-reset → emergency → password alone)", async () => {
+      const { secret, pin } = await userWithPin("takeover");
+      expect((await pinResetBy("takeover")).status).toBe(200);
+      const issued = await emergencyFor("takeover");
+      expect(issued.status).toBe(409);
+      expect(issued.json).toMatchObject({ error: "conflict", message: expect.stringMatching(/has no PIN/) });
+      // Even a password already on file (from before the fix) never stands in for the missing PIN.
+      await plantEmergency("takeover", "abcdefghjk");
+      for (const passcode of ["abcdefghjk", pin + "abcdefghjk"]) {
+        const attempt = await validate({ user: "takeover", passcode });
+        expect(attempt.json.result).toBe("reject");
+      }
+      expect((await v.request("GET", "/v1/users/takeover", undefined, "support")).json.pinSet).toBe(false);
+      // The user's own way back is unchanged: the code alone, then a new PIN.
+      expect((await validate({ user: "takeover", passcode: codeOf(secret) })).json.challenge.kind).toBe("new-pin");
+    });
+
+    it("finding 1: a freshly assigned user (no PIN yet) gets no emergency password, and one on file is useless", async () => {
+      await userWithToken("fresh.takeover");
+      expect((await emergencyFor("fresh.takeover")).status).toBe(409);
+      await plantEmergency("fresh.takeover", "mnpqrstuvw");
+      expect((await validate({ user: "fresh.takeover", passcode: "mnpqrstuvw" })).json.result).toBe("reject");
+      expect((await failuresOf("fresh.takeover")).failures).toBe(1);
+    });
+
+    it("finding 1: a PIN reset revokes the active emergency password", async () => {
+      const { pin } = await userWithPin("reset.revokes");
+      const { password } = (await emergencyFor("reset.revokes")).json;
+      expect((await validate({ user: "reset.revokes", passcode: pin + password })).json.result).toBe("accept");
+      const reset = await pinResetBy("reset.revokes");
+      expect(reset.json).toMatchObject({ pinSet: false, emergency: null });
+      expect((await validate({ user: "reset.revokes", passcode: password })).json.result).toBe("reject");
+      expect((await validate({ user: "reset.revokes", passcode: pin + password })).json.result).toBe("reject");
+      const audit = await v.request("GET", "/v1/audit?user=reset.revokes&limit=20", undefined, "auditor");
+      expect(audit.json.entries.find((entry: { event: string }) => entry.event === "user.pin-reset").detail).toEqual({ emergencyRevoked: true });
+    });
+
+    /** A first-use user and a new-pin challenge opened with a glimpsed code. */
+    async function glimpsedChallenge(user: string) {
+      const token = await userWithToken(user);
+      const opened = await validate({ user, passcode: codeOf(token.secret) });
+      expect(opened.json.challenge.kind).toBe("new-pin");
+      return { ...token, id: opened.json.challenge.id as string };
+    }
+
+    it("finding 3: a new-pin challenge is void once the user has set their PIN (newer challenge, PIN set)", async () => {
+      const { secret, id } = await glimpsedChallenge("void.pinset");
+      v.clock.advance(60);
+      const own = await validate({ user: "void.pinset", passcode: codeOf(secret) });
+      expect((await validate({ user: "void.pinset", challenge: own.json.challenge.id, response: "583920" })).json.result).toBe("accept");
+      expect((await validate({ user: "void.pinset", challenge: id, response: "740392" })).json.result).toBe("reject");
+      v.clock.advance(60);
+      expect((await validate({ user: "void.pinset", passcode: "583920" + codeOf(secret) })).json.result).toBe("accept");
+    });
+
+    it("finding 3: a newer challenge voids the older one; the newer one still answers", async () => {
+      const { secret, id } = await glimpsedChallenge("void.newer");
+      v.clock.advance(60);
+      const newer = await validate({ user: "void.newer", passcode: codeOf(secret) });
+      expect((await validate({ user: "void.newer", challenge: id, response: "740392" })).json.result).toBe("reject");
+      expect((await validate({ user: "void.newer", challenge: newer.json.challenge.id, response: "583920" })).json.result).toBe("accept");
+    });
+
+    it.each([
+      ["PIN reset", (user: string) => pinResetBy(user)],
+      ["token disabled as stolen", async (_user: string, serial: string) => v.request("POST", `/v1/tokens/${serial}/disable`, { reason: "stolen" }, "support")],
+      ["token unassigned", async (_user: string, serial: string) => v.request("POST", `/v1/tokens/${serial}/unassign`, {})],
+      ["unlock", (user: string) => v.request("POST", `/v1/users/${user}/unlock`, {}, "support")],
+      ["another token assigned", async (user: string) => userWithToken(user)],
+    ])("finding 3: %s voids an open challenge", async (event, change) => {
+      const user = `void.${event.split(" ")[0]!.toLowerCase()}.${event.length}`;
+      const { serial, id } = await glimpsedChallenge(user);
+      await change(user, serial);
+      const answer = await validate({ user, challenge: id, response: "740392" });
+      expect(answer.json.result).toBe("reject");
+      expect((await v.request("GET", `/v1/users/${user}`, undefined, "support")).json.pinSet).toBe(false);
+    });
+
+    it("finding 3: a next-code challenge is void after its token is disabled", async () => {
+      const { secret, pin, serial } = await userWithPin("void.nextcode");
+      const opened = await validate({ user: "void.nextcode", passcode: pin + codeOf(secret, 5) });
+      expect(opened.json.challenge.kind).toBe("next-code");
+      await v.request("POST", `/v1/tokens/${serial}/disable`, { reason: "stolen" }, "support");
+      await v.request("POST", `/v1/tokens/${serial}/enable`, {}, "support");
+      v.clock.advance(60);
+      expect((await validate({ user: "void.nextcode", challenge: opened.json.challenge.id, response: codeOf(secret, 5) })).json.result).toBe("reject");
+      expect((await v.request("GET", `/v1/tokens/${serial}`)).json.offsetSteps).toBe(0);
+    });
+
+    it("finding 3: challenge ids are stored only as their SHA-256", async () => {
+      const { id } = await glimpsedChallenge("hashed.id");
+      const rows = await v.ctx.database.db.selectFrom("challenges").select("id").where("user_name", "=", "hashed.id").execute();
+      expect(rows.map((row) => row.id)).toEqual([createHash("sha256").update(id).digest("hex")]);
+      // What a database reader sees does not answer the challenge.
+      expect((await validate({ user: "hashed.id", challenge: rows[0]!.id, response: "740392" })).json.result).toBe("reject");
+      expect((await validate({ user: "hashed.id", challenge: id, response: "740392" })).json.result).toBe("accept");
+    });
+
+    it("finding 8: two consecutive codes typed long after they were shown do not move the offset", async () => {
+      const { secret, pin, serial } = await userWithPin("stale.pair");
+      v.clock.advance(600);
+      // Codes the token showed 5 and 4 steps ago (never used); the second is typed 3 steps after the first.
+      const opened = await validate({ user: "stale.pair", passcode: pin + codeOf(secret, -5) });
+      expect(opened.json.challenge.kind).toBe("next-code");
+      v.clock.advance(170);
+      const answer = await validate({ user: "stale.pair", challenge: opened.json.challenge.id, response: codeOf(secret, -7) });
+      expect(answer.json.result).toBe("reject");
+      expect((await v.request("GET", `/v1/tokens/${serial}`)).json.offsetSteps).toBe(0);
+    });
+
+    it("finding 10: failures count per user across kinds; only a success that proved the PIN clears them", async () => {
+      const { secret, pin } = await userWithPin("across.kinds");
+      const { password } = (await emergencyFor("across.kinds")).json;
+      for (const passcode of ["740392" + codeOf(secret), pin + "000000", "740392" + password, pin + "zzzzzzzzzz"]) {
+        expect((await validate({ user: "across.kinds", passcode })).json.result).toBe("reject");
+        v.clock.advance(300);
+      }
+      expect((await failuresOf("across.kinds")).failures).toBe(4);
+      // A token thief's failures, then a PIN reset: the first-use code alone and choosing a PIN keep them.
+      await pinResetBy("across.kinds");
+      const first = await validate({ user: "across.kinds", passcode: codeOf(secret) });
+      expect((await failuresOf("across.kinds")).failures).toBe(4);
+      expect((await validate({ user: "across.kinds", challenge: first.json.challenge.id, response: "583920" })).json.result).toBe("accept");
+      expect((await failuresOf("across.kinds")).failures).toBe(4);
+      v.clock.advance(60);
+      expect((await validate({ user: "across.kinds", passcode: "583920" + codeOf(secret) })).json.result).toBe("accept");
+      expect((await failuresOf("across.kinds")).failures).toBe(0);
+    });
+
+    it("finding 10: an emergency password without the PIN cannot launder a token thief's failures", async () => {
+      const { secret } = await userWithToken("launder");
+      for (let failure = 0; failure < 9; failure++) {
+        await validate({ user: "launder", passcode: "740392" + codeOf(secret) });
+        v.clock.advance(300);
+      }
+      await plantEmergency("launder", "abcdefghjk");
+      expect((await validate({ user: "launder", passcode: "abcdefghjk" })).json.result).toBe("reject");
+      expect(await failuresOf("launder")).toMatchObject({ failures: 10, state: "locked" });
+    });
+
+    it("finding 18: a double-submitted answer is refused without counting a failure, never accepted twice", async () => {
+      const { secret, id } = await glimpsedChallenge("double.submit");
+      const answer = { user: "double.submit", challenge: id, response: "583920" };
+      expect((await validate(answer)).json.result).toBe("accept");
+      expect((await validate(answer)).json.result).toBe("reject");
+      expect((await validate({ ...answer, response: "740392" })).json.result).toBe("reject");
+      expect((await failuresOf("double.submit")).failures).toBe(0);
+      v.clock.advance(60);
+      expect((await validate({ user: "double.submit", passcode: "583920" + codeOf(secret) })).json.result).toBe("accept");
+
+      // The same for a next-code answer, and for two copies sent at once: exactly one accept.
+      const opened = await validate({ user: "double.submit", passcode: "583920" + codeOf(secret, 5) });
+      v.clock.advance(60);
+      const next = { user: "double.submit", challenge: opened.json.challenge.id, response: codeOf(secret, 5) };
+      const answers = await Promise.all([validate(next), validate(next), validate(next)]);
+      expect(answers.map((reply) => reply.json.result).sort()).toEqual(["accept", "reject", "reject"]);
+      expect((await failuresOf("double.submit")).failures).toBe(0);
+    });
+
+    it("finding 11: with automatic unlock configured, a lock lifts that long after the last failure", async () => {
+      const database = await testDatabase(dialect);
+      const auto = await startValidator(database.location, { policy: { autoUnlockMinutes: 30 }, clock: v.clock });
+      try {
+        const validateAuto = (body: Record<string, string>) => auto.request("POST", "/v1/validate", body, "portal");
+        const secret = randomBytes(32);
+        await auto.request("POST", "/v1/tokens", { serial: "JT80000001", secretHex: secret.toString("hex") });
+        await auto.request("POST", "/v1/tokens/JT80000001/assign", { user: "auto" });
+        const first = await validateAuto({ user: "auto", passcode: codeOf(secret) });
+        await validateAuto({ user: "auto", challenge: first.json.challenge.id, response: "583920" });
+        for (let failure = 0; failure < 10; failure++) {
+          await validateAuto({ user: "auto", passcode: "583920000000" });
+          v.clock.advance(300);
+        }
+        const lockout = async () => (await auto.request("GET", "/v1/users/auto", undefined, "support")).json.lockout;
+        v.clock.advance(-300 + 29 * 60);
+        expect(await lockout()).toMatchObject({ state: "locked", failures: 10 });
+        expect((await validateAuto({ user: "auto", passcode: "583920" + codeOf(secret) })).json.result).toBe("reject");
+        v.clock.advance(60);
+        expect(await lockout()).toMatchObject({ state: "open", failures: 0 });
+        // The first failure after it counts one, not eleven; the PIN holder's success clears it.
+        expect((await validateAuto({ user: "auto", passcode: "583920000000" })).json.result).toBe("reject");
+        expect(await lockout()).toMatchObject({ state: "open", failures: 1 });
+        expect((await validateAuto({ user: "auto", passcode: "583920" + codeOf(secret) })).json.result).toBe("accept");
+        expect(await lockout()).toMatchObject({ state: "open", failures: 0 });
+      } finally {
+        await auto.close();
+        await database.drop();
+      }
+    });
+
+    it("finding 16: the most common PINs are refused as too common, in English and French", async () => {
+      const { id } = await glimpsedChallenge("common.pin");
+      for (const [pin, language, message] of [["147258", "en", /most common/], ["696969", "fr", /plus courants/]] as const) {
+        const weak = await validate({ user: "common.pin", challenge: id, response: pin }, { "accept-language": language });
+        expect(weak.json).toMatchObject({ result: "challenge", challenge: { id, kind: "new-pin" }, reason: "too-common" });
+        expect(weak.json.message).toMatch(message);
+      }
+    });
   });
 });

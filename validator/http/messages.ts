@@ -26,6 +26,7 @@ export function messages(language: Language, policy: VerificationPolicy) {
       "repeated-digit": "This PIN repeats one digit: choose another.",
       sequence: "This PIN is a run of consecutive digits: choose another.",
       date: "This PIN looks like a date: choose another.",
+      "too-common": "This PIN is among the most common ones: choose another.",
     } satisfies Record<WeakPinReason, string>,
   };
   const fr: typeof en = {
@@ -40,6 +41,7 @@ export function messages(language: Language, policy: VerificationPolicy) {
       "repeated-digit": "Ce code PIN répète un seul chiffre : choisissez-en un autre.",
       sequence: "Ce code PIN est une suite de chiffres : choisissez-en un autre.",
       date: "Ce code PIN ressemble à une date : choisissez-en un autre.",
+      "too-common": "Ce code PIN fait partie des plus courants : choisissez-en un autre.",
     },
   };
   return language === "fr" ? fr : en;

@@ -58,7 +58,7 @@ export function openApiDocument(version: string) {
       "/v1/users/{user}/pin-reset": { post: operation("Reset the PIN (next login is first use)", "support") },
       "/v1/users/{user}/unlock": { post: operation("Clear the failure count", "support") },
       "/v1/users/{user}/emergency": {
-        post: operation("Issue an emergency password valid until 23:59 local time", "support"),
+        post: operation("Issue an emergency password valid until 23:59 local time (409 for a user without a PIN)", "support"),
         delete: operation("Revoke the emergency password", "support"),
       },
       "/v1/audit": { get: operation("Read the audit log, newest first (?user=&serial=&since=&limit=)", "auditor or support") },

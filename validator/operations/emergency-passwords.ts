@@ -13,7 +13,10 @@ export interface IssuedEmergencyPassword {
   expiresAt: string;
 }
 
-/** A password used with the PIN in place of the code until 23:59 in the configured zone. */
+/**
+ * A password used with the PIN in place of the code until 23:59 in the configured zone. Refused for a
+ * user without a PIN (never set, or reset): it would be a way in that needs nothing but support.
+ */
 export async function issueEmergencyPassword(ctx: ValidatorContext, actor: Actor, givenUser: string): Promise<IssuedEmergencyPassword> {
   const user = normaliseUserId(givenUser);
   const now = ctx.now();
@@ -21,8 +24,15 @@ export async function issueEmergencyPassword(ctx: ValidatorContext, actor: Actor
   const expiresAt = endOfLocalDay(now, ctx.policy.timeZone);
   const verifier = ctx.verifiers.emergencyVerifier(user, password);
   await ctx.database.transaction(async (trx) => {
-    const known = await trx.selectFrom("users").select("name").where("name", "=", user).executeTakeFirst();
+    const known = await trx.selectFrom("users").select("pin_verifier").where("name", "=", user).executeTakeFirst();
     if (!known) throw new OperationError("not-found", `no user ${user}`);
+    if (known.pin_verifier === null) {
+      throw new OperationError(
+        "conflict",
+        `${user} has no PIN yet (never chosen, or reset): an emergency password works only with the PIN. ` +
+          "The user chooses a PIN at the next login with a token code first.",
+      );
+    }
     await trx
       .insertInto("emergency_passwords")
       .values({ user_name: user, verifier, expires_at: expiresAt, issued_at: now, issued_by: actor.id })

@@ -1,7 +1,10 @@
+import type { Kysely } from "kysely";
 import { normaliseUserId } from "../../common/identifiers.js";
 import type { ValidatorContext } from "../context.js";
 import type { HashAlgorithm } from "../../common/profile.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
+import type { Schema } from "../storage/schema.js";
+import { voidChallenges } from "../storage/validation-state.js";
 import { OperationError } from "./operation-error.js";
 
 export const disableReasons = ["lost", "stolen", "broken", "other"] as const;
@@ -81,17 +84,19 @@ export async function assignToken(ctx: ValidatorContext, actor: Actor, serial: s
   const user = normaliseUserId(givenUser);
   const now = ctx.now();
   await ctx.database.transaction(async (trx) => {
-    const token = await trx.selectFrom("tokens").select(["user_name"]).where("serial", "=", serial).executeTakeFirst();
+    const token = await trx.selectFrom("tokens").select(["user_name", "disabled_at"]).where("serial", "=", serial).executeTakeFirst();
     if (!token) throw new OperationError("not-found", `no token ${serial}`);
     if (token.user_name !== null && token.user_name !== user) {
       throw new OperationError("conflict", `token ${serial} is assigned to another user: unassign it first`);
     }
+    if (token.user_name === null && token.disabled_at === null) await refuseBeyondTokensPerUser(ctx, trx, user, serial);
     await trx
       .insertInto("users")
       .values({ name: user, pin_verifier: null, last_failure_at: null, created_at: now })
       .onConflict((conflict) => conflict.column("name").doNothing())
       .execute();
     await trx.updateTable("tokens").set({ user_name: user }).where("serial", "=", serial).execute();
+    await voidChallenges(trx, user);
     await appendAudit(trx, actor, now, { event: "token.assign", result: "ok", user, serial });
   });
   return getToken(ctx, serial);
@@ -109,6 +114,27 @@ export async function enableToken(ctx: ValidatorContext, actor: Actor, serial: s
   return updateToken(ctx, actor, serial, "token.enable", { disabled_reason: null, disabled_at: null });
 }
 
+/**
+ * Every passcode is checked against `tokensPerUser` tokens whatever the user holds (so timing tells
+ * nothing), which makes it a limit on the active tokens of one user.
+ */
+async function refuseBeyondTokensPerUser(ctx: ValidatorContext, trx: Kysely<Schema>, user: string, serial: string): Promise<void> {
+  const active = await trx
+    .selectFrom("tokens")
+    .select("serial")
+    .where("user_name", "=", user)
+    .where("disabled_at", "is", null)
+    .where("serial", "!=", serial)
+    .execute();
+  if (active.length >= ctx.policy.tokensPerUser) {
+    throw new OperationError(
+      "conflict",
+      `${user} already holds ${active.length} active tokens (${active.map((token) => token.serial).join(", ")}), ` +
+        `the most a user may hold: disable or unassign one first`,
+    );
+  }
+}
+
 async function updateToken(
   ctx: ValidatorContext,
   actor: Actor,
@@ -119,9 +145,13 @@ async function updateToken(
 ): Promise<TokenView> {
   const now = ctx.now();
   await ctx.database.transaction(async (trx) => {
-    const token = await trx.selectFrom("tokens").select("user_name").where("serial", "=", serial).executeTakeFirst();
+    const token = await trx.selectFrom("tokens").select(["user_name", "disabled_at"]).where("serial", "=", serial).executeTakeFirst();
     if (!token) throw new OperationError("not-found", `no token ${serial}`);
+    const enabling = values.disabled_at === null && token.disabled_at !== null;
+    if (enabling && token.user_name !== null) await refuseBeyondTokensPerUser(ctx, trx, token.user_name, serial);
     await trx.updateTable("tokens").set(values).where("serial", "=", serial).execute();
+    // Whatever changes a user's tokens voids the challenges opened on them.
+    if (token.user_name !== null) await voidChallenges(trx, token.user_name);
     await appendAudit(trx, actor, now, { event, result: "ok", user: token.user_name, serial, detail });
   });
   return getToken(ctx, serial);

@@ -1,7 +1,10 @@
+import type { Kysely } from "kysely";
 import { normaliseUserId } from "../../common/identifiers.js";
 import type { ValidatorContext } from "../context.js";
-import { gate } from "../policy/lockout.js";
+import { gate, standing } from "../policy/lockout.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
+import type { Schema } from "../storage/schema.js";
+import { voidChallenges } from "../storage/validation-state.js";
 import { OperationError } from "./operation-error.js";
 
 export interface UserView {
@@ -27,14 +30,15 @@ export async function getUser(ctx: ValidatorContext, givenUser: string): Promise
     .execute();
   const emergency = await db.selectFrom("emergency_passwords").select("expires_at").where("user_name", "=", user).executeTakeFirst();
   const now = ctx.now();
-  const lock = gate({ failures: row.failures, lastFailureAt: row.last_failure_at }, now, ctx.policy);
+  const record = { failures: row.failures, lastFailureAt: row.last_failure_at };
+  const lock = gate(record, now, ctx.policy);
   return {
     user,
     pinSet: row.pin_verifier !== null,
     lastAttemptAt: row.last_attempt_at === null ? null : new Date(row.last_attempt_at).toISOString(),
     lockout: {
       state: lock.state,
-      failures: row.failures,
+      failures: standing(record, now, ctx.policy).failures,
       ...(lock.state === "throttled" && { until: new Date(lock.until).toISOString() }),
     },
     tokens: tokens.map((token) => ({
@@ -47,9 +51,16 @@ export async function getUser(ctx: ValidatorContext, givenUser: string): Promise
   };
 }
 
-/** Back to first use: the next login is the code alone, then the user chooses a new PIN. */
+/**
+ * Back to first use: the next login is the code alone, then the user chooses a new PIN. An active
+ * emergency password goes too (it works only with the PIN, and support must never end up holding a
+ * way in), and so does every open challenge.
+ */
 export async function resetPin(ctx: ValidatorContext, actor: Actor, user: string): Promise<UserView> {
-  await updateUser(ctx, actor, user, "user.pin-reset", { pin_verifier: null });
+  await updateUser(ctx, actor, user, "user.pin-reset", { pin_verifier: null }, async (trx) => {
+    const revoked = await trx.deleteFrom("emergency_passwords").where("user_name", "=", user).executeTakeFirst();
+    return revoked.numDeletedRows > 0n ? { emergencyRevoked: true } : undefined;
+  });
   return getUser(ctx, user);
 }
 
@@ -58,18 +69,22 @@ export async function unlockUser(ctx: ValidatorContext, actor: Actor, user: stri
   return getUser(ctx, user);
 }
 
+/** A help-desk change of the user's row; it voids the user's open challenges. */
 async function updateUser(
   ctx: ValidatorContext,
   actor: Actor,
   givenUser: string,
   event: string,
   values: { pin_verifier?: null; failures?: number; last_failure_at?: null },
+  alsoDo?: (trx: Kysely<Schema>) => Promise<Record<string, unknown> | undefined>,
 ): Promise<void> {
   const user = normaliseUserId(givenUser);
   const now = ctx.now();
   await ctx.database.transaction(async (trx) => {
     const result = await trx.updateTable("users").set(values).where("name", "=", user).executeTakeFirst();
     if (result.numUpdatedRows === 0n) throw new OperationError("not-found", `no user ${user}`);
-    await appendAudit(trx, actor, now, { event, result: "ok", user });
+    await voidChallenges(trx, user);
+    const detail = await alsoDo?.(trx);
+    await appendAudit(trx, actor, now, { event, result: "ok", user, ...(detail && { detail }) });
   });
 }

@@ -27,7 +27,8 @@ export async function respondToChallenge(
   response: string,
 ): Promise<Decision> {
   return decide(ctx, actor, user, "challenge-response", async (state, now, trx) => {
-    const challenge = state.known ? await loadChallenge(trx, state.user, challengeId) : null;
+    // Loaded for unknown users too (nothing is found): answering costs the same work either way.
+    const challenge = await loadChallenge(trx, state.user, challengeId);
     return answerChallenge(state, { challenge, response, newChallengeId: newChallengeId() }, now, ctx.policy, ctx.verifiers);
   });
 }
@@ -73,9 +74,9 @@ function newChallengeId(): string {
 const decoys = new WeakMap<ValidatorContext, { sealed: SealedSeed; parameters: TokenState["parameters"]; pinVerifier: string }>();
 
 /**
- * An unknown user, or a user whose tokens are all disabled, is checked against a decoy token (and an
- * unknown user against a decoy PIN), so the reject costs the same work as a known user's wrong code,
- * down to opening a sealed seed.
+ * Every user is checked against `policy.tokensPerUser` tokens: those they hold, padded with decoy tokens
+ * (and an unknown user against a decoy PIN), so a reject costs the same work whoever the user is and
+ * however many tokens they hold, down to opening a sealed seed.
  */
 function withDecoys(ctx: ValidatorContext, user: string, state: UserState | null): UserState {
   let decoy = decoys.get(ctx);
@@ -83,8 +84,16 @@ function withDecoys(ctx: ValidatorContext, user: string, state: UserState | null
     decoy = { sealed: ctx.vault.seal("", randomBytes(32)), parameters: ctx.policy.token, pinVerifier: ctx.verifiers.pinVerifier("", randomUUID()) };
     decoys.set(ctx, decoy);
   }
-  if (state !== null && state.tokens.length > 0) return state;
-  const token: TokenState = { serial: "", secret: ctx.vault.open("", decoy.sealed), parameters: decoy.parameters, offset: 0, lastStep: null, decoy: true };
-  if (state !== null) return { ...state, tokens: [token] };
-  return { user, known: false, pinVerifier: decoy.pinVerifier, lockout: { failures: 0, lastFailureAt: null }, tokens: [token], emergency: null };
+  const held = state?.tokens ?? [];
+  const padding = Array.from({ length: Math.max(0, ctx.policy.tokensPerUser - held.length) }, (): TokenState => ({
+    serial: "",
+    secret: ctx.vault.open("", decoy.sealed),
+    // The held token's parameters when there is one, so the padding adds no second code length to try.
+    parameters: held[0]?.parameters ?? decoy.parameters,
+    offset: 0,
+    lastStep: null,
+    decoy: true,
+  }));
+  if (state !== null) return { ...state, tokens: [...held, ...padding] };
+  return { user, known: false, pinVerifier: decoy.pinVerifier, lockout: { failures: 0, lastFailureAt: null }, epoch: 0, tokens: padding, emergency: null };
 }

@@ -1,4 +1,6 @@
+import { autoUnlocked, type FailureRecord } from "./lockout.js";
 import type { WeakPinReason } from "./pin-strength.js";
+import type { VerificationPolicy } from "./policy.js";
 import type { ChallengeKind } from "./state.js";
 
 /** Why an attempt was rejected: for the audit log only, never for the caller. */
@@ -9,6 +11,8 @@ export type RejectReason =
   | "bad-passcode"
   | "challenge-unknown"
   | "challenge-expired"
+  | "challenge-answered"
+  | "challenge-void"
   | "wrong-next-code";
 
 export type Decision =
@@ -18,11 +22,14 @@ export type Decision =
 
 /** What the storage edge must write, all in the transaction that read the state. */
 export interface StateChange {
-  failures?: "increment" | "reset";
+  /** `restart`: the first failure after an automatic unlock (the count starts again at 1). */
+  failures?: "increment" | "reset" | "restart";
   /** Written only if the step is still above the token's last accepted step (replay guard). */
   acceptStep?: { serial: string; step: number; offset: number };
   revokeEmergency?: boolean;
-  createChallenge?: { id: string; kind: ChallengeKind; serial: string | null; step: number | null; expiresAt: number };
+  /** Opened at the user's next epoch, which the write sets: every older open challenge becomes void. */
+  createChallenge?: { id: string; kind: ChallengeKind; serial: string | null; step: number | null; expiresAt: number; epoch: number };
+  /** Marks the challenge answered: it can never be answered again, and a retry is not a failure. */
   consumeChallenge?: string;
   setPinVerifier?: string;
 }
@@ -36,7 +43,16 @@ export function reject(reason: RejectReason, change: StateChange = {}): Outcome 
   return { decision: { result: "reject", reason }, change };
 }
 
-/** Success clears the failure count (written only when there is one to clear). */
-export function resetFailures(failures: number): StateChange {
-  return failures > 0 ? { failures: "reset" } : {};
+/**
+ * A success that proved the PIN (PIN + code, PIN + emergency password, or the next code after PIN + code)
+ * clears the failure count, whatever kind of attempt built it up; written only when there is one to clear.
+ * A success without the PIN (a first-use code, choosing a first PIN) leaves the count as it is.
+ */
+export function resetFailures(record: FailureRecord): StateChange {
+  return record.failures > 0 ? { failures: "reset" } : {};
+}
+
+/** One more failure for the user, counted across every kind of attempt. */
+export function countFailure(record: FailureRecord, now: number, policy: VerificationPolicy): StateChange {
+  return { failures: autoUnlocked(record, now, policy) ? "restart" : "increment" };
 }

@@ -1,6 +1,7 @@
+import { commonPins } from "./common-pins.js";
 import type { PinRules } from "./policy.js";
 
-export type WeakPinReason = "not-digits" | "too-short" | "too-long" | "repeated-digit" | "sequence" | "date";
+export type WeakPinReason = "not-digits" | "too-short" | "too-long" | "repeated-digit" | "sequence" | "date" | "too-common";
 
 /** Why a PIN is refused, or null when it is acceptable. */
 export function weakPinReason(pin: string, rules: PinRules): WeakPinReason | null {
@@ -10,6 +11,7 @@ export function weakPinReason(pin: string, rules: PinRules): WeakPinReason | nul
   if (/^(.)\1*$/.test(pin)) return "repeated-digit";
   if (isRun(pin, 1) || isRun(pin, -1)) return "sequence";
   if (looksLikeDate(pin)) return "date";
+  if (commonPins.has(pin)) return "too-common";
   return null;
 }
 

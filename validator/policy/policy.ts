@@ -17,8 +17,15 @@ export interface VerificationPolicy {
   throttleAfter: number;
   throttleBaseSeconds: number;
   throttleMaxSeconds: number;
-  /** At this many consecutive failures the user is locked until a help-desk unlock. */
+  /** At this many consecutive failures the user is locked until a help-desk unlock… */
   lockAfter: number;
+  /** …or, when set, until this many minutes after the last failure (null: only the help desk unlocks). */
+  autoUnlockMinutes: number | null;
+  /**
+   * Active tokens a user may hold; every passcode is checked against this many (padded with decoys), so
+   * the work, and the time, is the same whatever the user holds.
+   */
+  tokensPerUser: number;
   newPinChallengeSeconds: number;
   nextCodeChallengeSeconds: number;
   pin: PinRules;
@@ -27,7 +34,7 @@ export interface VerificationPolicy {
   timeZone: string;
 }
 
-export function defaultPolicy(profile: TokenProfile, timeZone = "Europe/Paris"): VerificationPolicy {
+export function defaultPolicy(profile: TokenProfile, timeZone = "Europe/Paris", autoUnlockMinutes: number | null = null): VerificationPolicy {
   return {
     token: { algorithm: profile.algorithm, digits: profile.digits, period: profile.period, t0: profile.t0 },
     directWindow: 1,
@@ -36,6 +43,8 @@ export function defaultPolicy(profile: TokenProfile, timeZone = "Europe/Paris"):
     throttleBaseSeconds: 5,
     throttleMaxSeconds: 300,
     lockAfter: 10,
+    autoUnlockMinutes,
+    tokensPerUser: 2,
     newPinChallengeSeconds: 300,
     nextCodeChallengeSeconds: 180,
     pin: { minLength: 6, maxLength: 12 },

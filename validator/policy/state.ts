@@ -26,6 +26,8 @@ export interface UserState {
   known: boolean;
   pinVerifier: string | null;
   lockout: FailureRecord;
+  /** Bumped by every change that voids open challenges: PIN set or reset, token changes, unlock, a newer challenge. */
+  epoch: number;
   tokens: TokenState[];
   emergency: EmergencyState | null;
 }
@@ -33,13 +35,19 @@ export interface UserState {
 export type ChallengeKind = "new-pin" | "next-code";
 
 export interface ChallengeState {
+  /** The id as the caller gave it (storage keeps only its hash). */
   id: string;
   user: string;
   kind: ChallengeKind;
   /** For next-code: the token and the step of the out-of-window code that opened the challenge. */
   serial: string | null;
   step: number | null;
+  openedAt: number;
   expiresAt: number;
+  /** The user's epoch when it was opened: answerable only while the user's epoch is still that one. */
+  epoch: number;
+  /** Already answered (accepted or not): a retry is refused without counting a failure. */
+  answered: boolean;
 }
 
 /** Keyed verifier checks: the rules decide, the keys stay in secrets/. */

@@ -1,5 +1,5 @@
 import { gate } from "./lockout.js";
-import { reject, resetFailures, type Outcome, type StateChange } from "./outcome.js";
+import { countFailure, reject, resetFailures, type Outcome, type StateChange } from "./outcome.js";
 import type { VerificationPolicy } from "./policy.js";
 import type { UserState, VerifierChecks } from "./state.js";
 import { findCode, offsetFor, type WindowMatch } from "./window.js";
@@ -12,7 +12,8 @@ export interface PasscodeAttempt {
 
 /**
  * The verification policy for a passcode (PIN + code, PIN + emergency password, or the code alone on
- * first use). Pure: the caller loads `state`, applies `change` atomically and records the decision.
+ * first use, which only opens a new-pin challenge; an emergency password never replaces a missing PIN).
+ * Pure: the caller loads `state`, applies `change` atomically and records the decision.
  * Every path computes the PIN verifier and the whole code window before any reject, so unknown users,
  * locked users, wrong PINs and wrong codes cost the same work.
  */
@@ -46,36 +47,45 @@ export function verifyPasscode(
       match = matchHere ?? match;
     }
   }
-  const emergencyOk = emergencyMatches(state, passcode, now, policy, checks, pinMatches);
+  // The emergency password stands in for the code, never for the PIN: a user without a PIN has no
+  // emergency path at all (computed anyway, for the same work).
+  const emergencyOk = emergencyMatches(state, passcode, now, policy, checks, pinMatches) && !firstUse;
 
   if (!state.known) return reject("unknown-user");
   if (open.state !== "open") return reject(open.state);
 
-  const success = resetFailures(state.lockout.failures);
+  // Only a success that proved the PIN clears failures; the first-use code alone does not.
+  const provedPin = firstUse ? {} : resetFailures(state.lockout);
   if (pinOk && match?.direct) {
     const { token, step } = match;
     const change: StateChange = {
-      ...success,
+      ...provedPin,
       acceptStep: { serial: token.serial, step, offset: offsetFor(token, step, now) },
       revokeEmergency: state.emergency !== null,
     };
-    if (firstUse) return newPinChallenge(attempt, now, policy, change);
+    if (firstUse) return newPinChallenge(state, attempt, now, policy, change);
     return { decision: { result: "accept", via: "token", serial: token.serial }, change };
   }
   if (emergencyOk) {
-    if (firstUse) return newPinChallenge(attempt, now, policy, success);
-    return { decision: { result: "accept", via: "emergency", serial: null }, change: success };
+    return { decision: { result: "accept", via: "emergency", serial: null }, change: provedPin };
   }
   if (pinOk && match) {
     // Out of the direct window: the offset moves only once the following code confirms it.
     const expiresAt = now + policy.nextCodeChallengeSeconds * 1000;
-    const challenge = { id: attempt.newChallengeId, kind: "next-code" as const, serial: match.token.serial, step: match.step, expiresAt };
+    const challenge = {
+      id: attempt.newChallengeId,
+      kind: "next-code" as const,
+      serial: match.token.serial,
+      step: match.step,
+      expiresAt,
+      epoch: state.epoch + 1,
+    };
     return {
       decision: { result: "challenge", kind: "next-code", id: challenge.id, expiresAt },
       change: { createChallenge: challenge },
     };
   }
-  return reject("bad-passcode", { failures: "increment" });
+  return reject("bad-passcode", countFailure(state.lockout, now, policy));
 }
 
 function emergencyMatches(
@@ -96,6 +106,7 @@ function emergencyMatches(
 }
 
 export function newPinChallenge(
+  state: UserState,
   attempt: { newChallengeId: string },
   now: number,
   policy: VerificationPolicy,
@@ -104,6 +115,6 @@ export function newPinChallenge(
   const expiresAt = now + policy.newPinChallengeSeconds * 1000;
   return {
     decision: { result: "challenge", kind: "new-pin", id: attempt.newChallengeId, expiresAt },
-    change: { ...change, createChallenge: { id: attempt.newChallengeId, kind: "new-pin", serial: null, step: null, expiresAt } },
+    change: { ...change, createChallenge: { id: attempt.newChallengeId, kind: "new-pin", serial: null, step: null, expiresAt, epoch: state.epoch + 1 } },
   };
 }

@@ -104,6 +104,18 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await appendOnlyAgainstTruncateAndReplace(db, dialect);
       },
     },
+    "0005-challenge-binding": {
+      // Challenges are bound to the user's state (an epoch every state change bumps), stored under the
+      // SHA-256 of their id only, and kept once answered so a retried answer is told apart from a guess.
+      // Open challenges are dropped: their ids are stored in clear and they were bound to nothing.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("users").addColumn("epoch", "bigint", (column) => column.notNull().defaultTo(0)).execute();
+        await db.deleteFrom("challenges" as never).execute();
+        await db.schema.alterTable("challenges").addColumn("epoch", "bigint", (column) => column.notNull().defaultTo(0)).execute();
+        await db.schema.alterTable("challenges").addColumn("opened_at", "bigint", (column) => column.notNull().defaultTo(0)).execute();
+        await db.schema.alterTable("challenges").addColumn("answered_at", "bigint").execute();
+      },
+    },
   };
 }
 

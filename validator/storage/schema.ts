@@ -13,6 +13,8 @@ export interface UsersTable {
   last_failure_at: number | null;
   last_attempt_at: number | null;
   created_at: number;
+  /** Bumped by every change that voids the user's open challenges (see validation-state.ts). */
+  epoch: Generated<number>;
 }
 
 export interface TokensTable {
@@ -41,12 +43,17 @@ export interface EmergencyPasswordsTable {
 }
 
 export interface ChallengesTable {
+  /** SHA-256 (hex) of the challenge id: a database reader cannot answer a challenge. */
   id: string;
   user_name: string;
   kind: string;
   serial: string | null;
   step: number | null;
   expires_at: number;
+  /** The user's epoch when the challenge was opened: a different epoch voids it. */
+  epoch: number;
+  opened_at: number;
+  answered_at: number | null;
 }
 
 export interface ApiKeysTable {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { StateChange } from "../policy/outcome.js";
 import type { ChallengeKind, ChallengeState, TokenState, UserState } from "../policy/state.js";
@@ -34,6 +35,7 @@ export async function loadUserState(
       "users.pin_verifier",
       "users.failures",
       "users.last_failure_at",
+      "users.epoch",
       "tokens.serial",
       "tokens.sealed_secret",
       "tokens.key_id",
@@ -56,6 +58,7 @@ export async function loadUserState(
     known: true,
     pinVerifier: first.pin_verifier,
     lockout: { failures: first.failures, lastFailureAt: first.last_failure_at },
+    epoch: first.epoch,
     tokens: rows.flatMap((token): TokenState[] =>
       token.serial === null
         ? []
@@ -79,15 +82,42 @@ export async function loadUserState(
   };
 }
 
+/**
+ * Challenge ids are random 122-bit UUIDs: a plain SHA-256 is enough to keep a database reader from
+ * answering one (nothing to brute-force), and it is all the table ever holds.
+ */
+function challengeKey(id: string): string {
+  return createHash("sha256").update(id).digest("hex");
+}
+
+/** Run for unknown users too (matching nothing), so answering costs the same queries either way. */
 export async function loadChallenge(trx: Kysely<Schema>, user: string, id: string): Promise<ChallengeState | null> {
   const row = await trx
     .selectFrom("challenges")
     .selectAll()
-    .where("id", "=", id)
+    .where("id", "=", challengeKey(id))
     .where("user_name", "=", user)
     .executeTakeFirst();
   if (!row) return null;
-  return { id: row.id, user: row.user_name, kind: row.kind as ChallengeKind, serial: row.serial, step: row.step, expiresAt: row.expires_at };
+  return {
+    id,
+    user: row.user_name,
+    kind: row.kind as ChallengeKind,
+    serial: row.serial,
+    step: row.step,
+    openedAt: row.opened_at,
+    expiresAt: row.expires_at,
+    epoch: row.epoch,
+    answered: row.answered_at !== null,
+  };
+}
+
+/**
+ * Voids every open challenge of `user`: called in the transaction of each help-desk change that alters
+ * what a challenge was opened on (PIN reset, token assigned, unassigned, disabled or enabled, unlock).
+ */
+export async function voidChallenges(trx: Kysely<Schema>, user: string): Promise<void> {
+  await trx.updateTable("users").set((set) => ({ epoch: set("epoch", "+", 1) })).where("name", "=", user).execute();
 }
 
 /** Writes what the rules decided, inside the transaction that loaded the state. */
@@ -109,8 +139,11 @@ export async function applyChange(trx: Kysely<Schema>, user: string, change: Sta
     .set((set) => ({
       last_attempt_at: now,
       ...(change.failures === "increment" && { failures: set("failures", "+", 1), last_failure_at: now }),
+      ...(change.failures === "restart" && { failures: 1, last_failure_at: now }),
       ...(change.failures === "reset" && { failures: 0, last_failure_at: null }),
-      ...(change.setPinVerifier && { pin_verifier: change.setPinVerifier }),
+      // A new PIN voids every open challenge (a new one sets the epoch it was opened at).
+      ...(change.setPinVerifier && { pin_verifier: change.setPinVerifier, epoch: set("epoch", "+", 1) }),
+      ...(change.createChallenge && { epoch: change.createChallenge.epoch }),
     }))
     .where("name", "=", user)
     .execute();
@@ -118,7 +151,8 @@ export async function applyChange(trx: Kysely<Schema>, user: string, change: Sta
     await trx.deleteFrom("emergency_passwords").where("user_name", "=", user).execute();
   }
   if (change.consumeChallenge) {
-    await trx.deleteFrom("challenges").where("id", "=", change.consumeChallenge).execute();
+    // Kept (until it expires) as answered, so a retry is recognised rather than counted as a failure.
+    await trx.updateTable("challenges").set({ answered_at: now }).where("id", "=", challengeKey(change.consumeChallenge)).execute();
   }
   if (change.createChallenge) {
     const challenge = change.createChallenge;
@@ -126,12 +160,14 @@ export async function applyChange(trx: Kysely<Schema>, user: string, change: Sta
     await trx
       .insertInto("challenges")
       .values({
-        id: challenge.id,
+        id: challengeKey(challenge.id),
         user_name: user,
         kind: challenge.kind,
         serial: challenge.serial,
         step: challenge.step,
+        opened_at: now,
         expires_at: challenge.expiresAt,
+        epoch: challenge.epoch,
       })
       .execute();
   }
