@@ -11,7 +11,7 @@ import { addTargetOptions, print, waitMillis, withTokenBus, type TargetOptions }
 import { checkAlgorithm, preparedValidator } from "./provision-inputs.js";
 import { provisionerExitCodes } from "./exit-codes.js";
 import { Progress } from "./progress.js";
-import { addExportOptions, openExportTarget, type ExportOptions } from "./pskc-export-target.js";
+import { addExportOptions, openExportTarget, type ExportOptions } from "./pskc/export-target.js";
 import { loadProvisionerProfile } from "./token-profile.js";
 
 function describeSummary(summary: BatchSummary, journalPath: string): string {

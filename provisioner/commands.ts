@@ -15,9 +15,9 @@ import { loadProvisionerProfile } from "./token-profile.js";
 import { readTokenStatus, type TokenStatus } from "./token-status.js";
 import { validatorClient } from "./validator-client.js";
 import { wipeWithConfirmation } from "./wipe.js";
-import { registerPskcCommands } from "./pskc-command.js";
+import { registerPskcCommands } from "./pskc/command.js";
 import { registerBatchCommand } from "./batch-command.js";
-import { addExportOptions, openExportTarget, type ExportOptions } from "./pskc-export-target.js";
+import { addExportOptions, openExportTarget, type ExportOptions } from "./pskc/export-target.js";
 
 export function registerProvisionerCommands(program: Command): void {
   devicesCommand(program);

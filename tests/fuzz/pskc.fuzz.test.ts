@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { buildPskc } from "../../provisioner/pskc-export.js";
-import type { PskcProtection } from "../../provisioner/pskc-protection.js";
-import { readPskc } from "../../provisioner/pskc-read.js";
+import { buildPskc } from "../../provisioner/pskc/export.js";
+import type { PskcProtection } from "../../provisioner/pskc/protection.js";
+import { readPskc } from "../../provisioner/pskc/read.js";
 import { CommandFailure } from "../../validator/cli/api-client.js";
 import { fuzzRuns } from "./fuzz-runs.js";
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { secretFingerprint } from "../../hardware/sim/token-protocol.js";
 import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
-import { readPskc } from "../../provisioner/pskc-read.js";
+import { readPskc } from "../../provisioner/pskc/read.js";
 import { codeAt, stepAt } from "../../validator/policy/totp.js";
 import { jeton } from "../support/cli.js";
 import { startValidator, testDatabase, type RunningValidator } from "../support/test-validator.js";

@@ -4,11 +4,11 @@
 // kept, so the file ends up holding every token of the batch.
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { CommandFailure, exitCodes } from "../validator/cli/api-client.js";
-import { buildPskc, writePskcFile, type PskcEntry } from "./pskc-export.js";
-import { protectionFrom, type PskcProtection } from "./pskc-protection.js";
-import { readPskc } from "./pskc-read.js";
-import type { ProvisionerProfile, TokenAlgorithm } from "./token-profile.js";
+import { CommandFailure, exitCodes } from "../../validator/cli/api-client.js";
+import { buildPskc, writePskcFile, type PskcEntry } from "./export.js";
+import { protectionFrom, type PskcProtection } from "./protection.js";
+import { readPskc } from "./read.js";
+import type { ProvisionerProfile, TokenAlgorithm } from "../token-profile.js";
 
 export interface ExportOptions {
   pskcOut?: string;

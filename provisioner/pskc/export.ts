@@ -13,8 +13,8 @@ import {
   HMAC_SHA1,
   PBKDF2,
   valueMac,
-} from "./pskc-crypto.js";
-import type { PskcProtection } from "./pskc-protection.js";
+} from "./crypto.js";
+import type { PskcProtection } from "./protection.js";
 
 export const PSKC_NS = "urn:ietf:params:xml:ns:keyprov:pskc";
 /** The TOTP algorithm URI as registered (RFC 6030 §10.1 points to the IANA registry). */

@@ -2,10 +2,10 @@
 // file was read whole and every MAC checked; no serial may be registered already or appear twice),
 // then one registration per key. Imported tokens stay unassigned until the help desk assigns them
 // (a UserId in the file is only reported), as vendors' systems keep imported tokens inert.
-import { CommandFailure, exitCodes } from "../validator/cli/api-client.js";
-import { serialNumber } from "../validator/http/schemas.js";
-import type { PskcKey } from "./pskc-read.js";
-import type { ValidatorClient } from "./validator-client.js";
+import { CommandFailure, exitCodes } from "../../validator/cli/api-client.js";
+import { serialNumber } from "../../validator/http/schemas.js";
+import type { PskcKey } from "./read.js";
+import type { ValidatorClient } from "../validator-client.js";
 
 export interface ImportedToken {
   serial: string;

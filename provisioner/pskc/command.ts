@@ -5,13 +5,13 @@
 // validator, unassigned.
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { CommandFailure, exitCodes } from "../validator/cli/api-client.js";
-import { print } from "./cli-support.js";
-import { buildPskc, writePskcFile } from "./pskc-export.js";
-import { importKeys } from "./pskc-import.js";
-import { protectionFrom, type PskcProtection } from "./pskc-protection.js";
-import { readPskc } from "./pskc-read.js";
-import { validatorClient } from "./validator-client.js";
+import { CommandFailure, exitCodes } from "../../validator/cli/api-client.js";
+import { print } from "../cli-support.js";
+import { buildPskc, writePskcFile } from "./export.js";
+import { importKeys } from "./import.js";
+import { protectionFrom, type PskcProtection } from "./protection.js";
+import { readPskc } from "./read.js";
+import { validatorClient } from "../validator-client.js";
 
 function readInput(file: string): string {
   if (!existsSync(file)) throw new CommandFailure(`PSKC file ${file} does not exist`, exitCodes.usage);

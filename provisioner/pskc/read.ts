@@ -4,10 +4,10 @@
 // files are accepted; anything else, a bad MAC or a missing parameter makes the whole file refused,
 // with every problem named — an import is all or nothing.
 import { XMLParser } from "fast-xml-parser";
-import { CommandFailure, exitCodes } from "../validator/cli/api-client.js";
-import { AES_CBC, aesCbcDecrypt, derivePasswordKey, MAC_ALGORITHMS, macMatches, PBKDF2, PBKDF2_PRFS } from "./pskc-crypto.js";
-import type { PskcEntry } from "./pskc-export.js";
-import type { PskcProtection } from "./pskc-protection.js";
+import { CommandFailure, exitCodes } from "../../validator/cli/api-client.js";
+import { AES_CBC, aesCbcDecrypt, derivePasswordKey, MAC_ALGORITHMS, macMatches, PBKDF2, PBKDF2_PRFS } from "./crypto.js";
+import type { PskcEntry } from "./export.js";
+import type { PskcProtection } from "./protection.js";
 
 /** `…:pskc:totp` is the registered URI; `…:pskc#totp` appears in files from several vendors. */
 export const TOTP_ALGORITHM_URIS = ["urn:ietf:params:xml:ns:keyprov:pskc:totp", "urn:ietf:params:xml:ns:keyprov:pskc#totp"];
