@@ -49,7 +49,7 @@ export function openExportTarget(options: ExportOptions, environment: NodeJS.Pro
       entries.push({ serial: entry.serial, user: entry.user, seed: Buffer.from(entry.seed), algorithm: entry.algorithm, digits: profile.digits, period: profile.period, t0: profile.t0 });
     },
     write() {
-      writePskcFile(path, buildPskc(entries, protection));
+      writePskcFile(path, buildPskc(entries, protection), { replace: true });
       return `${entries.length} key(s) in ${path} (${protection.kind === "plaintext" ? "PLAINTEXT" : `encrypted, ${protection.kind}`})`;
     },
     get count() {
