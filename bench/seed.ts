@@ -39,6 +39,7 @@ export async function seedUsers(location: DatabaseLocation, masterKey: Buffer, c
                 ...parameters,
                 sealed_secret: sealed.ciphertext,
                 key_id: sealed.keyId,
+                seed_fingerprint: ctx.vault.fingerprint(benchSeed(index)),
                 created_at: now,
               };
             }),
