@@ -34,7 +34,7 @@ describe.each(dialects)("HTTP API contract on %s", (dialect) => {
     expect((await fetch(`${v.url}/health`)).status).toBe(200);
     const openapi = await v.request("GET", "/v1/openapi.json");
     expect(openapi.json.openapi).toBe("3.1.0");
-    expect(Object.keys(openapi.json.paths)).toEqual(expect.arrayContaining(["/v1/validate", "/v1/tokens", "/v1/users/{user}/emergency", "/v1/audit"]));
+    expect(Object.keys(openapi.json.paths)).toEqual(expect.arrayContaining(["/v1/validate", "/v1/tokens", "/v1/tokens/batch", "/v1/tokens/{serial}/clock-confirmed", "/v1/users/{user}/emergency", "/v1/audit"]));
   });
 
   it("registers tokens from base32 (padding optional) or hex, with profile defaults", async () => {
