@@ -148,6 +148,14 @@ describe.each(dialects)("HTTP API contract on %s", (dialect) => {
     ).rejects.toThrow(/unique|duplicate/i);
   });
 
+  it("two registrations of one seed racing under two serials: one is registered, the other refused with 409 (finding 7)", async () => {
+    const seed = randomBytes(32).toString("hex");
+    const answers = await Promise.all(["RACE-1", "RACE-2", "RACE-3"].map((serial) => v.request("POST", "/v1/tokens", { serial, secretHex: seed })));
+    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409, 409]);
+    const rows = await v.ctx.database.db.selectFrom("tokens").select("serial").where("serial", "like", "RACE-%").execute();
+    expect(rows).toHaveLength(1);
+  });
+
   it("registers a batch all or nothing: one refused token leaves nothing registered (finding 2)", async () => {
     const twin = randomBytes(20).toString("hex");
     const before = await snapshot();
