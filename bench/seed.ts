@@ -47,6 +47,7 @@ export async function seedUsers(
                 ...parameters,
                 sealed_secret: sealed.ciphertext,
                 key_id: sealed.keyId,
+                seed_fingerprint: ctx.vault.fingerprint(benchSeed(index)),
                 created_at: now,
               };
             }),

@@ -12,7 +12,7 @@ import { checkAlgorithm, preparedValidator } from "../provisioner/provision-inpu
 import { adminApi } from "./api-client.js";
 import { provisionerExitCodes } from "../provisioner/exit-codes.js";
 import { Progress } from "../provisioner/progress.js";
-import { addExportOptions, openExportTarget, type ExportOptions } from "../provisioner/pskc-export-target.js";
+import { addExportOptions, openExportTarget, type ExportOptions } from "../provisioner/pskc/export-target.js";
 import { loadProvisionerProfile } from "../provisioner/token-profile.js";
 
 function describeSummary(summary: BatchSummary, journalPath: string): string {

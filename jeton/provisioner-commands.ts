@@ -16,9 +16,9 @@ import { readTokenStatus, type TokenStatus } from "../provisioner/token-status.j
 import { validatorClient } from "../provisioner/validator-client.js";
 import { adminApi } from "./api-client.js";
 import { wipeWithConfirmation } from "../provisioner/wipe.js";
-import { registerPskcCommands } from "../provisioner/pskc-command.js";
+import { registerPskcCommands } from "../provisioner/pskc/command.js";
 import { registerBatchCommand } from "./batch-command.js";
-import { addExportOptions, openExportTarget, type ExportOptions } from "../provisioner/pskc-export-target.js";
+import { addExportOptions, openExportTarget, type ExportOptions } from "../provisioner/pskc/export-target.js";
 
 export function registerProvisionerCommands(program: Command): void {
   devicesCommand(program);

@@ -10,7 +10,7 @@ import type { BatchRow, MalformedRow } from "./batch-csv.js";
 import type { BatchJournal } from "./batch-journal.js";
 import type { Progress } from "./progress.js";
 import { provisionToken, ProvisionFailure, type ProvisionOutcome } from "./provision.js";
-import type { ExportTarget } from "./pskc-export-target.js";
+import type { ExportTarget } from "./pskc/export-target.js";
 import type { ReferenceClock } from "./reference-clock.js";
 import { freshSerial } from "./serial-number.js";
 import { waitForOneToken, type TokenBus } from "./token-connection.js";

@@ -1,7 +1,9 @@
 // Clock re-synchronisation: measure the token's offset from the reference clock (the validator's),
 // then correct it with an authenticated set-time. The token accepts only forward corrections up to
 // the profile's bound, MAC'd with its seed; the validator holds the seed, so it signs the new time
-// (POST /v1/tokens/{serial}/set-time-mac) and the seed never leaves it.
+// (POST /v1/tokens/{serial}/set-time-mac) and the seed never leaves it. Once the token answered OK,
+// the provisioner tells the validator (POST …/clock-confirmed), which only then resets the offset it
+// had learned for the token: a signed time the token never applied changes nothing.
 import type { TokenClient } from "../common/token-service/token-client.js";
 import { ClockState, resultName, TokenResult } from "../common/token-service/token-protocol.js";
 import { CommandFailure, exitCodes } from "../common/failure.js";
@@ -54,10 +56,21 @@ export async function resyncToken(
 
   const counter = (await token.setTimeCounter()) + 1;
   const time = Math.round(clock.now() / 1000);
-  const signed = (await validator.call("POST", `/v1/tokens/${encodeURIComponent(serial)}/set-time-mac`, { time, counter })) as { mac: string };
+  const path = `/v1/tokens/${encodeURIComponent(serial)}`;
+  const signed = (await validator.call("POST", `${path}/set-time-mac`, { time, counter })) as { mac: string };
   const result = await token.setTime({ time, counter, mac: Buffer.from(signed.mac, "hex") });
   if (result !== TokenResult.Ok) {
     throw new CommandFailure(`token ${serial} refused the authenticated set-time: ${resultName(result)}`, exitCodes.refused, base);
+  }
+  try {
+    await validator.call("POST", `${path}/clock-confirmed`, { time, counter, mac: signed.mac });
+  } catch (error) {
+    throw new CommandFailure(
+      `token ${serial} applied the new time (counter ${counter}), but the validator was not told (${(error as Error).message}): ` +
+        "it keeps the offset it had learned, so the user's next login may answer a next-code challenge",
+      (error as CommandFailure).exitCode ?? exitCodes.refused,
+      base,
+    );
   }
   const after = (await measureClockOffset(token, clock)).offsetSeconds;
   say(`authenticated set-time accepted (counter ${counter}); clock now ${after >= 0 ? "+" : ""}${after} s`);

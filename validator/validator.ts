@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import type { ServerConfig } from "./config.js";
 import type { ValidatorContext } from "./context.js";
 import { defaultPolicy, type VerificationPolicy } from "./policy/policy.js";
+import { backfillSeedFingerprints } from "./operations/seed-fingerprints.js";
 import { loadProfile } from "../common/profile.js";
 import { loadMasterKey, type MasterKey } from "./secrets/master-key.js";
 import { SeedVault } from "./secrets/seed-vault.js";
@@ -16,6 +17,8 @@ export interface OpenOptions {
   timeZone?: string;
   autoUnlockMinutes?: number | null;
   now?: () => number;
+  /** Told what the start-up repairs found (tokens disabled for sharing a seed); stderr by default. */
+  warn?: (line: string) => void;
 }
 
 /** Opens storage (migrating it) and assembles what every operation needs. */
@@ -27,13 +30,21 @@ export async function openValidator(options: OpenOptions): Promise<ValidatorCont
     await database.close();
     throw error;
   }
-  return {
+  const ctx: ValidatorContext = {
     database,
     vault: new SeedVault(options.masterKey),
     verifiers: verifierChecks(options.masterKey),
     policy: options.policy ?? defaultPolicy(loadProfile(), options.timeZone, options.autoUnlockMinutes ?? null),
     now: options.now ?? Date.now,
   };
+  try {
+    const warn = options.warn ?? ((line: string) => process.stderr.write(`jeton: ${line}\n`));
+    for (const line of await backfillSeedFingerprints(ctx)) warn(line);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return ctx;
 }
 
 /** The configured validator: data directory and master key file created on first start when embedded. */

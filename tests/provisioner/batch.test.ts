@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { secretFingerprint, TokenResult } from "../../common/token-service/token-protocol.js";
 import { BatchJournal } from "../../provisioner/batch-journal.js";
-import { readPskc } from "../../provisioner/pskc-read.js";
+import { readPskc } from "../../provisioner/pskc/read.js";
 import { jeton } from "../support/cli.js";
 import { startValidator, testDatabase, type RunningValidator } from "../support/test-validator.js";
 import { startCli } from "./support/cli-process.js";

@@ -131,6 +131,12 @@ describe("provision over serial, then log in through the validator", () => {
   test("after the resync the validator follows the corrected clock at once (the learned offset starts over)", async () => {
     setTimeCounter = await sim.token.setTimeCounter();
     expect((await validator.request("GET", `/v1/tokens/${serial}`)).json.offsetSteps).toBe(0);
+    // reset because the token confirmed the new time (finding 17), after the validator signed it
+    const events = (await validator.request("GET", `/v1/audit?serial=${serial}&limit=5`, undefined, "auditor")).json.entries;
+    expect(events.slice(0, 2).map((entry: { event: string; detail: unknown }) => [entry.event, entry.detail])).toEqual([
+      ["token.clock-confirmed", expect.objectContaining({ counter: 4, previousOffsetSteps: -3 })],
+      ["token.set-time-signed", expect.objectContaining({ counter: 4 })],
+    ]);
     const code = await codeOnDisplay(sim.token, serial);
     // the code the token shows now is exactly the validator's current step
     expect((await validate({ passcode: pin + code })).json.result).toBe("accept");

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setTimeMac } from "../../common/token-service/token-protocol.js";
 import { dialects, startValidator, testDatabase, type RunningValidator } from "../support/test-validator.js";
 
 describe.each(dialects)("HTTP API contract on %s", (dialect) => {
@@ -33,7 +34,7 @@ describe.each(dialects)("HTTP API contract on %s", (dialect) => {
     expect((await fetch(`${v.url}/health`)).status).toBe(200);
     const openapi = await v.request("GET", "/v1/openapi.json");
     expect(openapi.json.openapi).toBe("3.1.0");
-    expect(Object.keys(openapi.json.paths)).toEqual(expect.arrayContaining(["/v1/validate", "/v1/tokens", "/v1/users/{user}/emergency", "/v1/audit"]));
+    expect(Object.keys(openapi.json.paths)).toEqual(expect.arrayContaining(["/v1/validate", "/v1/tokens", "/v1/tokens/batch", "/v1/tokens/{serial}/clock-confirmed", "/v1/users/{user}/emergency", "/v1/audit"]));
   });
 
   it("registers tokens from base32 (padding optional) or hex, with profile defaults", async () => {
@@ -120,5 +121,166 @@ describe.each(dialects)("HTTP API contract on %s", (dialect) => {
     expect(future.json.entries).toEqual([]);
     const limited = await v.request("GET", "/v1/audit?limit=2", undefined, "auditor");
     expect(limited.json.entries).toHaveLength(2);
+  });
+  it("refuses a seed already registered under another serial, also through the batch endpoint (finding 7)", async () => {
+    const seed = randomBytes(32).toString("hex");
+    expect((await v.request("POST", "/v1/tokens", { serial: "SEED-A", secretHex: seed })).status).toBe(201);
+    const before = await snapshot();
+    // the attack: the same seed under a second serial, so one passcode would be accepted for both
+    const again = await v.request("POST", "/v1/tokens", { serial: "SEED-B", secretHex: seed.toUpperCase() });
+    expect(again.status).toBe(409);
+    expect(again.json.message).toMatch(/secret of token SEED-B is already registered \(token SEED-A\)/);
+    // the same bytes in base32, in a batch: refused, and the batch's other token is not registered either
+    const base32 = Buffer.from(seed, "hex");
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let bits = "";
+    for (const byte of base32) bits += byte.toString(2).padStart(8, "0");
+    const encoded = (bits.match(/.{1,5}/g) ?? []).map((chunk) => alphabet[parseInt(chunk.padEnd(5, "0"), 2)]).join("");
+    const batch = await v.request("POST", "/v1/tokens/batch", { tokens: [{ serial: "SEED-C", secretHex: randomBytes(20).toString("hex") }, { serial: "SEED-D", secret: encoded }] });
+    expect(batch.status).toBe(409);
+    expect(batch.json.message).toMatch(/secret of token SEED-D is already registered \(token SEED-A\)/);
+    expect(await snapshot()).toEqual(before);
+    // stored as a keyed fingerprint (not the seed, not a plain hash of it) in a unique column
+    const row = await v.ctx.database.db.selectFrom("tokens").select("seed_fingerprint").where("serial", "=", "SEED-A").executeTakeFirstOrThrow();
+    expect(row.seed_fingerprint).toBe(v.ctx.vault.fingerprint(Buffer.from(seed, "hex")));
+    await expect(
+      v.ctx.database.db.updateTable("tokens").set({ seed_fingerprint: row.seed_fingerprint }).where("serial", "=", "JT00000002").execute(),
+    ).rejects.toThrow(/unique|duplicate/i);
+  });
+
+  it("two registrations of one seed racing under two serials: one is registered, the other refused with 409 (finding 7)", async () => {
+    const seed = randomBytes(32).toString("hex");
+    const answers = await Promise.all(["RACE-1", "RACE-2", "RACE-3"].map((serial) => v.request("POST", "/v1/tokens", { serial, secretHex: seed })));
+    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409, 409]);
+    const rows = await v.ctx.database.db.selectFrom("tokens").select("serial").where("serial", "like", "RACE-%").execute();
+    expect(rows).toHaveLength(1);
+  });
+
+  it("registers a batch all or nothing: one refused token leaves nothing registered (finding 2)", async () => {
+    const twin = randomBytes(20).toString("hex");
+    const before = await snapshot();
+    const cases: [unknown, number, RegExp][] = [
+      [{ tokens: [{ serial: "B-1", secretHex: randomBytes(20).toString("hex") }, { serial: "JT00000001", secretHex: randomBytes(20).toString("hex") }] }, 409, /token JT00000001 is already registered/],
+      [{ tokens: [{ serial: "B-1", secretHex: twin }, { serial: "B-2", secretHex: twin }] }, 409, /tokens B-1 and B-2 have the same secret/],
+      [{ tokens: [{ serial: "B-1", secretHex: randomBytes(20).toString("hex") }, { serial: "B-1", secretHex: randomBytes(20).toString("hex") }] }, 409, /serial B-1 appears 2 times/],
+      [{ tokens: [{ serial: "B-1", secretHex: randomBytes(20).toString("hex") }, { serial: "B-2", secretHex: "00".repeat(8) }] }, 400, /B-2: the secret must be at least 16 bytes/],
+      [{ tokens: [] }, 400, /tokens/],
+    ];
+    for (const [body, status, message] of cases) {
+      const answer = await v.request("POST", "/v1/tokens/batch", body);
+      expect(answer.status, JSON.stringify(answer.json)).toBe(status);
+      expect(JSON.stringify(answer.json)).toMatch(message);
+    }
+    expect((await v.request("POST", "/v1/tokens/batch", { tokens: [{ serial: "B-1", secretHex: twin }] }, "support")).status).toBe(403);
+    expect(await snapshot()).toEqual(before);
+
+    const tokens = Array.from({ length: 300 }, (_, i) => ({ serial: `BATCH-${i}`, secretHex: randomBytes(32).toString("hex"), period: 30 }));
+    const accepted = await v.request("POST", "/v1/tokens/batch", { tokens });
+    expect(accepted.status).toBe(201);
+    expect(accepted.json.tokens).toHaveLength(300);
+    expect(accepted.json.tokens[299]).toMatchObject({ serial: "BATCH-299", period: 30, user: null, status: "active" });
+    expect(JSON.stringify(accepted.json)).not.toMatch(/secret/i);
+  });
+
+  describe("set-time-mac and clock-confirmed (finding 17)", () => {
+    const seed = randomBytes(32);
+    const serial = "CLOCK-1";
+    const now = () => Math.round(v.clock.now() / 1000);
+    const offset = async () => (await v.request("GET", `/v1/tokens/${serial}`)).json.offsetSteps;
+    beforeAll(async () => {
+      await v.request("POST", "/v1/tokens", { serial, secretHex: seed.toString("hex") });
+      await v.ctx.database.db.updateTable("tokens").set({ offset_steps: 3 }).where("serial", "=", serial).execute();
+    });
+
+    it("refuses a counter that would use up the token's counter space", async () => {
+      const before = await snapshot();
+      for (const counter of [2 ** 32 - 1, 17, 0]) {
+        const answer = await v.request("POST", `/v1/tokens/${serial}/set-time-mac`, { time: now(), counter });
+        expect(answer.status, String(counter)).toBe(400);
+        expect(JSON.stringify(answer.json)).toMatch(/counter/);
+        expect(answer.json.mac).toBeUndefined();
+      }
+      expect(await snapshot()).toEqual(before);
+    });
+
+    it("signing changes no offset; the token's confirmation resets it and records the counter", async () => {
+      const time = now();
+      const signed = await v.request("POST", `/v1/tokens/${serial}/set-time-mac`, { time, counter: 1 });
+      expect(signed.status).toBe(200);
+      expect(signed.json.mac).toBe(setTimeMac(seed, time, 1).toString("hex"));
+      expect(await offset()).toBe(3); // the token may never apply it
+
+      // a confirmation needs the MAC the validator signed for that time and counter
+      const forged = await v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, { time, counter: 1, mac: "00".repeat(32) });
+      expect(forged.status).toBe(400);
+      const otherCounter = await v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, { time, counter: 2, mac: signed.json.mac });
+      expect(otherCounter.status).toBe(400);
+      expect((await v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, { time, counter: 1, mac: signed.json.mac }, "support")).status).toBe(403);
+      expect(await offset()).toBe(3);
+
+      const confirmed = await v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, { time, counter: 1, mac: signed.json.mac });
+      expect(confirmed.status).toBe(200);
+      expect(confirmed.json.offsetSteps).toBe(0);
+      // counters now start above the confirmed one: a replay of the confirmation is refused
+      expect((await v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, { time, counter: 1, mac: signed.json.mac })).status).toBe(400);
+      expect((await v.request("POST", `/v1/tokens/${serial}/set-time-mac`, { time: now(), counter: 1 })).status).toBe(400);
+      expect((await v.request("POST", `/v1/tokens/${serial}/set-time-mac`, { time: now(), counter: 17 })).status).toBe(200);
+      const audit = await v.request("GET", `/v1/audit?serial=${serial}&limit=10`, undefined, "auditor");
+      expect(audit.json.entries.map((entry: { event: string }) => entry.event)).toEqual(expect.arrayContaining(["token.set-time-signed", "token.clock-confirmed"]));
+      expect(JSON.stringify(audit.json)).not.toContain(signed.json.mac);
+    });
+
+    it("refuses a confirmation long after the signed time", async () => {
+      const time = now() - 3600;
+      const mac = setTimeMac(seed, time, 2).toString("hex");
+      const late = await v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, { time, counter: 2, mac });
+      expect(late.status).toBe(400);
+      expect(late.json.message).toMatch(/within 300 s/);
+    });
+  });
+});
+
+describe.each(dialects)("seed fingerprints of tokens registered before them, on %s (finding 7)", (dialect) => {
+  it("are filled in at start-up; a token sharing an older token's seed is disabled and cannot be enabled", async () => {
+    const database = await testDatabase(dialect);
+    const masterKey = randomBytes(32);
+    let v = await startValidator(database.location, { masterKey });
+    try {
+      const shared = randomBytes(32);
+      const alone = randomBytes(32);
+      // rows as an older version wrote them: no fingerprint
+      const row = (serial: string, seed: Buffer, createdAt: number) => {
+        const sealed = v.ctx.vault.seal(serial, seed);
+        return { serial, algorithm: "SHA256", digits: 6, period: 60, t0: 0, sealed_secret: sealed.ciphertext, key_id: sealed.keyId, seed_fingerprint: null, created_at: createdAt };
+      };
+      await v.ctx.database.db
+        .insertInto("tokens")
+        .values([row("OLD-1", shared, 1000), row("OLD-2", shared, 2000), row("OLD-3", alone, 3000)])
+        .execute();
+      await v.close();
+      const warnings: string[] = [];
+      const { openValidator } = await import("../../validator/validator.js");
+      const { masterKeyFrom } = await import("../../validator/secrets/master-key.js");
+      const reopened = await openValidator({ database: database.location, masterKey: masterKeyFrom(masterKey), warn: (line) => warnings.push(line) });
+      await reopened.database.close();
+      expect(warnings).toEqual(["token OLD-2 has the same secret as token OLD-1: it is disabled (re-provision it)"]);
+
+      v = await startValidator(database.location, { masterKey });
+      const fingerprints = await v.ctx.database.db.selectFrom("tokens").select(["serial", "seed_fingerprint", "disabled_at"]).orderBy("serial").execute();
+      expect(fingerprints.map((t) => [t.serial, t.seed_fingerprint !== null, t.disabled_at !== null])).toEqual([
+        ["OLD-1", true, false],
+        ["OLD-2", false, true],
+        ["OLD-3", true, false],
+      ]);
+      const enable = await v.request("POST", "/v1/tokens/OLD-2/enable", {}, "support");
+      expect(enable.status).toBe(409);
+      expect(enable.json.message).toMatch(/shares its secret with another token/);
+      expect((await v.request("POST", "/v1/tokens", { serial: "NEW-1", secretHex: alone.toString("hex") })).status).toBe(409);
+      const audit = await v.request("GET", "/v1/audit?serial=OLD-2", undefined, "auditor");
+      expect(audit.json.entries[0]).toMatchObject({ event: "token.disable", actor: "system:start-up", detail: { reason: "seed-shared", with: "OLD-1" } });
+    } finally {
+      await v.close();
+      await database.drop();
+    }
   });
 });

@@ -4,6 +4,9 @@ import {
   challengeResponseRequest,
   disableRequest,
   passcodeRequest,
+  setTimeConfirmation,
+  setTimeMacRequest,
+  tokenBatchRequest,
   tokenRegistrationRequest,
 } from "./schemas.js";
 
@@ -46,13 +49,27 @@ export function openApiDocument(version: string) {
         }),
       },
       "/v1/tokens": { post: operation("Register a token", "helpdesk", { requestBody: json(tokenRegistrationRequest) }) },
+      "/v1/tokens/batch": {
+        post: operation("Register up to 1000 tokens in one transaction, all or none (a serial or secret already registered refuses the list: 409)", "helpdesk", {
+          requestBody: json(tokenBatchRequest),
+        }),
+      },
       "/v1/tokens/{serial}": { get: operation("Show a token", "support") },
       "/v1/tokens/{serial}/assign": { post: operation("Assign a token to a user", "helpdesk", { requestBody: json(assignRequest) }) },
       "/v1/tokens/{serial}/unassign": { post: operation("Unassign a token", "helpdesk") },
       "/v1/tokens/{serial}/disable": { post: operation("Disable a token", "support", { requestBody: json(disableRequest) }) },
       "/v1/tokens/{serial}/enable": { post: operation("Enable a token", "support") },
       "/v1/tokens/{serial}/set-time-mac": {
-        post: operation("Sign a token clock correction `{time, counter}` (time within 5 s of the validator's clock)", "helpdesk"),
+        post: operation(
+          "Sign a token clock correction `{time, counter}` → `{mac}` (time within 5 s of the validator's clock; counter 1–16 above the last one the token confirmed)",
+          "helpdesk",
+          { requestBody: json(setTimeMacRequest) },
+        ),
+      },
+      "/v1/tokens/{serial}/clock-confirmed": {
+        post: operation("The token applied a signed correction `{time, counter, mac}`: the learned offset starts over at 0 and the counter is recorded", "helpdesk", {
+          requestBody: json(setTimeConfirmation),
+        }),
       },
       "/v1/users/{user}": { get: operation("Show a user", "support") },
       "/v1/users/{user}/pin-reset": { post: operation("Reset the PIN (next login is first use)", "support") },

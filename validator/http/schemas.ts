@@ -2,7 +2,7 @@ import { ScureBase32Plugin } from "otplib";
 import { z } from "zod";
 import { hashAlgorithms } from "../../common/profile.js";
 import { serialNumber, userId } from "../../common/identifiers.js";
-import { disableReasons } from "../operations/tokens.js";
+import { disableReasons, MAX_BATCH_TOKENS } from "../operations/tokens.js";
 
 export const passcodeRequest = z.strictObject({
   user: userId,
@@ -49,6 +49,18 @@ export const tokenRegistrationRequest = z
       context.addIssue({ code: "custom", path: ["secret"], message: "give exactly one of secret (base32) or secretHex" });
     }
   });
+
+/** Several tokens registered in one transaction: all or none (`pskc import`). */
+export const tokenBatchRequest = z.strictObject({ tokens: z.array(tokenRegistrationRequest).min(1).max(MAX_BATCH_TOKENS) });
+
+/** The token's set-time counter is a u32 (firmware/services/jeton-token.md). */
+export const setTimeMacRequest = z.strictObject({
+  time: z.number().int().min(0).max(2 ** 40),
+  counter: z.number().int().min(1).max(2 ** 32 - 1),
+});
+export const setTimeConfirmation = setTimeMacRequest.extend({
+  mac: z.string().regex(/^[0-9a-fA-F]{64}$/, "the 64 hexadecimal digits returned by set-time-mac"),
+});
 
 export const assignRequest = z.strictObject({ user: userId });
 export const disableRequest = z.strictObject({ reason: z.enum(disableReasons) });

@@ -1,48 +1,94 @@
-// Authorisation for a token clock correction (`jeton resync`). The token accepts a new time only
-// with HMAC-SHA-256(seed, "jeton-set-time/1" || time u64 LE || counter u32 LE); the seed lives only
-// here, so the validator signs — and only for a time within a few seconds of its own clock, so the
-// endpoint cannot be used to push a token into the future and collect its later codes.
-// (Added by the provisioner work; see firmware/services/jeton-token.md for the construction.)
-// The token service's own construction, shared with the provisioner and the firmware tests.
+// Authenticated clock corrections (`jeton resync`). The token accepts a new time only with
+// HMAC-SHA-256(seed, "jeton-set-time/1" || time u64 LE || counter u32 LE) and a counter above the last
+// one it accepted (firmware/src/set-time-policy.ts); the seed lives only here, so the validator signs.
+// It signs only a time within a few seconds of its own clock (the endpoint cannot push a token into the
+// future to collect its later codes) and only a counter a little above the last one the token confirmed
+// (a counter near 2^32 − 1 would leave the token unable to accept any later correction). The learned
+// offset starts over only when the token has applied the time — the provisioner confirms it — never when
+// a MAC is merely signed.
 import { setTimeMac } from "../../common/token-service/token-protocol.js";
 import type { ValidatorContext } from "../context.js";
+import { constantTimeEqual } from "../secrets/constant-time.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
 import { OperationError } from "./operation-error.js";
+import { getToken, type TokenView } from "./tokens.js";
 
-/** How far the requested time may be from the validator's clock. */
-export const MAX_SKEW_SECONDS = 5;
+/** How far the time to sign may be from the validator's clock. */
+export const MAX_SET_TIME_SKEW_SECONDS = 5;
+/**
+ * How far above the last confirmed counter a signed counter may be. The provisioner asks for the token's
+ * counter + 1; a gap appears only when a token applied a time whose confirmation never arrived. With
+ * steps of at most 16, the u32 counter outlasts 268 million corrections.
+ */
+export const MAX_SET_TIME_COUNTER_STEP = 16;
+/** How long after signing a correction its confirmation is taken (the provisioner confirms within seconds). */
+export const MAX_CONFIRMATION_AGE_SECONDS = 300;
 
-export interface SignedClock {
-  serial: string;
+export interface SetTimeRequest {
   time: number;
   counter: number;
-  /** hex */
-  mac: string;
 }
 
-export async function signTokenClock(ctx: ValidatorContext, actor: Actor, serial: string, body: { time: number; counter: number }): Promise<SignedClock> {
+export async function signSetTime(ctx: ValidatorContext, actor: Actor, serial: string, request: SetTimeRequest): Promise<SetTimeRequest & { serial: string; mac: string }> {
   const now = ctx.now();
-  if (Math.abs(body.time - now / 1000) > MAX_SKEW_SECONDS) {
-    throw new OperationError("invalid", `time must be within ${MAX_SKEW_SECONDS} s of the validator's clock (${new Date(now).toISOString()})`);
+  if (Math.abs(request.time - now / 1000) > MAX_SET_TIME_SKEW_SECONDS) {
+    throw new OperationError("invalid", `time must be within ${MAX_SET_TIME_SKEW_SECONDS} s of the validator's clock (${new Date(now).toISOString()})`);
   }
   const token = await ctx.database.db.selectFrom("tokens").selectAll().where("serial", "=", serial).executeTakeFirst();
   if (!token) throw new OperationError("not-found", `no token ${serial}`);
   if (token.disabled_at !== null) throw new OperationError("conflict", `token ${serial} is disabled`);
+  checkCounter(serial, request.counter, token.set_time_counter);
   const seed = ctx.vault.open(serial, { ciphertext: token.sealed_secret, keyId: token.key_id });
-  const mac = setTimeMac(seed, body.time, body.counter).toString("hex");
+  const mac = setTimeMac(seed, request.time, request.counter).toString("hex");
   seed.fill(0);
-  // The signed time is the validator's own clock, so once the token applies it its codes follow the
-  // validator's steps: the learned offset starts over at 0. (Should the token never apply it, the next
-  // login answers one next-code challenge and the offset is learned again.)
-  await ctx.database.transaction(async (trx) => {
-    await trx.updateTable("tokens").set({ offset_steps: 0 }).where("serial", "=", serial).execute();
-    await appendAudit(trx, actor, now, {
+  await ctx.database.transaction((trx) =>
+    appendAudit(trx, actor, now, {
       event: "token.set-time-signed",
       result: "ok",
       serial,
       user: token.user_name,
-      detail: { time: body.time, counter: body.counter, previousOffsetSteps: token.offset_steps },
+      detail: { time: request.time, counter: request.counter },
+    }),
+  );
+  return { serial, time: request.time, counter: request.counter, mac };
+}
+
+/**
+ * The token answered OK to a signed correction: its codes now follow the validator's clock, so the learned
+ * offset starts over at 0, and its counter is recorded. The MAC proves the validator signed this very
+ * correction; a confirmation long after the signing is refused.
+ */
+export async function confirmSetTime(ctx: ValidatorContext, actor: Actor, serial: string, request: SetTimeRequest & { mac: string }): Promise<TokenView> {
+  const now = ctx.now();
+  const age = now / 1000 - request.time;
+  if (age < -MAX_SET_TIME_SKEW_SECONDS || age > MAX_CONFIRMATION_AGE_SECONDS) {
+    throw new OperationError("invalid", `a correction is confirmed within ${MAX_CONFIRMATION_AGE_SECONDS} s of its time (${new Date(now).toISOString()})`);
+  }
+  await ctx.database.transaction(async (trx) => {
+    const token = await trx.selectFrom("tokens").selectAll().where("serial", "=", serial).executeTakeFirst();
+    if (!token) throw new OperationError("not-found", `no token ${serial}`);
+    checkCounter(serial, request.counter, token.set_time_counter);
+    const seed = ctx.vault.open(serial, { ciphertext: token.sealed_secret, keyId: token.key_id });
+    const expected = setTimeMac(seed, request.time, request.counter).toString("hex");
+    seed.fill(0);
+    if (!constantTimeEqual(expected, request.mac.toLowerCase())) throw new OperationError("invalid", "mac is not the one the validator signed for this time and counter");
+    await trx.updateTable("tokens").set({ offset_steps: 0, set_time_counter: request.counter }).where("serial", "=", serial).execute();
+    await appendAudit(trx, actor, now, {
+      event: "token.clock-confirmed",
+      result: "ok",
+      serial,
+      user: token.user_name,
+      detail: { time: request.time, counter: request.counter, previousOffsetSteps: token.offset_steps },
     });
   });
-  return { serial, time: body.time, counter: body.counter, mac };
+  return getToken(ctx, serial);
+}
+
+function checkCounter(serial: string, counter: number, confirmed: number): void {
+  if (counter <= confirmed || counter > confirmed + MAX_SET_TIME_COUNTER_STEP) {
+    throw new OperationError(
+      "invalid",
+      `counter must be ${confirmed + 1}–${confirmed + MAX_SET_TIME_COUNTER_STEP} (token ${serial} last confirmed counter ${confirmed}); a larger one would use up the token's counter space`,
+    );
+  }
 }

@@ -35,31 +35,88 @@ export interface TokenView {
 }
 
 export async function registerToken(ctx: ValidatorContext, actor: Actor, registration: TokenRegistration): Promise<TokenView> {
-  if (registration.secret.length < MIN_SECRET_BYTES) {
-    throw new OperationError("invalid", `the secret must be at least ${MIN_SECRET_BYTES} bytes (RFC 4226), got ${registration.secret.length}`);
+  const [token] = await registerTokens(ctx, actor, [registration]);
+  return token!;
+}
+
+/** How many tokens one batch registration may hold (a PSKC file larger than this is split by its sender). */
+export const MAX_BATCH_TOKENS = 1000;
+
+/**
+ * Registers every token or none, in one transaction: a serial or a seed already registered (or twice in
+ * the list) refuses the whole list, naming each problem. A seed is compared by its keyed fingerprint, so
+ * the same secret is never accepted under two serials — one passcode would otherwise be accepted twice.
+ */
+export async function registerTokens(ctx: ValidatorContext, actor: Actor, registrations: TokenRegistration[]): Promise<TokenView[]> {
+  if (registrations.length === 0 || registrations.length > MAX_BATCH_TOKENS) {
+    throw new OperationError("invalid", `register 1–${MAX_BATCH_TOKENS} tokens at a time, got ${registrations.length}`);
+  }
+  const short = registrations.filter((r) => r.secret.length < MIN_SECRET_BYTES);
+  if (short.length > 0) {
+    throw new OperationError(
+      "invalid",
+      short.map((r) => `token ${r.serial}: the secret must be at least ${MIN_SECRET_BYTES} bytes (RFC 4226), got ${r.secret.length}`).join("; "),
+    );
   }
   const now = ctx.now();
-  const sealed = ctx.vault.seal(registration.serial, registration.secret);
   const defaults = ctx.policy.token;
-  await ctx.database.transaction(async (trx) => {
-    const existing = await trx.selectFrom("tokens").select("serial").where("serial", "=", registration.serial).executeTakeFirst();
-    if (existing) throw new OperationError("conflict", `token ${registration.serial} is already registered`);
-    await trx
-      .insertInto("tokens")
-      .values({
-        serial: registration.serial,
-                algorithm: registration.algorithm ?? defaults.algorithm,
-        digits: registration.digits ?? defaults.digits,
-        period: registration.period ?? defaults.period,
-        t0: defaults.t0,
-        sealed_secret: sealed.ciphertext,
-        key_id: sealed.keyId,
-        created_at: now,
-      })
-      .execute();
-    await appendAudit(trx, actor, now, { event: "token.register", result: "ok", serial: registration.serial });
+  const rows = registrations.map((registration) => {
+    const sealed = ctx.vault.seal(registration.serial, registration.secret);
+    return {
+      serial: registration.serial,
+      algorithm: registration.algorithm ?? defaults.algorithm,
+      digits: registration.digits ?? defaults.digits,
+      period: registration.period ?? defaults.period,
+      t0: defaults.t0,
+      sealed_secret: sealed.ciphertext,
+      key_id: sealed.keyId,
+      seed_fingerprint: ctx.vault.fingerprint(registration.secret),
+      created_at: now,
+    };
   });
-  return getToken(ctx, registration.serial);
+  const problems: string[] = [];
+  const serialsSeen = new Map<string, number>();
+  const seedsSeen = new Map<string, string>();
+  for (const row of rows) {
+    serialsSeen.set(row.serial, (serialsSeen.get(row.serial) ?? 0) + 1);
+    const twin = seedsSeen.get(row.seed_fingerprint);
+    if (twin !== undefined) problems.push(`tokens ${twin} and ${row.serial} have the same secret`);
+    else seedsSeen.set(row.seed_fingerprint, row.serial);
+  }
+  for (const [serial, count] of serialsSeen) if (count > 1) problems.push(`serial ${serial} appears ${count} times`);
+  if (problems.length > 0) throw new OperationError("conflict", problems.join("; "));
+
+  try {
+    await ctx.database.transaction(async (trx) => {
+      const existing = await trx
+        .selectFrom("tokens")
+        .select(["serial", "seed_fingerprint"])
+        .where((eb) => eb.or([eb("serial", "in", [...serialsSeen.keys()]), eb("seed_fingerprint", "in", [...seedsSeen.keys()])]))
+        .execute();
+      const conflicts: string[] = [];
+      for (const token of existing) {
+        if (serialsSeen.has(token.serial)) conflicts.push(`token ${token.serial} is already registered`);
+        const twin = token.seed_fingerprint === null ? undefined : seedsSeen.get(token.seed_fingerprint);
+        if (twin !== undefined) conflicts.push(`the secret of token ${twin} is already registered (token ${token.serial})`);
+      }
+      if (conflicts.length > 0) throw new OperationError("conflict", conflicts.join("; "));
+      for (const row of rows) {
+        await trx.insertInto("tokens").values(row).execute();
+        await appendAudit(trx, actor, now, { event: "token.register", result: "ok", serial: row.serial, detail: rows.length > 1 ? { batch: rows.length } : undefined });
+      }
+    });
+  } catch (error) {
+    // a concurrent registration of the same serial or seed, caught by the primary key or the unique index
+    if (isUniqueViolation(error)) throw new OperationError("conflict", "a token with this serial or secret was registered at the same time: nothing registered");
+    throw error;
+  }
+  return Promise.all(rows.map((row) => getToken(ctx, row.serial)));
+}
+
+/** SQLite's and PostgreSQL's (23505) report of a duplicate key. */
+function isUniqueViolation(error: unknown): boolean {
+  const { code, message } = error as { code?: string; message?: string };
+  return code === "23505" || code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY" || /UNIQUE constraint failed/.test(message ?? "");
 }
 
 export async function getToken(ctx: ValidatorContext, serial: string): Promise<TokenView> {
@@ -111,6 +168,11 @@ export async function disableToken(ctx: ValidatorContext, actor: Actor, serial: 
 }
 
 export async function enableToken(ctx: ValidatorContext, actor: Actor, serial: string): Promise<TokenView> {
+  const token = await ctx.database.db.selectFrom("tokens").select("seed_fingerprint").where("serial", "=", serial).executeTakeFirst();
+  // left without a fingerprint by the start-up backfill: it shares its seed with an older token
+  if (token && token.seed_fingerprint === null) {
+    throw new OperationError("conflict", `token ${serial} shares its secret with another token and stays disabled: re-provision it`);
+  }
   return updateToken(ctx, actor, serial, "token.enable", { disabled_reason: null, disabled_at: null });
 }
 

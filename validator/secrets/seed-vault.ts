@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
 import type { MasterKey } from "./master-key.js";
 
 export interface SealedSeed {
@@ -12,9 +12,20 @@ export interface SealedSeed {
  */
 export class SeedVault {
   private readonly key: Buffer;
+  private readonly fingerprintKey: Buffer;
 
   constructor(private readonly master: MasterKey) {
     this.key = master.derive("seed-encryption");
+    this.fingerprintKey = master.derive("seed-fingerprint");
+  }
+
+  /**
+   * A keyed fingerprint of a seed (HMAC-SHA-256 under a key derived from the master key), stored in a
+   * unique column so one seed is never registered under two serials. Keyed like the PIN verifiers: a
+   * database dump without the master key cannot be used to test a guessed or leaked seed.
+   */
+  fingerprint(seed: Uint8Array): string {
+    return createHmac("sha256", this.fingerprintKey).update(seed).digest("base64");
   }
 
   seal(serial: string, seed: Uint8Array): SealedSeed {

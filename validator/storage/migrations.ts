@@ -116,6 +116,25 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable("challenges").addColumn("answered_at", "bigint").execute();
       },
     },
+    // One seed under two serials would accept one passcode twice. The fingerprint is keyed with the master
+    // key, which migrations do not have: rows that predate this are filled in at start-up
+    // (operations/seed-fingerprints.ts); NULLs do not collide in a unique index on either dialect.
+    "0006-token-seed-fingerprint": {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("tokens").addColumn("seed_fingerprint", "text").execute();
+        await db.schema.createIndex("tokens_seed_fingerprint").on("tokens").column("seed_fingerprint").unique().execute();
+      },
+    },
+    // The validator signs set-time counters only a little above the last one the token confirmed, so no
+    // signed request can exhaust the token's u32 counter (operations/token-clock.ts).
+    "0007-token-set-time-counter": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable("tokens")
+          .addColumn("set_time_counter", "bigint", (column) => column.notNull().defaultTo(0))
+          .execute();
+      },
+    },
   };
 }
 

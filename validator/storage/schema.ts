@@ -26,6 +26,10 @@ export interface TokensTable {
   t0: number;
   sealed_secret: string;
   key_id: string;
+  /** keyed fingerprint of the seed (SeedVault.fingerprint), unique; null only until the start-up backfill */
+  seed_fingerprint: string | null;
+  /** the last set-time counter the token confirmed applying (the firmware's set_time_counter) */
+  set_time_counter: Generated<number>;
   offset_steps: Generated<number>;
   last_step: number | null;
   disabled_reason: string | null;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ValidatorContext } from "../../context.js";
 import { issueEmergencyPassword, revokeEmergencyPassword } from "../../operations/emergency-passwords.js";
-import { assignToken, disableToken, enableToken, getToken, registerToken, unassignToken } from "../../operations/tokens.js";
+import { assignToken, disableToken, enableToken, getToken, registerToken, registerTokens, unassignToken } from "../../operations/tokens.js";
 import { getUser, resetPin, unlockUser } from "../../operations/users.js";
 import { readAuditLog } from "../../operations/audit.js";
 import type { Authorise } from "../authentication.js";
@@ -12,9 +12,13 @@ import {
   disableRequest,
   emptyRequest,
   serialParams,
+  tokenBatchRequest,
   tokenRegistrationRequest,
   userParams,
 } from "../schemas.js";
+
+/** Room for MAX_BATCH_TOKENS registrations with 64-byte seeds in hex (about 300 bytes each). */
+export const TOKEN_BATCH_BODY_LIMIT_BYTES = 512 * 1024;
 
 /** Help desk (tokens), support (users, emergency passwords) and auditor (audit log) endpoints. */
 export function administrationRoutes(app: FastifyInstance, ctx: ValidatorContext, authorise: Authorise): void {
@@ -32,6 +36,17 @@ export function administrationRoutes(app: FastifyInstance, ctx: ValidatorContext
       period: body.period,
     });
     return reply.code(201).send(token);
+  });
+  // A PSKC import: every token or none. Its own body limit, as a file of keys outgrows 16 KiB.
+  app.post("/v1/tokens/batch", { bodyLimit: TOKEN_BATCH_BODY_LIMIT_BYTES }, async (request, reply) => {
+    const actor = await authorise(request, ["helpdesk"]);
+    const body = parseRequest(tokenBatchRequest, request.body, "body");
+    const tokens = await registerTokens(
+      ctx,
+      actor,
+      body.tokens.map((token) => ({ serial: token.serial, secret: (token.secret ?? token.secretHex)!, algorithm: token.algorithm, digits: token.digits, period: token.period })),
+    );
+    return reply.code(201).send({ tokens });
   });
   app.get("/v1/tokens/:serial", async (request) => {
     await authorise(request, ["support"]);

@@ -3,11 +3,31 @@
 // every key checks the MAC before decrypting the secret. Both TOTP algorithm URIs seen in real
 // files are accepted; anything else, a bad MAC or a missing parameter makes the whole file refused,
 // with every problem named — an import is all or nothing.
+//
+// What someone who can edit the file (but has no key) could try, and what stops it: a PlainValue put
+// in place of an encrypted secret (refused in any file with an EncryptionKey or MACMethod; a plaintext
+// file is read only when the operator says --plaintext); one encrypted value copied into several
+// packages (the same secret, ciphertext or MAC twice is refused); values swapped between packages
+// (RFC 6030's MAC does not cover the package, so Jeton's exports carry a binding MAC — crypto.ts — that
+// a file whose MAC key says so must have on every key); an IterationCount that would take hours.
 import { XMLParser } from "fast-xml-parser";
-import { CommandFailure, exitCodes } from "../common/failure.js";
-import { AES_CBC, aesCbcDecrypt, derivePasswordKey, MAC_ALGORITHMS, macMatches, PBKDF2, PBKDF2_PRFS } from "./pskc-crypto.js";
-import type { PskcEntry } from "./pskc-export.js";
-import type { PskcProtection } from "./pskc-protection.js";
+import { CommandFailure, exitCodes } from "../../common/failure.js";
+import {
+  AES_CBC,
+  aesCbcDecrypt,
+  derivePasswordKey,
+  KEY_BINDING_DEFINITION,
+  KEY_BINDING_LABEL,
+  keyBindingMac,
+  MAC_ALGORITHMS,
+  macMatches,
+  MAX_PBKDF2_ITERATIONS,
+  PBKDF2,
+  PBKDF2_PRFS,
+  sameBytes,
+} from "./crypto.js";
+import type { PskcEntry } from "./export.js";
+import type { PskcProtection } from "./protection.js";
 
 /** `…:pskc:totp` is the registered URI; `…:pskc#totp` appears in files from several vendors. */
 export const TOTP_ALGORITHM_URIS = ["urn:ietf:params:xml:ns:keyprov:pskc:totp", "urn:ietf:params:xml:ns:keyprov:pskc#totp"];
@@ -59,6 +79,7 @@ function encryptionKey(container: Node, protection: PskcProtection | undefined):
     const keyLength = Number(text(parameters.KeyLength) ?? 16);
     const prf = PBKDF2_PRFS[attribute(parameters.PRF, "Algorithm") ?? ""];
     if (!salt || !Number.isInteger(iterations) || iterations < 1 || !prf || ![16, 24, 32].includes(keyLength)) fail("the PBKDF2 parameters of the file are incomplete or unsupported");
+    if (iterations > MAX_PBKDF2_ITERATIONS) fail(`the file asks for ${iterations} PBKDF2 iterations, more than the ${MAX_PBKDF2_ITERATIONS} accepted`);
     return derivePasswordKey(protection.password, salt, iterations, keyLength, prf);
   }
   if (node(encryption).KeyName !== undefined) {
@@ -88,6 +109,15 @@ function suiteAlgorithm(suite: string | undefined): PskcEntry["algorithm"] | und
   return match ? (`SHA${match[1]}` as PskcEntry["algorithm"]) : undefined;
 }
 
+/** The Jeton key binding among a Key's <Extensions> elements (crypto.ts), if any. */
+function keyBindingOf(k: Node): string | undefined {
+  const extensions = Array.isArray(k.Extensions) ? k.Extensions : [k.Extensions];
+  for (const extension of extensions) {
+    if (attribute(extension, "definition") === KEY_BINDING_DEFINITION) return text(node(extension).KeyBinding);
+  }
+  return undefined;
+}
+
 export function readPskc(xml: string, protection: PskcProtection | undefined): PskcKey[] {
   let document: Node;
   try {
@@ -97,6 +127,11 @@ export function readPskc(xml: string, protection: PskcProtection | undefined): P
   }
   const container = node(document.KeyContainer);
   if (document.KeyContainer === undefined) fail("not a PSKC file (no KeyContainer)");
+  const encryptedFile = container.EncryptionKey !== undefined || container.MACMethod !== undefined;
+  if (!encryptedFile && protection?.kind !== "plaintext") {
+    fail("the file holds its secrets in plaintext (no EncryptionKey): import it only knowingly, with --plaintext");
+  }
+  if (encryptedFile && protection?.kind === "plaintext") fail("the file is encrypted: give --password-file or --key-file instead of --plaintext");
   const key = encryptionKey(container, protection);
 
   let macKey: Buffer | undefined;
@@ -110,9 +145,18 @@ export function readPskc(xml: string, protection: PskcProtection | undefined): P
     if (!key) fail("the file carries an encrypted MAC key but no EncryptionKey");
     macKey = decrypt(key, node(wrapped), "the MAC key").plain;
   }
+  const bound = macKey !== undefined && macKey.subarray(0, KEY_BINDING_LABEL.length).equals(KEY_BINDING_LABEL);
 
   const keys: PskcKey[] = [];
   const problems: string[] = [];
+  // one value in two packages: a copied secret (and, with RFC 6030's MAC, undetectable otherwise)
+  const seen = { secret: new Map<string, string>(), "encrypted value": new Map<string, string>(), MAC: new Map<string, string>() };
+  const once = (kind: keyof typeof seen, value: Buffer, label: string) => {
+    const fingerprint = value.toString("base64");
+    const first = seen[kind].get(fingerprint);
+    if (first !== undefined) fail(`${label}: the same ${kind} as ${first} (copied between key packages?)`);
+    seen[kind].set(fingerprint, label);
+  };
   const packages = (container.KeyPackage as unknown[] | undefined) ?? [];
   if (packages.length === 0) fail("the file holds no KeyPackage");
   packages.forEach((raw, index) => {
@@ -136,8 +180,11 @@ export function readPskc(xml: string, protection: PskcProtection | undefined): P
       const t0 = Number(text(node(data.Time).PlainValue) ?? 0);
       if (t0 !== 0) fail(`${label}: Time (T0) ${t0} is not supported (only 0)`);
       const secretNode = node(data.Secret);
+      const serial = text(node(pkg.DeviceInfo).SerialNo) ?? keyId;
+      const user = text(k.UserId) ?? text(node(pkg.DeviceInfo).UserId) ?? null;
       let seed: Buffer;
       if (secretNode.PlainValue !== undefined) {
+        if (encryptedFile) fail(`${label}: a plaintext secret in an encrypted file (substituted?)`);
         seed = base64(text(secretNode.PlainValue))!;
       } else if (secretNode.EncryptedValue !== undefined) {
         if (!key) fail(`${label}: encrypted secret but the file has no EncryptionKey`);
@@ -146,13 +193,19 @@ export function readPskc(xml: string, protection: PskcProtection | undefined): P
         const mac = base64(text(secretNode.ValueMAC));
         if (!macKey || !macAlgorithm || !mac) fail(`${label}: encrypted secret without a ValueMAC (integrity cannot be checked)`);
         if (!cipher || !macMatches(macAlgorithm, macKey, cipher, mac)) fail(`${label}: bad MAC — the secret was altered or the key is wrong`);
+        once("encrypted value", cipher, label);
+        once("MAC", mac, label);
+        if (bound) {
+          const binding = base64(keyBindingOf(k));
+          const expected = keyBindingMac(macAlgorithm, macKey, { keyId, serial, algorithm, digits, period, t0, user }, cipher);
+          if (!binding || !sameBytes(expected, binding)) fail(`${label}: its secret is not bound to this key package (moved from another package, or its parameters altered)`);
+        }
         seed = decrypt(key, encrypted, label).plain;
       } else {
         fail(`${label}: no secret`);
       }
       if (seed.length < 16) fail(`${label}: secret of ${seed.length} bytes is shorter than 128 bits`);
-      const serial = text(node(pkg.DeviceInfo).SerialNo) ?? keyId;
-      const user = text(k.UserId) ?? text(node(pkg.DeviceInfo).UserId) ?? null;
+      once("secret", seed, label);
       keys.push({ keyId, serial, user, seed, algorithm, digits, period, t0 });
     } catch (error) {
       problems.push((error as Error).message);

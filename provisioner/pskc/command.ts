@@ -5,13 +5,13 @@
 // validator, unassigned.
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { CommandFailure, exitCodes } from "../common/failure.js";
-import { print } from "./cli-support.js";
-import { buildPskc, writePskcFile } from "./pskc-export.js";
-import { importKeys } from "./pskc-import.js";
-import { protectionFrom, type PskcProtection } from "./pskc-protection.js";
-import { readPskc } from "./pskc-read.js";
-import { validatorClient, type AdminApi } from "./validator-client.js";
+import { CommandFailure, exitCodes } from "../../common/failure.js";
+import { print } from "../cli-support.js";
+import { buildPskc, writePskcFile } from "./export.js";
+import { importKeys } from "./import.js";
+import { protectionFrom, type PskcProtection } from "./protection.js";
+import { readPskc } from "./read.js";
+import { validatorClient, type AdminApi } from "../validator-client.js";
 
 function readInput(file: string): string {
   if (!existsSync(file)) throw new CommandFailure(`PSKC file ${file} does not exist`, exitCodes.usage);
@@ -27,8 +27,9 @@ export function registerPskcCommands(program: Command, adminApi: () => AdminApi)
     .description("register every TOTP key of a PSKC file with the validator, unassigned (JETON_URL, JETON_API_KEY)")
     .option("--password-file <file>", "password of a PBKDF2-encrypted file (or JETON_PSKC_PASSWORD)")
     .option("--key-file <file>", "pre-shared AES key, hex or base64 (or JETON_PSKC_KEY)")
+    .option("--plaintext", "the file holds its seeds in the clear: import it anyway (refused without this flag)")
     .option("--json", "machine-readable output")
-    .action(async (file: string, options: { passwordFile?: string; keyFile?: string; json?: boolean }) => {
+    .action(async (file: string, options: { passwordFile?: string; keyFile?: string; plaintext?: boolean; json?: boolean }) => {
       const xml = readInput(file);
       const protection = protectionFrom(options, process.env, "import");
       const validator = validatorClient(adminApi());
@@ -51,6 +52,7 @@ export function registerPskcCommands(program: Command, adminApi: () => AdminApi)
     .requiredOption("--out <file>", "the PSKC file to write")
     .option("--password-file <file>", "password of the input file (or JETON_PSKC_PASSWORD)")
     .option("--key-file <file>", "pre-shared key of the input file (or JETON_PSKC_KEY)")
+    .option("--plaintext", "the input file holds its seeds in the clear (refused without this flag)")
     .option("--to-password-file <file>", "encrypt the output with PBKDF2 from this password")
     .option("--to-key-file <file>", "encrypt the output with this pre-shared AES key (hex or base64)")
     .option("--to-plaintext", "write the output unencrypted (seeds in the clear)")
@@ -59,7 +61,7 @@ export function registerPskcCommands(program: Command, adminApi: () => AdminApi)
     .action(
       async (
         file: string,
-        options: { out: string; passwordFile?: string; keyFile?: string; toPasswordFile?: string; toKeyFile?: string; toPlaintext?: boolean; serial?: string[]; json?: boolean },
+        options: { out: string; passwordFile?: string; keyFile?: string; plaintext?: boolean; toPasswordFile?: string; toKeyFile?: string; toPlaintext?: boolean; serial?: string[]; json?: boolean },
       ) => {
         const xml = readInput(file);
         if (existsSync(options.out)) throw new CommandFailure(`${options.out} exists: choose another --out (nothing is overwritten)`, exitCodes.usage);
@@ -69,7 +71,7 @@ export function registerPskcCommands(program: Command, adminApi: () => AdminApi)
         const missing = [...(wanted ?? [])].filter((serial) => !keys.some((k) => k.serial === serial));
         if (missing.length) throw new CommandFailure(`not in ${file}: ${missing.join(", ")}`, exitCodes.refused);
         const selected = wanted ? keys.filter((k) => wanted.has(k.serial)) : keys;
-        writePskcFile(options.out, buildPskc(selected, output));
+        writePskcFile(options.out, buildPskc(selected, output), { replace: false });
         for (const k of keys) k.seed.fill(0);
         print(options, { out: options.out, serials: selected.map((k) => k.serial), protection: output.kind }, `${selected.length} key(s) written to ${options.out} (${output.kind === "plaintext" ? "PLAINTEXT" : `encrypted, ${output.kind}`})`);
       },

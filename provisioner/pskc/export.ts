@@ -1,20 +1,25 @@
 // Writes RFC 6030 PSKC files from freshly generated seeds (the only time the provisioner holds
 // them: the validator never returns a seed). Encrypted by default — AES-128-CBC with a pre-shared
 // key or a PBKDF2-derived key, each secret MAC'd (HMAC-SHA1 over IV || ciphertext) with a random
-// MAC key carried encrypted in the file. The file is rewritten whole (temporary file + rename, mode
-// 0600) after each token, so an interrupted batch leaves a valid file behind.
+// MAC key carried encrypted in the file, plus Jeton's binding of each value to its key package
+// (crypto.ts). The file is rewritten whole (temporary file + rename) after each token, so an
+// interrupted batch leaves a valid file behind.
 import { randomBytes } from "node:crypto";
-import { renameSync, writeFileSync } from "node:fs";
+import { CommandFailure, exitCodes } from "../../common/failure.js";
+import { linkSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import {
   aesCbcEncrypt,
   derivePasswordKey,
   EXPORT_KEY_BYTES,
   EXPORT_PBKDF2_ITERATIONS,
   HMAC_SHA1,
+  KEY_BINDING_DEFINITION,
+  KEY_BINDING_LABEL,
+  keyBindingMac,
   PBKDF2,
   valueMac,
-} from "./pskc-crypto.js";
-import type { PskcProtection } from "./pskc-protection.js";
+} from "./crypto.js";
+import type { PskcProtection } from "./protection.js";
 
 export const PSKC_NS = "urn:ietf:params:xml:ns:keyprov:pskc";
 /** The TOTP algorithm URI as registered (RFC 6030 §10.1 points to the IANA registry). */
@@ -42,9 +47,10 @@ export function buildPskc(entries: PskcEntry[], protection: PskcProtection, opti
       <Manufacturer>${escapeXml(options.manufacturer)}</Manufacturer>` : "";
   const issuer = escapeXml(options.issuer ?? "Jeton");
   let header = "";
-  let secret: (seed: Uint8Array) => string;
+  /** the <Secret> content and the Key's <Extensions> of one entry */
+  let protect: (entry: PskcEntry) => { secret: string; extensions: string };
   if (protection.kind === "plaintext") {
-    secret = (seed) => `<PlainValue>${Buffer.from(seed).toString("base64")}</PlainValue>`;
+    protect = (entry) => ({ secret: `<PlainValue>${Buffer.from(entry.seed).toString("base64")}</PlainValue>`, extensions: "" });
   } else {
     let key: Buffer;
     if (protection.kind === "password") {
@@ -71,7 +77,7 @@ export function buildPskc(entries: PskcEntry[], protection: PskcProtection, opti
   </EncryptionKey>`;
     }
     const method = `http://www.w3.org/2001/04/xmlenc#aes${key.length * 8}-cbc`;
-    const macKey = randomBytes(20);
+    const macKey = Buffer.concat([KEY_BINDING_LABEL, randomBytes(20)]);
     header += `
   <MACMethod Algorithm="${HMAC_SHA1}">
     <MACKey>
@@ -79,17 +85,25 @@ export function buildPskc(entries: PskcEntry[], protection: PskcProtection, opti
       <xenc:CipherData><xenc:CipherValue>${aesCbcEncrypt(key, macKey).toString("base64")}</xenc:CipherValue></xenc:CipherData>
     </MACKey>
   </MACMethod>`;
-    secret = (seed) => {
-      const encrypted = aesCbcEncrypt(key, seed);
-      return `<EncryptedValue>
+    protect = (entry) => {
+      const encrypted = aesCbcEncrypt(key, entry.seed);
+      const fields = { keyId: entry.serial, serial: entry.serial, algorithm: entry.algorithm, digits: entry.digits, period: entry.period, t0: entry.t0 ?? 0, user: entry.user ?? null };
+      return {
+        secret: `<EncryptedValue>
               <xenc:EncryptionMethod Algorithm="${method}"/>
               <xenc:CipherData><xenc:CipherValue>${encrypted.toString("base64")}</xenc:CipherValue></xenc:CipherData>
             </EncryptedValue>
-            <ValueMAC>${valueMac("sha1", macKey, encrypted).toString("base64")}</ValueMAC>`;
+            <ValueMAC>${valueMac("sha1", macKey, encrypted).toString("base64")}</ValueMAC>`,
+        extensions: `
+      <Extensions definition="${KEY_BINDING_DEFINITION}">
+        <jeton:KeyBinding xmlns:jeton="${KEY_BINDING_DEFINITION}">${keyBindingMac("sha1", macKey, fields, encrypted).toString("base64")}</jeton:KeyBinding>
+      </Extensions>`,
+      };
     };
   }
-  const packages = entries.map(
-    (entry) => `
+  const packages = entries.map((entry) => {
+    const { secret, extensions } = protect(entry);
+    return `
   <KeyPackage>
     <DeviceInfo>${manufacturer}
       <SerialNo>${escapeXml(entry.serial)}</SerialNo>
@@ -102,24 +116,44 @@ export function buildPskc(entries: PskcEntry[], protection: PskcProtection, opti
       </AlgorithmParameters>
       <Data>
         <Secret>
-          ${secret(entry.seed)}
+          ${secret}
         </Secret>
         <Time><PlainValue>${entry.t0 ?? 0}</PlainValue></Time>
         <TimeInterval><PlainValue>${entry.period}</PlainValue></TimeInterval>
       </Data>${entry.user ? `
-      <UserId>${escapeXml(entry.user)}</UserId>` : ""}
+      <UserId>${escapeXml(entry.user)}</UserId>` : ""}${extensions}
     </Key>
-  </KeyPackage>`,
-  );
+  </KeyPackage>`;
+  });
   return `<?xml version="1.0" encoding="UTF-8"?>
 <KeyContainer Version="1.0" xmlns="${PSKC_NS}" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" xmlns:xenc11="http://www.w3.org/2009/xmlenc11#" xmlns:pkcs5="http://www.rsasecurity.com/rsalabs/pkcs/schemas/pkcs-5v2-0#">${header}${packages.join("")}
 </KeyContainer>
 `;
 }
 
-/** Writes the file whole and atomically, readable by its owner only. */
-export function writePskcFile(path: string, xml: string): void {
+/**
+ * Writes the file whole and atomically, readable by its owner only. The temporary file is created
+ * exclusively ("wx": O_CREAT | O_EXCL, which also refuses a symbolic link planted at its name) with
+ * mode 0600, so seeds are never written into a file someone else created or can read. `replace`:
+ * whether an existing file at `path` is replaced (a batch rewriting its export) or refused.
+ */
+export function writePskcFile(path: string, xml: string, options: { replace: boolean }): void {
   const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(temporary, xml, { mode: 0o600 });
-  renameSync(temporary, path);
+  const failed = (error: unknown, file: string, exists: string) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    return new CommandFailure(code === "EEXIST" ? `cannot write ${path}: ${file} ${exists}` : `cannot write ${file}: ${code ?? (error as Error).message}`, exitCodes.refused);
+  };
+  try {
+    writeFileSync(temporary, xml, { mode: 0o600, flag: "wx" });
+  } catch (error) {
+    throw failed(error, temporary, "already exists (left by a crash, or not ours): remove it and retry");
+  }
+  try {
+    if (options.replace) renameSync(temporary, path);
+    else linkSync(temporary, path); // EEXIST rather than replace a file created in the meantime
+  } catch (error) {
+    throw failed(error, path, "exists: nothing is overwritten");
+  } finally {
+    if (!options.replace) unlinkSync(temporary);
+  }
 }

@@ -2,7 +2,7 @@
 // line: a password from a file or JETON_PSKC_PASSWORD, a pre-shared AES key (hex or base64) from a
 // file or JETON_PSKC_KEY. Plaintext needs an explicit flag.
 import { readFileSync } from "node:fs";
-import { CommandFailure, exitCodes } from "../common/failure.js";
+import { CommandFailure, exitCodes } from "../../common/failure.js";
 
 export type PskcProtection =
   | { kind: "password"; password: Buffer }

@@ -4,11 +4,11 @@
 // kept, so the file ends up holding every token of the batch.
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { CommandFailure, exitCodes } from "../common/failure.js";
-import { buildPskc, writePskcFile, type PskcEntry } from "./pskc-export.js";
-import { protectionFrom, type PskcProtection } from "./pskc-protection.js";
-import { readPskc } from "./pskc-read.js";
-import type { ProvisionerProfile, TokenAlgorithm } from "./token-profile.js";
+import { CommandFailure, exitCodes } from "../../common/failure.js";
+import { buildPskc, writePskcFile, type PskcEntry } from "./export.js";
+import { protectionFrom, type PskcProtection } from "./protection.js";
+import { readPskc } from "./read.js";
+import type { ProvisionerProfile, TokenAlgorithm } from "../token-profile.js";
 
 export interface ExportOptions {
   pskcOut?: string;
@@ -49,7 +49,7 @@ export function openExportTarget(options: ExportOptions, environment: NodeJS.Pro
       entries.push({ serial: entry.serial, user: entry.user, seed: Buffer.from(entry.seed), algorithm: entry.algorithm, digits: profile.digits, period: profile.period, t0: profile.t0 });
     },
     write() {
-      writePskcFile(path, buildPskc(entries, protection));
+      writePskcFile(path, buildPskc(entries, protection), { replace: true });
       return `${entries.length} key(s) in ${path} (${protection.kind === "plaintext" ? "PLAINTEXT" : `encrypted, ${protection.kind}`})`;
     },
     get count() {

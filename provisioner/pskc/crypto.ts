@@ -19,6 +19,42 @@ export const PBKDF2_PRFS: Record<string, "sha1" | "sha256"> = {
 /** Export defaults: AES-128-CBC + HMAC-SHA1 as in RFC 6030's examples (what other PSKC tools read). */
 export const EXPORT_KEY_BYTES = 16;
 export const EXPORT_PBKDF2_ITERATIONS = 100_000;
+/**
+ * The most PBKDF2 iterations an imported file may ask for, checked before deriving. Ten times OWASP's
+ * 2023 advice for PBKDF2-HMAC-SHA1 (1 300 000) and a hundred times our exports': a few seconds of one
+ * core. The count is the file's to choose, so without a bound a hostile file (IterationCount 2^31)
+ * holds the help desk's machine for hours.
+ */
+export const MAX_PBKDF2_ITERATIONS = 10_000_000;
+
+/**
+ * RFC 6030's ValueMAC covers only IV || ciphertext, not the key package it sits in, so encrypted values
+ * and their MACs can be swapped between packages unnoticed. Jeton's exports also bind each value to its
+ * package (key id, serial, parameters, user) with the same MAC key, in a Key <Extensions> element. The
+ * MAC key of such a file starts with this label: it travels encrypted, so the binding cannot be stripped
+ * without the MACs failing. Other tools see an ordinary HMAC key.
+ */
+export const KEY_BINDING_LABEL = Buffer.from("jeton-pskc-binding/1");
+export const KEY_BINDING_DEFINITION = "urn:jeton:pskc:key-binding:1";
+
+export interface BoundFields {
+  keyId: string;
+  serial: string;
+  algorithm: string;
+  digits: number;
+  period: number;
+  t0: number;
+  user: string | null;
+}
+
+export function keyBindingMac(algorithm: "sha1" | "sha256", macKey: Buffer, fields: BoundFields, ivAndCiphertext: Buffer): Buffer {
+  const { keyId, serial, algorithm: suite, digits, period, t0, user } = fields;
+  return createHmac(algorithm, macKey)
+    .update(JSON.stringify([KEY_BINDING_DEFINITION, keyId, serial, suite, digits, period, t0, user ?? ""]))
+    .update(Buffer.from([0]))
+    .update(ivAndCiphertext)
+    .digest();
+}
 
 export function aesCbcEncrypt(key: Buffer, plaintext: Uint8Array): Buffer {
   const iv = randomBytes(16);
@@ -37,8 +73,11 @@ export function valueMac(algorithm: "sha1" | "sha256", macKey: Buffer, ivAndCiph
 }
 
 export function macMatches(algorithm: "sha1" | "sha256", macKey: Buffer, ivAndCiphertext: Buffer, mac: Buffer): boolean {
-  const expected = valueMac(algorithm, macKey, ivAndCiphertext);
-  return expected.length === mac.length && timingSafeEqual(expected, mac);
+  return sameBytes(valueMac(algorithm, macKey, ivAndCiphertext), mac);
+}
+
+export function sameBytes(expected: Buffer, candidate: Buffer): boolean {
+  return expected.length === candidate.length && timingSafeEqual(expected, candidate);
 }
 
 export function derivePasswordKey(password: Buffer, salt: Buffer, iterations: number, keyLength: number, prf: "sha1" | "sha256"): Buffer {
