@@ -1,5 +1,6 @@
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { logLevels, type LogLevel } from "./observability/logger.js";
 import { isValidTimeZone } from "./policy/emergency.js";
 import type { DatabaseLocation } from "./storage/database.js";
 
@@ -13,6 +14,9 @@ const environmentSchema = z.object({
     .optional(),
   JETON_MASTER_KEY_FILE: z.string().min(1).optional(),
   JETON_TIMEZONE: z.string().refine(isValidTimeZone, "must be an IANA time zone such as Europe/Paris").default("Europe/Paris"),
+  JETON_LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(", ")}` }).default("info"),
+  JETON_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  JETON_METRICS_HOST: z.string().min(1).optional(),
 });
 
 export interface ServerConfig {
@@ -24,6 +28,9 @@ export interface ServerConfig {
   /** The embedded default creates its key on first start; an explicitly configured key must exist. */
   createMasterKey: boolean;
   timeZone: string;
+  logLevel: LogLevel;
+  /** The separate /metrics listener (no key), when JETON_METRICS_PORT or JETON_METRICS_HOST is set. */
+  metricsListener?: { host: string; port: number };
 }
 
 export class ConfigurationError extends Error {}
@@ -47,5 +54,9 @@ export function configFromEnvironment(environment: NodeJS.ProcessEnv = process.e
     masterKeyFile: env.JETON_MASTER_KEY_FILE ? resolve(env.JETON_MASTER_KEY_FILE) : join(dataDir, "master.key"),
     createMasterKey: env.JETON_MASTER_KEY_FILE === undefined,
     timeZone: env.JETON_TIMEZONE,
+    logLevel: env.JETON_LOG_LEVEL,
+    ...((env.JETON_METRICS_PORT !== undefined || env.JETON_METRICS_HOST !== undefined) && {
+      metricsListener: { host: env.JETON_METRICS_HOST ?? "127.0.0.1", port: env.JETON_METRICS_PORT ?? 9464 },
+    }),
   };
 }

@@ -3,6 +3,7 @@ import type { ServerConfig } from "./config.js";
 import type { ValidatorContext } from "./context.js";
 import { defaultPolicy, type VerificationPolicy } from "./policy/policy.js";
 import { loadProfile } from "../common/profile.js";
+import { Metrics } from "./observability/metrics.js";
 import { loadMasterKey, type MasterKey } from "./secrets/master-key.js";
 import { SeedVault } from "./secrets/seed-vault.js";
 import { verifierChecks } from "./secrets/verifiers.js";
@@ -18,7 +19,8 @@ export interface OpenOptions {
 
 /** Opens storage (migrating it) and assembles what every operation needs. */
 export async function openValidator(options: OpenOptions): Promise<ValidatorContext> {
-  const database = await openDatabase(options.database);
+  const metrics = new Metrics();
+  const database = await openDatabase(options.database, metrics.storageEvents);
   try {
     await bindMasterKey(database, options.masterKey);
   } catch (error) {
@@ -31,6 +33,7 @@ export async function openValidator(options: OpenOptions): Promise<ValidatorCont
     verifiers: verifierChecks(options.masterKey),
     policy: options.policy ?? defaultPolicy(loadProfile(), options.timeZone),
     now: options.now ?? Date.now,
+    metrics,
   };
 }
 

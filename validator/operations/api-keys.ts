@@ -3,7 +3,7 @@ import type { Kysely } from "kysely";
 import { constantTimeEqual } from "../secrets/constant-time.js";
 import type { Schema } from "../storage/schema.js";
 
-export const roles = ["portal", "support", "helpdesk", "auditor"] as const;
+export const roles = ["portal", "support", "helpdesk", "auditor", "metrics"] as const;
 export type Role = (typeof roles)[number];
 
 export interface ApiKeyIdentity {

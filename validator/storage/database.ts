@@ -21,14 +21,24 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** What storage reports as it works (counted by validator/observability/metrics.ts). */
+export interface StorageEvents {
+  /** a PostgreSQL transaction is run again on a fresh connection */
+  transactionRetried?(): void;
+  /** a transaction failed and was rolled back */
+  transactionFailed?(): void;
+  /** a SQLite group commit committed this many transactions together */
+  groupCommitted?(size: number): void;
+}
+
 export type DatabaseLocation = { kind: "sqlite"; file: string } | { kind: "postgres"; url: string };
 
 const INT8_OID = 20;
 const POOL_SIZE = 10;
 
 /** Opens the database and brings its schema up to date (idempotent; safe with several instances). */
-export async function openDatabase(location: DatabaseLocation): Promise<Database> {
-  const database = location.kind === "sqlite" ? openSqlite(location.file) : openPostgres(location.url);
+export async function openDatabase(location: DatabaseLocation, events: StorageEvents = {}): Promise<Database> {
+  const database = location.kind === "sqlite" ? openSqlite(location.file, events) : openPostgres(location.url, events);
   try {
     const { error, results } = await new Migrator({
       db: database.db,
@@ -42,10 +52,25 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
     await database.close();
     throw error;
   }
-  return database;
+  return withFailuresReported(database, events);
 }
 
-function openSqlite(file: string): Database {
+function withFailuresReported(database: Database, events: StorageEvents): Database {
+  const transaction = database.transaction;
+  return {
+    ...database,
+    async transaction(work) {
+      try {
+        return await transaction(work);
+      } catch (error) {
+        events.transactionFailed?.();
+        throw error;
+      }
+    },
+  };
+}
+
+function openSqlite(file: string, events: StorageEvents): Database {
   const connection = new BetterSqlite3(file);
   // WAL + NORMAL: no fsync per transaction. A crash of the process loses nothing committed; a power
   // loss may lose the last transactions, never the file's integrity.
@@ -58,7 +83,7 @@ function openSqlite(file: string): Database {
   connection.pragma("foreign_keys = ON");
   connection.pragma("busy_timeout = 5000");
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
-  const groupCommit = new GroupCommit(db);
+  const groupCommit = new GroupCommit(db, events.groupCommitted);
   return {
     db,
     dialect: "sqlite",
@@ -118,7 +143,7 @@ function connectionLost(error: unknown): boolean {
   return /^(08|57P0[1-3])/.test(code ?? "") || /Connection terminated|ECONNRESET|EPIPE/.test(message ?? "");
 }
 
-function openPostgres(url: string): Database {
+function openPostgres(url: string, events: StorageEvents): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: POOL_SIZE,
@@ -149,6 +174,7 @@ function openPostgres(url: string): Database {
           return await db.transaction().execute(work);
         } catch (error) {
           if (!connectionLost(error) || attempt >= POOL_SIZE) throw error;
+          events.transactionRetried?.();
         }
       }
     },
