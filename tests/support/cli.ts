@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { projectFile } from "../../common/project-files.js";
+import { captureLog } from "./log-guard.js";
 
 /** Found from the sources (tests) and from dist/ (benchmarks) alike. */
 export const jetonBin = projectFile("bin/jeton.js");
@@ -32,10 +33,21 @@ export interface ServerProcess {
 export function startServe(env: NodeJS.ProcessEnv, nodeArguments: string[] = []): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...nodeArguments, jetonBin, "serve"], { env: { PATH: process.env.PATH, PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let unlogged = "";
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      if (unlogged) captureLog(unlogged);
+      resolve();
+    }),
+  );
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
+      // The server's log lines go to the log guard too, whole (a client command's output may rightly
+      // hold a key or an emergency password it was asked to print; the server's never).
+      const lines = (unlogged + chunk.toString()).split("\n");
+      unlogged = lines.pop()!;
+      for (const line of lines) captureLog(line);
       const listening = /listening on (http:\/\/\S+)/.exec(output);
       if (listening) {
         resolve({
