@@ -2,7 +2,6 @@ import { Option, type Command } from "commander";
 import { configFromEnvironment } from "../validator/config.js";
 import { createApiKey, roles, type Role } from "../validator/operations/api-keys.js";
 import { recordAudit } from "../validator/operations/audit.js";
-import { openConfiguredValidator } from "../validator/validator.js";
 import { userInfo } from "node:os";
 
 export function keysCommand(program: Command): void {
@@ -14,6 +13,8 @@ export function keysCommand(program: Command): void {
     .option("--label <text>", "who or what the key is for")
     .option("--json", 'print {"role", "key", "id"}')
     .action(async (options: { role: Role; label?: string; json?: boolean }) => {
+      // loaded when run: storage and metrics modules would slow every other `jeton` command's start
+      const { openConfiguredValidator } = await import("../validator/validator.js");
       const { ctx } = await openConfiguredValidator(configFromEnvironment());
       try {
         const now = ctx.now();

@@ -1,8 +1,6 @@
 import type { Command } from "commander";
 import { configFromEnvironment } from "../validator/config.js";
-import { buildHttpServer, buildMetricsServer } from "../validator/http/server.js";
 import { createLogger } from "../validator/observability/logger.js";
-import { openConfiguredValidator } from "../validator/validator.js";
 import { packageVersion } from "./jeton.js";
 
 export function serveCommand(program: Command): void {
@@ -12,6 +10,11 @@ export function serveCommand(program: Command): void {
     .option("--json", "print start-up information as one JSON line")
     .action(async (options: { json?: boolean }) => {
       const config = configFromEnvironment();
+      // loaded when run: the server, storage and metrics modules would slow every other command's start
+      const [{ buildHttpServer, buildMetricsServer }, { openConfiguredValidator }] = await Promise.all([
+        import("../validator/http/server.js"),
+        import("../validator/validator.js"),
+      ]);
       const log = createLogger(config.logLevel);
       const { ctx, keyCreated } = await openConfiguredValidator(config);
       ctx.metrics.collectProcessMetrics();
