@@ -33,21 +33,17 @@ export interface ServerProcess {
 export function startServe(env: NodeJS.ProcessEnv, nodeArguments: string[] = []): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...nodeArguments, jetonBin, "serve"], { env: { PATH: process.env.PATH, PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
-  let unlogged = "";
+  // The server's output goes to the log guard once it exits (a client command's output may rightly
+  // hold a key or an emergency password it was asked to print; the server's never).
   const exited = new Promise<void>((resolve) =>
     child.once("exit", () => {
-      if (unlogged) captureLog(unlogged);
+      captureLog(output);
       resolve();
     }),
   );
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      // The server's log lines go to the log guard too, whole (a client command's output may rightly
-      // hold a key or an emergency password it was asked to print; the server's never).
-      const lines = (unlogged + chunk.toString()).split("\n");
-      unlogged = lines.pop()!;
-      for (const line of lines) captureLog(line);
       const listening = /listening on (http:\/\/\S+)/.exec(output);
       if (listening) {
         resolve({
