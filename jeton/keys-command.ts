@@ -4,13 +4,14 @@ import { configFromEnvironment } from "../validator/config.js";
 import type { ValidatorContext } from "../validator/context.js";
 import { issueApiKey, listApiKeys, parseKeyExpiry, revokeApiKey, roles, type ApiKeyView, type Role } from "../validator/operations/api-keys.js";
 import type { Actor } from "../validator/storage/audit-log.js";
-import { openConfiguredValidator } from "../validator/validator.js";
 
 /** The person at this terminal, as the audit log names them. */
 const localActor = (): Actor => ({ id: `local:${userInfo().username}`, role: "operator", source: "cli" });
 
 /** Runs `work` on the configured database (no server needed) and closes it. */
 async function onDatabase(work: (ctx: ValidatorContext) => Promise<void>): Promise<void> {
+  // loaded when run: storage and metrics modules would slow every other `jeton` command's start
+  const { openConfiguredValidator } = await import("../validator/validator.js");
   const { ctx } = await openConfiguredValidator(configFromEnvironment());
   try {
     await work(ctx);

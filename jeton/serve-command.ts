@@ -1,8 +1,7 @@
 import type { Command } from "commander";
 import { configFromEnvironment } from "../validator/config.js";
-import { buildHttpServer } from "../validator/http/server.js";
 import { serverTransport } from "../validator/http/transport.js";
-import { openConfiguredValidator } from "../validator/validator.js";
+import { createLogger } from "../validator/observability/logger.js";
 import { packageVersion } from "./jeton.js";
 
 export function serveCommand(program: Command): void {
@@ -14,30 +13,44 @@ export function serveCommand(program: Command): void {
     .option("--json", "print start-up information as one JSON line")
     .action(async (options: { json?: boolean }) => {
       const config = configFromEnvironment();
+      // loaded when run: the server, storage and metrics modules would slow every other command's start
+      const [{ buildHttpServer, buildMetricsServer }, { openConfiguredValidator }] = await Promise.all([
+        import("../validator/http/server.js"),
+        import("../validator/validator.js"),
+      ]);
       const transport = serverTransport(config);
+      const log = createLogger(config.logLevel);
       const { ctx, keyCreated } = await openConfiguredValidator(config);
-      const app = buildHttpServer(ctx, {
-        version: packageVersion(),
-        tls: transport.tls,
-        logError: (error) => process.stderr.write(`jeton: internal error: ${error.stack ?? error.message}\n`),
-      });
+      ctx.metrics.collectProcessMetrics();
+      const app = buildHttpServer(ctx, { version: packageVersion(), logger: log, tls: transport.tls });
       const address = await app.listen({ port: config.port, host: config.host });
-      if (transport.warning) process.stderr.write(`jeton: warning: ${transport.warning}\n`);
-      const started = { listening: address, database: ctx.database.description, masterKeyFile: config.masterKeyFile, masterKeyCreated: keyCreated, timeZone: ctx.policy.timeZone };
-      if (options.json) {
-        process.stdout.write(JSON.stringify(started) + "\n");
-      } else {
-        // One write, so whoever reads the output sees the whole start-up message at once.
-        process.stdout.write(
-          (keyCreated
-            ? `Created the master key ${config.masterKeyFile} (mode 0600). Back it up apart from the database: without it no token seed can be read.\n`
-            : "") +
-            `Jeton validator listening on ${address} (${started.database}, emergency passwords end 23:59 ${started.timeZone})\n` +
-            `First API key: jeton keys create --role helpdesk   (same environment as this server)\n`,
+      if (transport.warning) log.warn({ event: "plain-http" }, transport.warning);
+      const metricsApp = config.metricsListener && buildMetricsServer(ctx, { logger: log.child({ listener: "metrics" }) });
+      const metricsAddress = metricsApp && (await metricsApp.listen(config.metricsListener!));
+      const started = {
+        listening: address,
+        ...(metricsAddress && { metrics: `${metricsAddress}/metrics` }),
+        database: ctx.database.description,
+        masterKeyFile: config.masterKeyFile,
+        masterKeyCreated: keyCreated,
+        timeZone: ctx.policy.timeZone,
+      };
+      if (options.json) process.stdout.write(JSON.stringify(started) + "\n");
+      if (keyCreated) {
+        log.warn(
+          { event: "master-key-created", masterKeyFile: config.masterKeyFile },
+          `Created the master key ${config.masterKeyFile} (mode 0600). Back it up apart from the database: without it no token seed can be read.`,
         );
       }
+      log.info(
+        { event: "start", ...started },
+        `Jeton validator listening on ${address} (${started.database}, emergency passwords end 23:59 ${started.timeZone}). ` +
+          `First API key: jeton keys create --role helpdesk (same environment as this server)`,
+      );
       const stop = async () => {
+        log.info({ event: "stop" }, "stopping");
         await app.close();
+        await metricsApp?.close();
         await ctx.database.close();
         process.exit(0);
       };

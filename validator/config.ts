@@ -1,5 +1,6 @@
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { logLevels, type LogLevel } from "./observability/logger.js";
 import { isValidTimeZone } from "./policy/emergency.js";
 import type { DatabaseLocation } from "./storage/database.js";
 
@@ -23,6 +24,9 @@ const environmentSchema = z.object({
     .min(1, "must be at least 1 minute (unset it to keep locks until a help-desk unlock)")
     .max(525_600, "must be at most 525600 minutes (a year)")
     .optional(),
+  JETON_LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(", ")}` }).default("info"),
+  JETON_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  JETON_METRICS_HOST: z.string().min(1).optional(),
 });
 
 export interface ServerConfig {
@@ -40,6 +44,9 @@ export interface ServerConfig {
   allowPlainHttp: boolean;
   /** Minutes after the last failure when a lock lifts by itself; null: only a help-desk unlock lifts it. */
   autoUnlockMinutes: number | null;
+  logLevel: LogLevel;
+  /** The separate /metrics listener (no key), when JETON_METRICS_PORT or JETON_METRICS_HOST is set. */
+  metricsListener?: { host: string; port: number };
 }
 
 export class ConfigurationError extends Error {}
@@ -71,5 +78,9 @@ export function configFromEnvironment(environment: NodeJS.ProcessEnv = process.e
     ...(env.JETON_TLS_CERT_FILE && env.JETON_TLS_KEY_FILE && { tls: { certFile: resolve(env.JETON_TLS_CERT_FILE), keyFile: resolve(env.JETON_TLS_KEY_FILE) } }),
     allowPlainHttp: env.JETON_ALLOW_PLAIN_HTTP === "1",
     autoUnlockMinutes: env.JETON_AUTO_UNLOCK_MINUTES ?? null,
+    logLevel: env.JETON_LOG_LEVEL,
+    ...((env.JETON_METRICS_PORT !== undefined || env.JETON_METRICS_HOST !== undefined) && {
+      metricsListener: { host: env.JETON_METRICS_HOST ?? "127.0.0.1", port: env.JETON_METRICS_PORT ?? 9464 },
+    }),
   };
 }

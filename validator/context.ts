@@ -1,9 +1,10 @@
+import type { Metrics } from "./observability/metrics.js";
 import type { VerificationPolicy } from "./policy/policy.js";
 import type { VerifierChecks } from "./policy/state.js";
 import type { SeedVault } from "./secrets/seed-vault.js";
 import type { Database } from "./storage/database.js";
 
-/** What every operation needs: storage, keys, policy and the clock (injectable for tests). */
+/** What every operation needs: storage, keys, policy, the clock (injectable for tests) and the counters. */
 export interface ValidatorContext {
   database: Database;
   vault: SeedVault;
@@ -11,4 +12,5 @@ export interface ValidatorContext {
   policy: VerificationPolicy;
   /** Unix milliseconds. */
   now(): number;
+  metrics: Metrics;
 }

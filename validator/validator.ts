@@ -4,6 +4,7 @@ import type { ValidatorContext } from "./context.js";
 import { defaultPolicy, type VerificationPolicy } from "./policy/policy.js";
 import { backfillSeedFingerprints } from "./operations/seed-fingerprints.js";
 import { loadProfile } from "../common/profile.js";
+import { Metrics } from "./observability/metrics.js";
 import { loadMasterKey, type MasterKey } from "./secrets/master-key.js";
 import { SeedVault } from "./secrets/seed-vault.js";
 import { verifierChecks } from "./secrets/verifiers.js";
@@ -23,7 +24,8 @@ export interface OpenOptions {
 
 /** Opens storage (migrating it) and assembles what every operation needs. */
 export async function openValidator(options: OpenOptions): Promise<ValidatorContext> {
-  const database = await openDatabase(options.database);
+  const metrics = new Metrics();
+  const database = await openDatabase(options.database, metrics.storageEvents);
   try {
     await bindMasterKey(database, options.masterKey);
   } catch (error) {
@@ -36,6 +38,7 @@ export async function openValidator(options: OpenOptions): Promise<ValidatorCont
     verifiers: verifierChecks(options.masterKey),
     policy: options.policy ?? defaultPolicy(loadProfile(), options.timeZone, options.autoUnlockMinutes ?? null),
     now: options.now ?? Date.now,
+    metrics,
   };
   try {
     const warn = options.warn ?? ((line: string) => process.stderr.write(`jeton: ${line}\n`));

@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { projectFile } from "../../common/project-files.js";
+import { captureLog } from "./log-guard.js";
 
 /** Found from the sources (tests) and from dist/ (benchmarks) alike. */
 export const jetonBin = projectFile("bin/jeton.js");
@@ -35,7 +36,14 @@ export interface ServerProcess {
 export function startServe(env: NodeJS.ProcessEnv, nodeArguments: string[] = [], cwd?: string): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...nodeArguments, jetonBin, "serve"], { cwd, env: { PATH: process.env.PATH, PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // The server's output goes to the log guard once it exits (a client command's output may rightly
+  // hold a key or an emergency password it was asked to print; the server's never).
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      captureLog(output);
+      resolve();
+    }),
+  );
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();

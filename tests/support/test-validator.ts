@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import type { ValidatorContext } from "../../validator/context.js";
 import { buildHttpServer } from "../../validator/http/server.js";
+import { createLogger } from "../../validator/observability/logger.js";
 import { createApiKey, type Role } from "../../validator/operations/api-keys.js";
 import { defaultPolicy, type VerificationPolicy } from "../../validator/policy/policy.js";
 import { loadProfile } from "../../common/profile.js";
@@ -12,6 +13,7 @@ import { masterKeyFrom } from "../../validator/secrets/master-key.js";
 import type { DatabaseLocation } from "../../validator/storage/database.js";
 import { openValidator } from "../../validator/validator.js";
 import { createTestDatabase, postgresAvailable } from "./postgres.js";
+import { captureLog } from "./log-guard.js";
 import { rememberSecret } from "./secret-registry.js";
 
 export type DialectName = "sqlite" | "postgres";
@@ -57,12 +59,17 @@ export async function startValidator(
   const masterKey = options.masterKey ?? randomBytes(32);
   const policy = { ...defaultPolicy(loadProfile(), "Europe/Paris"), ...options.policy };
   const ctx = await openValidator({ database: location, masterKey: masterKeyFrom(masterKey), policy, now: clock.now });
-  const app = buildHttpServer(ctx, { version: "test" });
+  // What the server logs goes to the log guard, which fails the run if a secret a test used is in it:
+  // kept in memory and handed over at close (a file write per line would slow 1 000-request tests).
+  const logged: string[] = [];
+  const logger = createLogger("info", { write: (line: string) => void logged.push(line) });
+  const app = buildHttpServer(ctx, { version: "test", logger });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const keys = {} as Record<Role, string>;
-  for (const role of ["portal", "support", "helpdesk", "auditor"] as const) {
+  for (const role of ["portal", "support", "helpdesk", "auditor", "metrics"] as const) {
     keys[role] = (await createApiKey(ctx.database.db, role, null, clock.now())).key;
+    rememberSecret(keys[role]);
   }
   return {
     ctx,
@@ -91,6 +98,7 @@ export async function startValidator(
     },
     async close() {
       await app.close();
+      captureLog(logged.join("").trimEnd());
       await ctx.database.close();
     },
   };

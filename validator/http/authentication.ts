@@ -9,7 +9,15 @@ const grants: Record<Role, Role[]> = {
   support: ["support"],
   helpdesk: ["helpdesk", "support"],
   auditor: ["auditor"],
+  metrics: ["metrics"],
 };
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** who the request's API key belongs to, once authorised (for the request's log line) */
+    actorId?: string;
+  }
+}
 
 export class HttpStatusError extends Error {
   constructor(
@@ -65,6 +73,7 @@ export function apiKeyAuthoriser(database: Database, now: () => number): Authori
     if (!roles.some((role) => grants[identity.role].includes(role))) {
       throw new HttpStatusError(403, "forbidden", `this operation needs the ${roles.join(" or ")} role; this key has ${identity.role}`);
     }
-    return { id: `key:${identity.id}`, role: identity.role, source: request.ip };
+    request.actorId = `key:${identity.id}`;
+    return { id: request.actorId, role: identity.role, source: request.ip };
   };
 }

@@ -79,6 +79,13 @@ export function openApiDocument(version: string) {
         delete: operation("Revoke the emergency password", "support"),
       },
       "/v1/audit": { get: operation("Read the audit log, newest first (?user=&serial=&since=&limit=)", "auditor or support") },
+      "/metrics": {
+        get: {
+          summary: "Counters in the Prometheus text format (role: metrics; no key on the JETON_METRICS_PORT listener)",
+          security: bearer,
+          responses: { "200": { description: "text/plain; version=0.0.4" }, ...errors },
+        },
+      },
     },
   };
 }

@@ -1,4 +1,5 @@
-import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Logger } from "pino";
 import { SERIAL_MAX_LENGTH, USER_ID_MAX_LENGTH } from "../../common/identifiers.js";
 import type { ValidatorContext } from "../context.js";
 import { OperationError } from "../operations/operation-error.js";
@@ -6,6 +7,7 @@ import { apiKeyAuthoriser, HttpStatusError } from "./authentication.js";
 import { openApiDocument } from "./openapi.js";
 import { RequestError } from "./request-error.js";
 import { administrationRoutes } from "./routes/administration.js";
+import { metricsRoute } from "./routes/metrics.js";
 import { portalRoutes } from "./routes/portal.js";
 import { tokenClockRoutes } from "./routes/token-clock.js";
 
@@ -13,26 +15,64 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 
 export interface HttpOptions {
   version: string;
-  /** Called with each unexpected error; never given request bodies. */
-  logError?: (error: Error) => void;
+  /** Where request lines, validation decisions and errors go (observability/logger.ts); none without. */
+  logger?: Logger;
   /** Serve HTTPS with this PEM certificate (chain) and key. */
   tls?: { cert: Buffer; key: Buffer };
 }
 
-export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): FastifyInstance {
+/**
+ * Fastify's request lines, replaced: one line per request once answered, naming the route pattern
+ * (never the raw URL, which may hold a user or a serial), status, duration, request id and actor.
+ */
+class RequestLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const line = {
+      event: "request",
+      method: request.method,
+      route: request.routeOptions.url ?? "(no route)",
+      status: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime * 1000) / 1000,
+      ...(request.actorId && { actor: request.actorId }),
+    };
+    if (error) request.log.error({ ...line, err: error }, "request failed");
+    else request.log.info(line, "request");
+  }
+
+  override routeNotFound(): void {}
+
+  override defaultErrorLog(error: Error, request: FastifyRequest): void {
+    request.log.error({ err: error }, "internal error");
+  }
+}
+
+/** A Fastify instance logging through `logger` (request lines above); silent without one. */
+export function fastifyWithLog(
+  logger: Logger | undefined,
+  settings: { bodyLimit?: number; routerOptions?: { maxParamLength: number }; https?: { cert: Buffer; key: Buffer } } = {},
+): FastifyInstance {
   // Typed as the HTTP instance whichever the server: routes see the same requests over HTTPS.
-  const app = Fastify({
-    bodyLimit: BODY_LIMIT_BYTES,
-    logger: false,
+  return Fastify({
+    ...settings,
+    ...(logger ? { loggerInstance: logger } : { logger: false }),
+    logController: new RequestLog(),
     return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+}
+
+export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): FastifyInstance {
+  const app = fastifyWithLog(options.logger, {
+    bodyLimit: BODY_LIMIT_BYTES,
     // Fastify answers 414 to a path parameter over 100 characters (decoded): every identifier the
     // schemas accept must be servable by every /v1/users/{user} and /v1/tokens/{serial} route.
     routerOptions: { maxParamLength: Math.max(USER_ID_MAX_LENGTH, SERIAL_MAX_LENGTH) },
     ...(options.tls && { https: options.tls }),
-  }) as unknown as FastifyInstance;
+  });
   const authorise = apiKeyAuthoriser(ctx.database, ctx.now);
 
-  app.setErrorHandler((error: FastifyError | Error, _request, reply) => {
+  app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     if (error instanceof RequestError) {
       return reply.code(400).send({ error: "invalid-request", message: error.message, fields: error.fields });
     }
@@ -46,7 +86,7 @@ export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): Fa
       // Oversized and unparsable bodies are malformed requests like any other.
       return reply.code(status === 415 ? 415 : 400).send({ error: "invalid-request", message: error.message, fields: [] });
     }
-    options.logError?.(error);
+    request.log.error({ err: error }, "internal error");
     return reply.code(500).send({ error: "internal", message: "internal error" });
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: "not-found", message: "no such endpoint" }));
@@ -57,5 +97,14 @@ export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): Fa
   portalRoutes(app, ctx, authorise);
   administrationRoutes(app, ctx, authorise);
   tokenClockRoutes(app, ctx, authorise);
+  metricsRoute(app, ctx, authorise);
+  return app;
+}
+
+/** The separate metrics listener (JETON_METRICS_HOST, JETON_METRICS_PORT): GET /metrics without a key. */
+export function buildMetricsServer(ctx: ValidatorContext, options: { logger?: Logger }): FastifyInstance {
+  const app = fastifyWithLog(options.logger);
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: "not-found", message: "only /metrics here" }));
+  metricsRoute(app, ctx, "no-key");
   return app;
 }

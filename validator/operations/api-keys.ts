@@ -7,7 +7,7 @@ import type { Database } from "../storage/database.js";
 import type { Schema } from "../storage/schema.js";
 import { OperationError } from "./operation-error.js";
 
-export const roles = ["portal", "support", "helpdesk", "auditor"] as const;
+export const roles = ["portal", "support", "helpdesk", "auditor", "metrics"] as const;
 export type Role = (typeof roles)[number];
 
 export interface ApiKeyIdentity {

@@ -39,13 +39,15 @@ async function decide(ctx: ValidatorContext, actor: Actor, givenUser: string, ev
   const user = normaliseUserId(givenUser);
   const now = ctx.now();
   try {
-    return await ctx.database.transaction(async (trx) => {
+    const { decision, locks } = await ctx.database.transaction(async (trx) => {
       const state = withDecoys(ctx, user, await loadUserState(trx, ctx.database.dialect, user, ctx.vault));
       const { decision, change } = await rules(state, now, trx);
       await applyChange(trx, user, change, now);
       await appendAudit(trx, actor, now, auditEntry(event, user, decision, change));
-      return decision;
+      return { decision, locks: state.known && change.failures === "increment" && state.lockout.failures + 1 === ctx.policy.lockAfter };
     });
+    if (locks) ctx.metrics.userLocked();
+    return decision;
   } catch (error) {
     if (!(error instanceof ConcurrentChange)) throw error;
     const decision: Decision = { result: "reject", reason: "bad-passcode" };

@@ -23,14 +23,24 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** What storage reports as it works (counted by validator/observability/metrics.ts). */
+export interface StorageEvents {
+  /** a PostgreSQL transaction is run again on a fresh connection */
+  transactionRetried?(): void;
+  /** a transaction failed and was rolled back */
+  transactionFailed?(): void;
+  /** a SQLite group commit committed this many transactions together */
+  groupCommitted?(size: number): void;
+}
+
 export type DatabaseLocation = { kind: "sqlite"; file: string } | { kind: "postgres"; url: string };
 
 const INT8_OID = 20;
 const POOL_SIZE = 10;
 
 /** Opens the database and brings its schema up to date (idempotent; safe with several instances). */
-export async function openDatabase(location: DatabaseLocation): Promise<Database> {
-  const database = location.kind === "sqlite" ? openSqlite(location.file) : openPostgres(location.url);
+export async function openDatabase(location: DatabaseLocation, events: StorageEvents = {}): Promise<Database> {
+  const database = location.kind === "sqlite" ? openSqlite(location.file, events) : openPostgres(location.url, events);
   try {
     const { error, results } = await new Migrator({
       db: database.db,
@@ -44,7 +54,22 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
     await database.close();
     throw error;
   }
-  return database;
+  return withFailuresReported(database, events);
+}
+
+function withFailuresReported(database: Database, events: StorageEvents): Database {
+  const transaction = database.transaction;
+  return {
+    ...database,
+    async transaction(work) {
+      try {
+        return await transaction(work);
+      } catch (error) {
+        events.transactionFailed?.();
+        throw error;
+      }
+    },
+  };
 }
 
 /**
@@ -57,7 +82,7 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
 const WAL_RESTART_BYTES = 16 * 1024 * 1024;
 const CHECKPOINT_INTERVAL_MS = 200;
 
-function openSqlite(file: string): Database {
+function openSqlite(file: string, events: StorageEvents): Database {
   // 0600 before SQLite sees it: SQLite gives the -wal and -shm files the database file's mode.
   createPrivateFile(file);
   refuseSharedSqliteFiles(file);
@@ -78,7 +103,7 @@ function openSqlite(file: string): Database {
   connection.pragma("foreign_keys = ON");
   connection.pragma("busy_timeout = 5000");
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
-  const groupCommit = new GroupCommit(db);
+  const groupCommit = new GroupCommit(db, events.groupCommitted);
   return {
     db,
     dialect: "sqlite",
@@ -151,7 +176,7 @@ function connectionLost(error: unknown): boolean {
   return /^(08|57P0[1-3])/.test(code ?? "") || /Connection terminated|ECONNRESET|EPIPE/.test(message ?? "");
 }
 
-function openPostgres(url: string): Database {
+function openPostgres(url: string, events: StorageEvents): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: POOL_SIZE,
@@ -182,6 +207,7 @@ function openPostgres(url: string): Database {
           return await db.transaction().execute(work);
         } catch (error) {
           if (!connectionLost(error) || attempt >= POOL_SIZE) throw error;
+          events.transactionRetried?.();
         }
       }
     },

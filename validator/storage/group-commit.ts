@@ -21,6 +21,7 @@ export class GroupCommit {
 
   constructor(
     private readonly db: Kysely<Schema>,
+    private readonly committed: (size: number) => void = () => undefined,
     private readonly maxBatch = 64,
   ) {}
 
@@ -63,6 +64,7 @@ export class GroupCommit {
         }
       }
       await trx.commit().execute();
+      this.committed(batch.length);
     } catch (error) {
       await trx.rollback().execute().catch(() => undefined);
       for (const pending of batch) pending.reject(error);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { ValidatorContext } from "../../context.js";
+import { observeValidation } from "../../observability/validation-events.js";
 import { respondToChallenge, validatePasscode } from "../../operations/validation.js";
 import type { Decision } from "../../policy/outcome.js";
 import type { Actor } from "../../storage/audit-log.js";
@@ -13,10 +14,13 @@ export function portalRoutes(app: FastifyInstance, ctx: ValidatorContext, author
   app.post("/v1/validate", async (request) => {
     const actor = await authorise(request, ["portal"]);
     const body = request.body;
-    const decision =
+    const attempt =
       body !== null && typeof body === "object" && "challenge" in body
-        ? await answerChallenge(ctx, actor, parseRequest(challengeResponseRequest, body, "body"))
-        : await checkPasscode(ctx, actor, parseRequest(passcodeRequest, body, "body"));
+        ? { kind: "challenge" as const, ...parseRequest(challengeResponseRequest, body, "body") }
+        : { kind: "passcode" as const, ...parseRequest(passcodeRequest, body, "body") };
+    const started = process.hrtime.bigint();
+    const decision = attempt.kind === "challenge" ? await answerChallenge(ctx, actor, attempt) : await checkPasscode(ctx, actor, attempt);
+    observeValidation(request.log, ctx.metrics, "http", attempt.user, decision, Number(process.hrtime.bigint() - started) / 1e9);
     return present(decision, messages(languageOf(request.headers["accept-language"]), ctx.policy));
   });
 }

@@ -1,0 +1,27 @@
+// The server's log: one JSON line per event on stdout (pino, Fastify's own logger), human-readable
+// when stdout is a terminal. Whatever is logged, these fields are replaced before it is written, so a
+// seed, PIN, passcode, emergency password, API key or Authorization header never reaches the log even
+// if a future log call passes a whole request or body.
+import { createRequire } from "node:module";
+import { pino, type DestinationStream, type Logger } from "pino";
+import type pretty from "pino-pretty";
+
+export const logLevels = ["debug", "info", "warn", "error", "silent"] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+const secretFields = ["authorization", "passcode", "pin", "newPin", "secret", "secretHex", "password", "response", "key", "apiKey"];
+
+/** Top level, one and two levels down (a body, a request's headers). */
+export const redactedPaths = secretFields.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]);
+
+/** To `destination`, or to stdout: pretty on a terminal, JSON lines (written synchronously, none lost at exit) otherwise. */
+export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+  const options = { level, redact: { paths: redactedPaths, censor: "[redacted]" } };
+  if (destination) return pino(options, destination);
+  if (process.stdout.isTTY) {
+    // loaded only for a terminal: every `jeton` command loads this module, few of them log to a terminal
+    const prettyStream = createRequire(import.meta.url)("pino-pretty") as typeof pretty;
+    return pino(options, prettyStream({ sync: true, colorize: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" }));
+  }
+  return pino(options, pino.destination({ dest: 1, sync: true }));
+}
