@@ -4,7 +4,8 @@ import { captureLog } from "./tests/support/log-guard.js";
 export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
-    testTimeout: 60_000,
+    // Generous: CLI-driven tests start a Node process per command, slow on a loaded two-core machine.
+    testTimeout: 180_000,
     hookTimeout: 120_000,
     // VMs and database servers are shared machine resources: two workers match the two cores.
     maxWorkers: 2,
