@@ -12,6 +12,8 @@ const environmentSchema = z.object({
     .refine((url) => /^postgres(ql)?:\/\//.test(url), "must be a postgres:// or postgresql:// URL (unset it for the embedded SQLite)")
     .optional(),
   JETON_MASTER_KEY_FILE: z.string().min(1).optional(),
+  JETON_RADIUS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  JETON_RADIUS_HOST: z.string().min(1).optional(),
   JETON_TIMEZONE: z.string().refine(isValidTimeZone, "must be an IANA time zone such as Europe/Paris").default("Europe/Paris"),
 });
 
@@ -24,6 +26,8 @@ export interface ServerConfig {
   /** The embedded default creates its key on first start; an explicitly configured key must exist. */
   createMasterKey: boolean;
   timeZone: string;
+  /** The RADIUS listener (UDP), only when JETON_RADIUS_PORT is set; the host defaults to HOST. */
+  radius?: { port: number; host: string };
 }
 
 export class ConfigurationError extends Error {}
@@ -47,5 +51,6 @@ export function configFromEnvironment(environment: NodeJS.ProcessEnv = process.e
     masterKeyFile: env.JETON_MASTER_KEY_FILE ? resolve(env.JETON_MASTER_KEY_FILE) : join(dataDir, "master.key"),
     createMasterKey: env.JETON_MASTER_KEY_FILE === undefined,
     timeZone: env.JETON_TIMEZONE,
+    ...(env.JETON_RADIUS_PORT !== undefined && { radius: { port: env.JETON_RADIUS_PORT, host: env.JETON_RADIUS_HOST ?? env.HOST } }),
   };
 }

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { configFromEnvironment } from "../config.js";
 import { buildHttpServer } from "../http/server.js";
+import { startRadiusServer } from "../radius/server.js";
 import { openConfiguredValidator } from "../validator.js";
 import { packageVersion } from "./jeton.js";
 
@@ -17,7 +18,11 @@ export function serveCommand(program: Command): void {
         logError: (error) => process.stderr.write(`jeton: internal error: ${error.stack ?? error.message}\n`),
       });
       const address = await app.listen({ port: config.port, host: config.host });
-      const started = { listening: address, database: ctx.database.description, masterKeyFile: config.masterKeyFile, masterKeyCreated: keyCreated, timeZone: ctx.policy.timeZone };
+      const radius = config.radius
+        ? await startRadiusServer(ctx, { ...config.radius, logError: (message) => process.stderr.write(`jeton: ${message}\n`) })
+        : null;
+      const radiusAddress = radius && `udp://${radius.address.address.includes(":") ? `[${radius.address.address}]` : radius.address.address}:${radius.address.port}`;
+      const started = { listening: address, ...(radiusAddress && { radius: radiusAddress }), database: ctx.database.description, masterKeyFile: config.masterKeyFile, masterKeyCreated: keyCreated, timeZone: ctx.policy.timeZone };
       if (options.json) {
         process.stdout.write(JSON.stringify(started) + "\n");
       } else {
@@ -27,10 +32,12 @@ export function serveCommand(program: Command): void {
             ? `Created the master key ${config.masterKeyFile} (mode 0600). Back it up apart from the database: without it no token seed can be read.\n`
             : "") +
             `Jeton validator listening on ${address} (${started.database}, emergency passwords end 23:59 ${started.timeZone})\n` +
+            (radiusAddress ? `RADIUS listening on ${radiusAddress} (clients: jeton radius-client add)\n` : "") +
             `First API key: jeton keys create --role helpdesk   (same environment as this server)\n`,
         );
       }
       const stop = async () => {
+        await radius?.close();
         await app.close();
         await ctx.database.close();
         process.exit(0);
