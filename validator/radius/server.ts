@@ -28,10 +28,14 @@ export interface RadiusServerOptions {
   unknownAuditIntervalMs?: number;
 }
 
+type Remote = Pick<RemoteInfo, "address" | "port">;
+
 export interface RadiusServer {
   address: { address: string; port: number };
   counters: RadiusCounters;
   clients: ClientRegistry;
+  /** What the socket does with each datagram (exposed so the fuzz tests can drive many more than UDP allows). */
+  handle(datagram: Buffer, remote: Remote): Promise<Buffer | null>;
   close(): Promise<void>;
 }
 
@@ -60,8 +64,6 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
   const unknownAuditIntervalMs = options.unknownAuditIntervalMs ?? 60_000;
   const socket: Socket = createSocket({ type: options.host.includes(":") ? "udp6" : "udp4" });
 
-  const send = (reply: Buffer, remote: RemoteInfo) => socket.send(reply, remote.port, remote.address, () => {});
-
   /** An address no client covers is audited at most once per interval, so a flood cannot fill the log. */
   function auditUnknownAddress(address: string): void {
     const now = Date.now();
@@ -75,44 +77,48 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
     );
   }
 
-  async function receive(datagram: Buffer, remote: RemoteInfo): Promise<void> {
+  /** The reply to one datagram, or null for none: what the socket sends back to `remote`. */
+  async function receive(datagram: Buffer, remote: Remote): Promise<Buffer | null> {
     const client = clients.match(remote.address);
     if (!client) {
       counters.dropped("unknown-client");
       auditUnknownAddress(plainAddress(remote.address));
-      return;
+      return null;
     }
     let packet: Packet;
     try {
       packet = decodePacket(datagram);
       authenticate(packet, client);
     } catch (error) {
-      if (error instanceof MalformedPacket) return counters.dropped("malformed");
-      if (error instanceof Drop) return counters.dropped(error.reason);
+      if (error instanceof MalformedPacket) return dropped("malformed");
+      if (error instanceof Drop) return dropped(error.reason);
       throw error;
     }
     if (packet.code === PacketCode.StatusServer) {
       // RFC 5997 §3: answered, never cached.
-      send(signReply({ code: PacketCode.AccessAccept, identifier: packet.identifier, attributes: [] }, packet.authenticator, client.secret), remote);
-      return;
+      return signReply({ code: PacketCode.AccessAccept, identifier: packet.identifier, attributes: [] }, packet.authenticator, client.secret);
     }
     const key = DuplicateCache.key(remote.address, remote.port, packet.identifier, packet.authenticator);
     const claim = duplicates.claim(key, Date.now());
-    if (claim.kind === "pending") return counters.dropped("duplicate-in-progress");
+    if (claim.kind === "pending") return dropped("duplicate-in-progress");
     if (claim.kind === "reply") {
       counters.duplicateAnswered();
-      send(claim.reply, remote);
-      return;
+      return claim.reply;
     }
     try {
       const reply = await answer(packet, client, remote);
       duplicates.complete(key, reply);
-      send(reply, remote);
+      return reply;
     } catch (error) {
       duplicates.release(key);
-      if (error instanceof Drop) return counters.dropped(error.reason);
+      if (error instanceof Drop) return dropped(error.reason);
       throw error;
     }
+  }
+
+  function dropped(reason: DropReason): null {
+    counters.dropped(reason);
+    return null;
   }
 
   /**
@@ -130,7 +136,7 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
     if (!requestMessageAuthenticatorValid(packet, client.secret)) throw new Drop("bad-message-authenticator");
   }
 
-  async function answer(packet: Packet, client: RadiusClient, remote: RemoteInfo): Promise<Buffer> {
+  async function answer(packet: Packet, client: RadiusClient, remote: Remote): Promise<Buffer> {
     const prompts = promptsFor(client.language, client.prompts, ctx.policy);
     const proxyStates = packet.attributes.filter((attribute) => attribute.type === AttributeType.ProxyState);
     const reply = (code: number, attributes: Attribute[]) =>
@@ -184,11 +190,14 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
     }
   }
 
-  socket.on("message", (datagram, remote) => {
+  const handle = (datagram: Buffer, remote: Remote) =>
     receive(datagram, remote).catch((error: Error) => {
       counters.dropped("internal-error");
       logError(`RADIUS request from ${remote.address} failed: ${error.message}`);
+      return null;
     });
+  socket.on("message", (datagram, remote) => {
+    void handle(datagram, remote).then((reply) => reply && socket.send(reply, remote.port, remote.address, () => {}));
   });
   socket.on("error", (error) => logError(`RADIUS socket error: ${error.message}`));
   await new Promise<void>((resolve, reject) => {
@@ -203,6 +212,7 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
     address: { address: bound.address, port: bound.port },
     counters,
     clients,
+    handle,
     async close() {
       clients.stop();
       await new Promise<void>((resolve) => socket.close(() => resolve()));
