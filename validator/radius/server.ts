@@ -42,6 +42,8 @@ export interface RadiusServer {
 /** Room left in a 4096-byte reply after the header, Message-Authenticator, State, Reply-Message and Prompt. */
 const MAX_ECHOED_PROXY_STATE = 4096 - 20 - 18 - 255 - 3 * 255 - 6;
 
+const RECEIVE_BUFFER_BYTES = 4 << 20;
+
 /** A datagram that gets no answer; `reason` is counted. */
 class Drop extends Error {
   constructor(readonly reason: DropReason) {
@@ -207,6 +209,14 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
       resolve();
     });
   });
+  // A NAS sends bursts (up to 255 requests in flight per source port): the default receive buffer
+  // (~200 KiB, about 150 small datagrams once kernel overhead is counted) would drop some, and each drop
+  // costs the NAS a retransmission timeout. The kernel caps this at net.core.rmem_max.
+  try {
+    socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
+  } catch (error) {
+    logError(`cannot enlarge the RADIUS receive buffer: ${(error as Error).message}`);
+  }
   const bound = socket.address();
   return {
     address: { address: bound.address, port: bound.port },
