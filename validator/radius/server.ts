@@ -202,13 +202,18 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
     void handle(datagram, remote).then((reply) => reply && socket.send(reply, remote.port, remote.address, () => {}));
   });
   socket.on("error", (error) => logError(`RADIUS socket error: ${error.message}`));
-  await new Promise<void>((resolve, reject) => {
-    socket.once("error", reject);
-    socket.bind(options.port, options.host, () => {
-      socket.off("error", reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once("error", reject);
+      socket.bind(options.port, options.host, () => {
+        socket.off("error", reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    clients.stop();
+    throw new Error(`cannot listen for RADIUS on ${options.host}:${options.port}: ${(error as Error).message}`);
+  }
   // A NAS sends bursts (up to 255 requests in flight per source port): the default receive buffer
   // (~200 KiB, about 150 small datagrams once kernel overhead is counted) would drop some, and each drop
   // costs the NAS a retransmission timeout. The kernel caps this at net.core.rmem_max.
