@@ -1,5 +1,5 @@
 /**
- * npm run bench:radius [-- --tokens N --requests R --in-flight P]
+ * npm run bench:radius [-- --tokens N --requests R --in-flight P --timeout-seconds T]
  *
  * Accepted Access-Requests per second, driven by Debian's radclient (at most P ≤ 255 in flight):
  * 1. Jeton: `jeton serve` with JETON_RADIUS_PORT on SQLite (durable state: every accept consumes its
@@ -26,13 +26,16 @@ import { createBenchWorkspace } from "./workspace.js";
 const { values: args } = parseArgs({
   options: {
     tokens: { type: "string", default: "5000" },
-    requests: { type: "string", default: "20000" },
+    requests: { type: "string", default: "10000" },
     "in-flight": { type: "string", default: "255" },
+    /** radclient's retransmission timeout: long, so a busy shared machine measures capacity, not retries. */
+    "timeout-seconds": { type: "string", default: "20" },
   },
 });
 const tokenCount = Number(args.tokens);
 const requestCount = Number(args.requests);
 const inFlight = Math.min(255, Number(args["in-flight"]));
+const timeoutSeconds = Number(args["timeout-seconds"]);
 const radclient = "/usr/bin/radclient";
 const freeradius = "/usr/sbin/freeradius";
 if (!existsSync(radclient)) throw new Error(`${radclient} is missing: install Debian's freeradius-utils`);
@@ -41,18 +44,23 @@ interface Run {
   accepted: number;
   rejected: number;
   lost: number;
+  /** Answered with Access-Challenge (a code that fell outside the direct window after a lost reply). */
+  challenged: number;
   seconds: number;
   acceptedPerSecond: number;
 }
 
 /** Sends every request of `file` with radclient and counts what came back. */
-function drive(file: string, port: number, secret: string): Promise<Run> {
+function drive(file: string, requests: number, port: number, secret: string): Promise<Run> {
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    execFile(radclient, ["-f", file, "-p", String(inFlight), "-q", "-s", "-r", "3", "-t", "5", `127.0.0.1:${port}`, "auth", secret], { maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+    execFile(radclient, ["-f", file, "-p", String(inFlight), "-q", "-s", "-r", "3", "-t", String(timeoutSeconds), `127.0.0.1:${port}`, "auth", secret], { maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const count = (label: string) => Number(new RegExp(`${label}\\s*:\\s*(\\d+)`).exec(stdout)?.[1] ?? NaN);
-      const run = { accepted: count("Accepted"), rejected: count("Rejected"), lost: count("Lost"), seconds: Number(seconds.toFixed(3)) };
+      const accepted = count("Accepted");
+      const rejected = count("Rejected");
+      const lost = count("Lost");
+      const run = { accepted, rejected, lost, challenged: requests - accepted - rejected - lost, seconds: Number(seconds.toFixed(3)) };
       if (Number.isNaN(run.accepted)) return reject(new Error(`radclient gave no summary: ${error?.message ?? ""} ${stdout} ${stderr}`));
       resolve({ ...run, acceptedPerSecond: Math.round(run.accepted / seconds) });
     });
@@ -194,8 +202,8 @@ try {
   const jetonPort = Number(/RADIUS listening on udp:\/\/127\.0\.0\.1:(\d+)/.exec(server.output())![1]);
   const passcodes = new PasscodeSource();
   // Warm-up, then the measured run; each request a unique valid PIN + code (see PasscodeSource).
-  await drive(requestFile(directory, "jeton-warm-up", Math.min(2000, tokenCount), (index) => passcodes.valid(index)), jetonPort, secret);
-  const jeton = await drive(requestFile(directory, "jeton", requestCount, (index) => passcodes.valid(index)), jetonPort, secret);
+  await drive(requestFile(directory, "jeton-warm-up", Math.min(2000, tokenCount), (index) => passcodes.valid(index)), Math.min(2000, tokenCount), jetonPort, secret);
+  const jeton = await drive(requestFile(directory, "jeton", requestCount, (index) => passcodes.valid(index)), requestCount, jetonPort, secret);
   await server.stop();
   server = null;
 
@@ -207,13 +215,13 @@ try {
     writeRaddb(raddb, port, secret);
     peer = await startFreeradius(raddb, port, secret);
     const now = Date.now();
-    await drive(requestFile(directory, "freeradius-warm-up", Math.min(2000, tokenCount), (index) => totp30(benchSeed(index).subarray(0, 20), now)), port, secret);
+    await drive(requestFile(directory, "freeradius-warm-up", Math.min(2000, tokenCount), (index) => totp30(benchSeed(index).subarray(0, 20), now)), Math.min(2000, tokenCount), port, secret);
     // Codes of the current 30 s step (FreeRADIUS keeps no replay state, so they may repeat), generated
     // at the start of a step: rlm_totp has no look-back, and a step ending mid-run would turn the rest
     // into rejects.
     await new Promise((resolve) => setTimeout(resolve, 30_000 - (Date.now() % 30_000) + 50));
     const step = Date.now();
-    baseline = await drive(requestFile(directory, "freeradius", requestCount, (index) => totp30(benchSeed(index).subarray(0, 20), step)), port, secret);
+    baseline = await drive(requestFile(directory, "freeradius", requestCount, (index) => totp30(benchSeed(index).subarray(0, 20), step)), requestCount, port, secret);
   } else {
     console.log(`FreeRADIUS baseline skipped: ${freeradius} is missing (Debian package freeradius)`);
   }
@@ -230,7 +238,7 @@ try {
     ratio: baseline ? Number((jeton.acceptedPerSecond / baseline.acceptedPerSecond).toFixed(3)) : null,
   };
   console.log(
-    `Jeton RADIUS (SQLite, PIN + code): ${jeton.acceptedPerSecond} accepted/s (${jeton.accepted} accepted, ${jeton.rejected} rejected, ${jeton.lost} lost)` +
+    `Jeton RADIUS (SQLite, PIN + code): ${jeton.acceptedPerSecond} accepted/s (${jeton.accepted} accepted, ${jeton.rejected} rejected, ${jeton.challenged} challenged, ${jeton.lost} lost)` +
       (baseline ? `; FreeRADIUS rlm_totp: ${baseline.acceptedPerSecond} accepted/s (${baseline.accepted} accepted, ${baseline.rejected} rejected, ${baseline.lost} lost); ratio ${summary.ratio}` : ""),
   );
   console.log(JSON.stringify(summary));
