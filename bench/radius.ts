@@ -1,5 +1,5 @@
 /**
- * npm run bench:radius [-- --tokens N --requests R --in-flight P --timeout-seconds T]
+ * npm run bench:radius [-- --tokens N --requests R --in-flight P --timeout-seconds T --profile-dir D]
  *
  * Accepted Access-Requests per second, driven by Debian's radclient (at most P ≤ 255 in flight):
  * 1. Jeton: `jeton serve` with JETON_RADIUS_PORT on SQLite (durable state: every accept consumes its
@@ -30,6 +30,8 @@ const { values: args } = parseArgs({
     "in-flight": { type: "string", default: "255" },
     /** radclient's retransmission timeout: long, so a busy shared machine measures capacity, not retries. */
     "timeout-seconds": { type: "string", default: "20" },
+    /** Directory for a V8 CPU profile of the Jeton server (node --cpu-prof), to see what dominates. */
+    "profile-dir": { type: "string" },
   },
 });
 const tokenCount = Number(args.tokens);
@@ -198,7 +200,7 @@ try {
   await addRadiusClient(ctx, { id: "bench", role: "operator", source: "bench" }, { name: "bench", address: "127.0.0.1", secret, requireMessageAuthenticator: true, language: "en", prompts: {} });
   await ctx.database.close();
 
-  server = await startServe({ ...workspace.environment, JETON_RADIUS_PORT: "0" });
+  server = await startServe({ ...workspace.environment, JETON_RADIUS_PORT: "0" }, args["profile-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${args["profile-dir"]}`] : []);
   const jetonPort = Number(/RADIUS listening on udp:\/\/127\.0\.0\.1:(\d+)/.exec(server.output())![1]);
   const passcodes = new PasscodeSource();
   // Warm-up, then the measured run; each request a unique valid PIN + code (see PasscodeSource).
