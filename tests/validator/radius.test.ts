@@ -3,7 +3,10 @@ import { createSocket, type Socket } from "node:dgram";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addRadiusClient, removeRadiusClient } from "../../validator/operations/radius-clients.js";
+import { AttributeType, PacketCode } from "../../validator/radius/attributes.js";
 import { InMemoryRadiusCounters } from "../../validator/radius/counters.js";
+import { signRequest } from "../../validator/radius/message-authenticator.js";
+import { hidePassword } from "../../validator/radius/user-password.js";
 import { startRadiusServer, type RadiusServer } from "../../validator/radius/server.js";
 import { radclient, radclientAvailable } from "../support/radclient.js";
 import { referenceCode, referenceStep } from "../support/reference-totp.js";
@@ -143,6 +146,37 @@ describe.skipIf(!radclientAvailable).each(dialects)("RADIUS front door driven by
     expect((await request("fanny", code("fanny", 5), [`State = ${state}`])).code).toBe("Access-Accept");
     // The same answer again, in a new request: the State was single use.
     expect((await request("fanny", code("fanny", 5), [`State = ${state}`])).code).toBe("Access-Reject");
+  });
+
+  it("a State answered through another client is rejected", async () => {
+    await newUser("gilles", PIN);
+    const other = await addRadiusClient(v.ctx, operator, { name: "wifi", address: "127.0.0.2", requireMessageAuthenticator: true, language: "en", prompts: {} });
+    await radius.clients.refresh();
+    const challenge = await request("gilles", PIN + code("gilles", 4));
+    const [state] = challenge.attributes.get("State")!;
+    // radclient cannot choose its source address: the other client's request goes straight to the server's handler.
+    const authenticator = randomBytes(16);
+    const otherSecret = Buffer.from(other.secret);
+    const answer = signRequest(
+      {
+        code: PacketCode.AccessRequest,
+        identifier: 1,
+        authenticator,
+        attributes: [
+          { type: AttributeType.UserName, value: Buffer.from("gilles") },
+          { type: AttributeType.UserPassword, value: hidePassword(Buffer.from(code("gilles", 5)), otherSecret, authenticator) },
+          { type: AttributeType.State, value: Buffer.from(state!.slice(2), "hex") },
+        ],
+      },
+      otherSecret,
+    );
+    const reply = await radius.handle(answer, { address: "127.0.0.2", port: 1812 });
+    expect(reply?.[0]).toBe(PacketCode.AccessReject);
+    expect((await audit("gilles")).at(-1)).toMatchObject({ actor: "radius:wifi", result: "reject" });
+    // The foreign attempt did not spend the State: its own client can still answer.
+    expect((await request("gilles", code("gilles", 5), [`State = ${state}`])).code).toBe("Access-Accept");
+    await removeRadiusClient(v.ctx, operator, "wifi");
+    await radius.clients.refresh();
   });
 
   it("a replayed passcode is rejected", async () => {
