@@ -4,6 +4,7 @@ import { projectFile } from "../common/project-files.js";
 import { CommandFailure, exitCodes } from "../common/failure.js";
 import { administrationCommands } from "./administration-commands.js";
 import { keysCommand } from "./keys-command.js";
+import { radiusClientCommand } from "./radius-client-command.js";
 import { serveCommand } from "./serve-command.js";
 import { registerSimCommand } from "../hardware/sim/sim-command.js";
 import { registerProvisionerCommands } from "./provisioner-commands.js";
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .exitOverride();
   serveCommand(program);
   keysCommand(program);
+  radiusClientCommand(program);
   administrationCommands(program);
   registerProvisionerCommands(program);
   registerSimCommand(program);

@@ -14,9 +14,10 @@ export function serveCommand(program: Command): void {
     .action(async (options: { json?: boolean }) => {
       const config = configFromEnvironment();
       // loaded when run: the server, storage and metrics modules would slow every other command's start
-      const [{ buildHttpServer, buildMetricsServer }, { openConfiguredValidator }] = await Promise.all([
+      const [{ buildHttpServer, buildMetricsServer }, { openConfiguredValidator }, { startRadiusServer }] = await Promise.all([
         import("../validator/http/server.js"),
         import("../validator/validator.js"),
+        import("../validator/radius/server.js"),
       ]);
       const transport = serverTransport(config);
       const log = createLogger(config.logLevel);
@@ -25,10 +26,15 @@ export function serveCommand(program: Command): void {
       const app = buildHttpServer(ctx, { version: packageVersion(), logger: log, tls: transport.tls });
       const address = await app.listen({ port: config.port, host: config.host });
       if (transport.warning) log.warn({ event: "plain-http" }, transport.warning);
+      const radius = config.radius
+        ? await startRadiusServer(ctx, { ...config.radius, log: log.child({ frontDoor: "radius" }), logError: (message) => log.error({ event: "radius-error" }, message) })
+        : null;
+      const radiusAddress = radius && `udp://${radius.address.address.includes(":") ? `[${radius.address.address}]` : radius.address.address}:${radius.address.port}`;
       const metricsApp = config.metricsListener && buildMetricsServer(ctx, { logger: log.child({ listener: "metrics" }) });
       const metricsAddress = metricsApp && (await metricsApp.listen(config.metricsListener!));
       const started = {
         listening: address,
+        ...(radiusAddress && { radius: radiusAddress }),
         ...(metricsAddress && { metrics: `${metricsAddress}/metrics` }),
         database: ctx.database.description,
         masterKeyFile: config.masterKeyFile,
@@ -47,8 +53,10 @@ export function serveCommand(program: Command): void {
         `Jeton validator listening on ${address} (${started.database}, emergency passwords end 23:59 ${started.timeZone}). ` +
           `First API key: jeton keys create --role helpdesk (same environment as this server)`,
       );
+      if (radiusAddress) log.info({ event: "radius-start", radius: radiusAddress }, `RADIUS listening on ${radiusAddress} (clients: jeton radius-client add)`);
       const stop = async () => {
         log.info({ event: "stop" }, "stopping");
+        await radius?.close();
         await app.close();
         await metricsApp?.close();
         await ctx.database.close();

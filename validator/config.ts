@@ -13,6 +13,8 @@ const environmentSchema = z.object({
     .refine((url) => /^postgres(ql)?:\/\//.test(url), "must be a postgres:// or postgresql:// URL (unset it for the embedded SQLite)")
     .optional(),
   JETON_MASTER_KEY_FILE: z.string().min(1).optional(),
+  JETON_RADIUS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  JETON_RADIUS_HOST: z.string().min(1).optional(),
   JETON_TIMEZONE: z.string().refine(isValidTimeZone, "must be an IANA time zone such as Europe/Paris").default("Europe/Paris"),
   JETON_TLS_CERT_FILE: z.string().min(1).optional(),
   JETON_TLS_KEY_FILE: z.string().min(1).optional(),
@@ -47,6 +49,8 @@ export interface ServerConfig {
   logLevel: LogLevel;
   /** The separate /metrics listener (no key), when JETON_METRICS_PORT or JETON_METRICS_HOST is set. */
   metricsListener?: { host: string; port: number };
+  /** The RADIUS listener (UDP), only when JETON_RADIUS_PORT is set; the host defaults to HOST. */
+  radius?: { port: number; host: string };
 }
 
 export class ConfigurationError extends Error {}
@@ -82,5 +86,6 @@ export function configFromEnvironment(environment: NodeJS.ProcessEnv = process.e
     ...((env.JETON_METRICS_PORT !== undefined || env.JETON_METRICS_HOST !== undefined) && {
       metricsListener: { host: env.JETON_METRICS_HOST ?? "127.0.0.1", port: env.JETON_METRICS_PORT ?? 9464 },
     }),
+    ...(env.JETON_RADIUS_PORT !== undefined && { radius: { port: env.JETON_RADIUS_PORT, host: env.JETON_RADIUS_HOST ?? env.HOST } }),
   };
 }

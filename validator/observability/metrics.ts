@@ -52,6 +52,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly radiusDrops = new Counter({
+    name: "jeton_radius_dropped_total",
+    help: "RADIUS datagrams left unanswered, by reason (unknown client, malformed, bad Message-Authenticator…)",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+
+  private readonly radiusDuplicates = new Counter({
+    name: "jeton_radius_duplicates_answered_total",
+    help: "RADIUS retransmissions answered from the duplicate cache (RFC 5080), not decided again",
+    registers: [this.registry],
+  });
+
   private readonly batchSizes = new Histogram({
     name: "jeton_db_group_commit_batch_size",
     help: "Transactions committed together by one SQLite group commit",
@@ -71,6 +84,14 @@ export class Metrics {
     this.validations.inc({ front_door: frontDoor, result: decision.result, reason: decision.result === "reject" ? decision.reason : "" });
     this.validationSeconds.observe({ front_door: frontDoor }, seconds);
     if (decision.result === "challenge") this.challenges.inc({ kind: decision.kind });
+  }
+
+  radiusDropped(reason: string): void {
+    this.radiusDrops.inc({ reason });
+  }
+
+  radiusDuplicateAnswered(): void {
+    this.radiusDuplicates.inc();
   }
 
   userLocked(): void {

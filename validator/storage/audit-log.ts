@@ -6,6 +6,8 @@ export interface Actor {
   id: string;
   role: string;
   source: string;
+  /** Non-secret facts about where the request came from (e.g. a RADIUS NAS), added to every entry's detail. */
+  context?: Record<string, unknown>;
 }
 
 export interface AuditEntry {
@@ -27,6 +29,7 @@ export interface AuditRecord extends Required<Omit<AuditEntry, "detail">> {
 }
 
 export async function appendAudit(db: Kysely<Schema>, actor: Actor, at: number, entry: AuditEntry): Promise<void> {
+  const detail = actor.context ? { ...actor.context, ...entry.detail } : entry.detail;
   await db
     .insertInto("audit_log")
     .values({
@@ -38,7 +41,7 @@ export async function appendAudit(db: Kysely<Schema>, actor: Actor, at: number, 
       result: entry.result,
       user_name: entry.user ?? null,
       serial: entry.serial ?? null,
-      detail: entry.detail ? JSON.stringify(entry.detail) : null,
+      detail: detail ? JSON.stringify(detail) : null,
     })
     .execute();
 }

@@ -135,6 +135,29 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0008-radius": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("radius_clients")
+          .addColumn("name", "text", (column) => column.primaryKey())
+          .addColumn("address", "text", (column) => column.notNull())
+          .addColumn("sealed_secret", "text", (column) => column.notNull())
+          .addColumn("key_id", "text", (column) => column.notNull())
+          .addColumn("require_message_authenticator", "integer", (column) => column.notNull())
+          .addColumn("language", "text", (column) => column.notNull())
+          .addColumn("prompts", "text")
+          .addColumn("created_at", "bigint", (column) => column.notNull())
+          .execute();
+        await db.schema
+          .createTable("radius_states")
+          .addColumn("state_hash", "text", (column) => column.primaryKey())
+          .addColumn("client_name", "text", (column) => column.notNull())
+          .addColumn("user_name", "text", (column) => column.notNull())
+          .addColumn("expires_at", "bigint", (column) => column.notNull())
+          .execute();
+        await db.schema.createIndex("radius_states_expires_at").on("radius_states").column("expires_at").execute();
+      },
+    },
   };
 }
 

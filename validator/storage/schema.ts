@@ -85,6 +85,29 @@ export interface AuditLogTable {
   detail: string | null;
 }
 
+/** A RADIUS client (NAS): its shared secret sealed under the master key like a token seed. */
+export interface RadiusClientsTable {
+  name: string;
+  /** An IP address or CIDR block. */
+  address: string;
+  sealed_secret: string;
+  key_id: string;
+  /** 1 or 0 (SQLite has no boolean). */
+  require_message_authenticator: number;
+  language: string;
+  /** JSON object of prompt overrides, or null. */
+  prompts: string | null;
+  created_at: number;
+}
+
+/** An Access-Challenge's State, stored only as its SHA-256, bound to a user and a client. */
+export interface RadiusStatesTable {
+  state_hash: string;
+  client_name: string;
+  user_name: string;
+  expires_at: number;
+}
+
 export interface Schema {
   settings: SettingsTable;
   users: UsersTable;
@@ -93,4 +116,6 @@ export interface Schema {
   challenges: ChallengesTable;
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
+  radius_clients: RadiusClientsTable;
+  radius_states: RadiusStatesTable;
 }

@@ -1,0 +1,256 @@
+/**
+ * npm run bench:radius [-- --tokens N --requests R --in-flight P --timeout-seconds T --profile-dir D]
+ *
+ * Accepted Access-Requests per second, driven by Debian's radclient (at most P ≤ 255 in flight):
+ * 1. Jeton: `jeton serve` with JETON_RADIUS_PORT on SQLite (durable state: every accept consumes its
+ *    step), each request carrying PIN + a unique valid code and a Message-Authenticator;
+ * 2. the baseline, in the same run and with the same load: Debian's FreeRADIUS with rlm_totp (30 s codes,
+ *    no PIN store, no replay state) from a temporary raddb on a loopback port. Skipped, with a message,
+ *    when FreeRADIUS is not installed.
+ * Prints a summary, then one JSON line (the last line) with `ratio` = Jeton / FreeRADIUS.
+ */
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { createHmac, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { startServe } from "../tests/support/cli.js";
+import { addRadiusClient } from "../validator/operations/radius-clients.js";
+import { masterKeyFrom } from "../validator/secrets/master-key.js";
+import { openValidator } from "../validator/validator.js";
+import { benchSeed, benchUser, PasscodeSource, seedUsers } from "./seed.js";
+import { createBenchWorkspace } from "./workspace.js";
+
+const { values: args } = parseArgs({
+  options: {
+    tokens: { type: "string", default: "5000" },
+    requests: { type: "string", default: "10000" },
+    "in-flight": { type: "string", default: "255" },
+    /** radclient's retransmission timeout: long, so a busy shared machine measures capacity, not retries. */
+    "timeout-seconds": { type: "string", default: "20" },
+    /** Directory for a V8 CPU profile of the Jeton server (node --cpu-prof), to see what dominates. */
+    "profile-dir": { type: "string" },
+  },
+});
+const tokenCount = Number(args.tokens);
+const requestCount = Number(args.requests);
+const inFlight = Math.min(255, Number(args["in-flight"]));
+const timeoutSeconds = Number(args["timeout-seconds"]);
+const radclient = "/usr/bin/radclient";
+const freeradius = "/usr/sbin/freeradius";
+if (!existsSync(radclient)) throw new Error(`${radclient} is missing: install Debian's freeradius-utils`);
+
+interface Run {
+  accepted: number;
+  rejected: number;
+  lost: number;
+  /** Answered with Access-Challenge (a code that fell outside the direct window after a lost reply). */
+  challenged: number;
+  seconds: number;
+  acceptedPerSecond: number;
+}
+
+/** Sends every request of `file` with radclient and counts what came back. */
+function drive(file: string, requests: number, port: number, secret: string): Promise<Run> {
+  const started = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    execFile(radclient, ["-f", file, "-p", String(inFlight), "-q", "-s", "-r", "3", "-t", String(timeoutSeconds), `127.0.0.1:${port}`, "auth", secret], { maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const count = (label: string) => Number(new RegExp(`${label}\\s*:\\s*(\\d+)`).exec(stdout)?.[1] ?? NaN);
+      const accepted = count("Accepted");
+      const rejected = count("Rejected");
+      const lost = count("Lost");
+      const run = { accepted, rejected, lost, challenged: requests - accepted - rejected - lost, seconds: Number(seconds.toFixed(3)) };
+      if (Number.isNaN(run.accepted)) return reject(new Error(`radclient gave no summary: ${error?.message ?? ""} ${stdout} ${stderr}`));
+      resolve({ ...run, acceptedPerSecond: Math.round(run.accepted / seconds) });
+    });
+  });
+}
+
+/** radclient's input: one request per paragraph. */
+function requestFile(directory: string, name: string, count: number, password: (index: number) => string): string {
+  const lines: string[] = [];
+  for (let request = 0; request < count; request++) {
+    const index = request % tokenCount;
+    lines.push(`User-Name = "${benchUser(index)}"\nUser-Password = "${password(index)}"\nMessage-Authenticator = 0x00\n`);
+  }
+  const file = join(directory, name);
+  writeFileSync(file, lines.join("\n"));
+  return file;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** RFC 6238 with SHA-1 and 30 s steps, as rlm_totp computes it. */
+function totp30(seed: Buffer, unixMillis: number): string {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unixMillis / 30_000)));
+  const mac = createHmac("sha1", seed).update(counter).digest();
+  const offset = mac[mac.length - 1]! & 0x0f;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
+
+/** A minimal raddb: one loopback client, the users' TOTP keys in a users file, files + totp. */
+function writeRaddb(directory: string, port: number, secret: string): void {
+  writeFileSync(join(directory, "dictionary"), "$INCLUDE /usr/share/freeradius/dictionary\n");
+  const users: string[] = [];
+  for (let index = 0; index < tokenCount; index++) users.push(`${benchUser(index)} TOTP-Key := 0x${benchSeed(index).subarray(0, 20).toString("hex")}`);
+  writeFileSync(join(directory, "users"), users.join("\n") + "\n");
+  writeFileSync(
+    join(directory, "radiusd.conf"),
+    `prefix = /usr
+raddbdir = ${directory}
+confdir = \${raddbdir}
+run_dir = \${raddbdir}
+logdir = \${raddbdir}
+libdir = /usr/lib/freeradius
+pidfile = \${run_dir}/radiusd.pid
+name = freeradius
+max_request_time = 30
+cleanup_delay = 5
+max_requests = 65536
+hostname_lookups = no
+log {
+  destination = stderr
+  auth = no
+}
+security {
+  allow_core_dumps = no
+  max_attributes = 200
+  reject_delay = 0
+  status_server = yes
+}
+thread pool {
+  start_servers = 4
+  max_servers = 4
+  min_spare_servers = 1
+  max_spare_servers = 4
+  max_requests_per_server = 0
+}
+client loopback {
+  ipaddr = 127.0.0.1
+  secret = ${secret}
+}
+modules {
+  totp {
+  }
+  files {
+    filename = \${confdir}/users
+  }
+}
+server default {
+  listen {
+    type = auth
+    ipaddr = 127.0.0.1
+    port = ${port}
+  }
+  authorize {
+    files
+    update request {
+      &TOTP-Password := &User-Password
+    }
+    update control {
+      &Auth-Type := totp
+    }
+  }
+  authenticate {
+    Auth-Type totp {
+      totp
+    }
+  }
+}
+`,
+  );
+}
+
+/** Starts FreeRADIUS in the foreground and waits until it answers Status-Server. */
+async function startFreeradius(directory: string, port: number, secret: string): Promise<ChildProcess> {
+  const child = spawn(freeradius, ["-f", "-d", directory, "-n", "radiusd", "-l", "stderr"], { stdio: ["ignore", "ignore", "pipe"] });
+  let output = "";
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  for (let attempt = 0; attempt < 60; attempt++) {
+    if (child.exitCode !== null) throw new Error(`FreeRADIUS exited: ${output}`);
+    const answered = await new Promise<boolean>((resolve) => {
+      const probe = execFile(radclient, ["-r", "1", "-t", "1", `127.0.0.1:${port}`, "status", secret], (error) => resolve(!error));
+      probe.stdin?.end("Message-Authenticator = 0x00\n");
+    });
+    if (answered) return child;
+  }
+  child.kill();
+  throw new Error(`FreeRADIUS did not answer: ${output}`);
+}
+
+const directory = mkdtempSync(join(tmpdir(), "jeton-bench-radius-"));
+const workspace = await createBenchWorkspace("sqlite");
+const secret = randomBytes(24).toString("base64url");
+let server: Awaited<ReturnType<typeof startServe>> | null = null;
+let peer: ChildProcess | null = null;
+try {
+  await seedUsers(workspace.location, workspace.masterKey, tokenCount);
+  const ctx = await openValidator({ database: workspace.location, masterKey: masterKeyFrom(workspace.masterKey) });
+  await addRadiusClient(ctx, { id: "bench", role: "operator", source: "bench" }, { name: "bench", address: "127.0.0.1", secret, requireMessageAuthenticator: true, language: "en", prompts: {} });
+  await ctx.database.close();
+
+  server = await startServe({ ...workspace.environment, JETON_RADIUS_PORT: "0" }, args["profile-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${args["profile-dir"]}`] : []);
+  const jetonPort = Number(/RADIUS listening on udp:\/\/127\.0\.0\.1:(\d+)/.exec(server.output())![1]);
+  const passcodes = new PasscodeSource();
+  // Warm-up, then the measured run; each request a unique valid PIN + code (see PasscodeSource).
+  await drive(requestFile(directory, "jeton-warm-up", Math.min(2000, tokenCount), (index) => passcodes.valid(index)), Math.min(2000, tokenCount), jetonPort, secret);
+  const jeton = await drive(requestFile(directory, "jeton", requestCount, (index) => passcodes.valid(index)), requestCount, jetonPort, secret);
+  await server.stop();
+  server = null;
+
+  let baseline: Run | null = null;
+  if (existsSync(freeradius)) {
+    const raddb = join(directory, "raddb");
+    const port = await freePort();
+    mkdirSync(raddb);
+    writeRaddb(raddb, port, secret);
+    peer = await startFreeradius(raddb, port, secret);
+    const now = Date.now();
+    await drive(requestFile(directory, "freeradius-warm-up", Math.min(2000, tokenCount), (index) => totp30(benchSeed(index).subarray(0, 20), now)), Math.min(2000, tokenCount), port, secret);
+    // Codes of the current 30 s step (FreeRADIUS keeps no replay state, so they may repeat), generated
+    // at the start of a step: rlm_totp has no look-back, and a step ending mid-run would turn the rest
+    // into rejects.
+    await new Promise((resolve) => setTimeout(resolve, 30_000 - (Date.now() % 30_000) + 50));
+    const step = Date.now();
+    baseline = await drive(requestFile(directory, "freeradius", requestCount, (index) => totp30(benchSeed(index).subarray(0, 20), step)), requestCount, port, secret);
+  } else {
+    console.log(`FreeRADIUS baseline skipped: ${freeradius} is missing (Debian package freeradius)`);
+  }
+
+  const summary = {
+    tokens: tokenCount,
+    requests: requestCount,
+    inFlight,
+    db: "sqlite",
+    jeton,
+    freeradius: baseline,
+    jetonAcceptedPerSecond: jeton.acceptedPerSecond,
+    freeradiusAcceptedPerSecond: baseline?.acceptedPerSecond ?? null,
+    ratio: baseline ? Number((jeton.acceptedPerSecond / baseline.acceptedPerSecond).toFixed(3)) : null,
+  };
+  console.log(
+    `Jeton RADIUS (SQLite, PIN + code): ${jeton.acceptedPerSecond} accepted/s (${jeton.accepted} accepted, ${jeton.rejected} rejected, ${jeton.challenged} challenged, ${jeton.lost} lost)` +
+      (baseline ? `; FreeRADIUS rlm_totp: ${baseline.acceptedPerSecond} accepted/s (${baseline.accepted} accepted, ${baseline.rejected} rejected, ${baseline.lost} lost); ratio ${summary.ratio}` : ""),
+  );
+  console.log(JSON.stringify(summary));
+} finally {
+  await server?.stop();
+  if (peer && peer.exitCode === null) {
+    const exited = new Promise((resolve) => peer!.once("exit", resolve));
+    peer.kill("SIGTERM");
+    await exited;
+  }
+  await workspace.remove();
+  rmSync(directory, { recursive: true, force: true });
+}

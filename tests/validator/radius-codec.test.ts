@@ -1,0 +1,78 @@
+import { randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import type { RadiusClient } from "../../validator/operations/radius-clients.js";
+import { AttributeType, PacketCode } from "../../validator/radius/attributes.js";
+import { ClientRegistry } from "../../validator/radius/client-registry.js";
+import { DuplicateCache } from "../../validator/radius/duplicate-cache.js";
+import { requestMessageAuthenticatorValid, signRequest } from "../../validator/radius/message-authenticator.js";
+import { decodePacket, encodePacket, MalformedPacket, textAttributes } from "../../validator/radius/packet.js";
+import { hidePassword, revealPassword } from "../../validator/radius/user-password.js";
+
+const client = (name: string, address: string): RadiusClient => ({ name, address, secret: Buffer.from("s"), requireMessageAuthenticator: true, language: "en", prompts: {} });
+
+describe("RADIUS building blocks", () => {
+  it("hides and reveals User-Password (RFC 2865 §5.2) for every length up to 128 bytes", () => {
+    const secret = Buffer.from("a-shared-secret-of-some-length");
+    for (const length of [0, 1, 15, 16, 17, 31, 32, 100, 128]) {
+      const password = Buffer.alloc(length, 0x37);
+      const authenticator = randomBytes(16);
+      const hidden = hidePassword(password, secret, authenticator);
+      expect(hidden.length % 16).toBe(0);
+      expect(revealPassword(hidden, secret, authenticator)).toEqual(password);
+      expect(revealPassword(hidden, Buffer.from("another-secret"), authenticator)).not.toEqual(password);
+    }
+    expect(revealPassword(Buffer.alloc(15), secret, randomBytes(16))).toBeNull();
+    expect(revealPassword(Buffer.alloc(144), secret, randomBytes(16))).toBeNull();
+  });
+
+  it("refuses packets whose lengths lie, and ignores bytes after Length", () => {
+    const packet = encodePacket({ code: PacketCode.AccessRequest, identifier: 1, authenticator: randomBytes(16), attributes: [{ type: AttributeType.UserName, value: Buffer.from("u") }] });
+    expect(decodePacket(Buffer.concat([packet, Buffer.from([1, 2, 3])])).attributes).toHaveLength(1);
+    expect(() => decodePacket(packet.subarray(0, packet.length - 1))).toThrow(MalformedPacket);
+    const badAttribute = Buffer.from(packet);
+    badAttribute[21] = 1;
+    expect(() => decodePacket(badAttribute)).toThrow(MalformedPacket);
+    const badLength = Buffer.from(packet);
+    badLength.writeUInt16BE(19, 2);
+    expect(() => decodePacket(badLength)).toThrow(MalformedPacket);
+  });
+
+  it("splits long texts into 253-byte Reply-Messages without cutting a character", () => {
+    const text = "é".repeat(300);
+    const parts = textAttributes(AttributeType.ReplyMessage, text);
+    expect(parts.every((part) => part.value.length <= 253)).toBe(true);
+    expect(Buffer.concat(parts.map((part) => part.value)).toString()).toBe(text);
+  });
+
+  it("checks a request's Message-Authenticator against the secret and the whole packet", () => {
+    const secret = Buffer.from("shared-secret-0123");
+    const signed = signRequest({ code: PacketCode.AccessRequest, identifier: 3, authenticator: randomBytes(16), attributes: [{ type: AttributeType.UserName, value: Buffer.from("u") }] }, secret);
+    expect(requestMessageAuthenticatorValid(decodePacket(signed), secret)).toBe(true);
+    expect(requestMessageAuthenticatorValid(decodePacket(signed), Buffer.from("other-secret-0123"))).toBe(false);
+    const changed = Buffer.from(signed);
+    changed[1] ^= 1;
+    expect(requestMessageAuthenticatorValid(decodePacket(changed), secret)).toBe(false);
+  });
+
+  it("matches the most specific client block, IPv4 seen as IPv4-mapped IPv6 included", async () => {
+    const registry = new ClientRegistry(async () => [client("campus", "10.0.0.0/8"), client("vpn", "10.1.2.3/32"), client("v6", "2001:db8::/32")]);
+    await registry.refresh();
+    expect(registry.match("10.1.2.3")?.name).toBe("vpn");
+    expect(registry.match("::ffff:10.1.2.3")?.name).toBe("vpn");
+    expect(registry.match("10.200.0.1")?.name).toBe("campus");
+    expect(registry.match("2001:db8:1::7")?.name).toBe("v6");
+    expect(registry.match("11.0.0.1")).toBeNull();
+    expect(registry.match("2001:db9::1")).toBeNull();
+  });
+
+  it("remembers a reply for 30 s: pending while decided, then the same reply, then forgotten", () => {
+    const cache = new DuplicateCache(30_000);
+    const key = DuplicateCache.key("127.0.0.1", 5000, 7, Buffer.alloc(16, 1));
+    expect(cache.claim(key, 0).kind).toBe("new");
+    expect(cache.claim(key, 10).kind).toBe("pending");
+    cache.complete(key, Buffer.from("reply"));
+    expect(cache.claim(key, 29_999)).toEqual({ kind: "reply", reply: Buffer.from("reply") });
+    expect(cache.claim(DuplicateCache.key("127.0.0.1", 5001, 7, Buffer.alloc(16, 1)), 29_999).kind).toBe("new");
+    expect(cache.claim(key, 30_001).kind).toBe("new");
+  });
+});

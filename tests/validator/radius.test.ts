@@ -1,0 +1,283 @@
+import { randomBytes } from "node:crypto";
+import { createSocket, type Socket } from "node:dgram";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addRadiusClient, removeRadiusClient } from "../../validator/operations/radius-clients.js";
+import { AttributeType, PacketCode } from "../../validator/radius/attributes.js";
+import { InMemoryRadiusCounters } from "../../validator/radius/counters.js";
+import { signRequest } from "../../validator/radius/message-authenticator.js";
+import { hidePassword } from "../../validator/radius/user-password.js";
+import { startRadiusServer, type RadiusServer } from "../../validator/radius/server.js";
+import { radclient, radclientAvailable } from "../support/radclient.js";
+import { referenceCode, referenceStep } from "../support/reference-totp.js";
+import { rememberSecret } from "../support/secret-registry.js";
+import { dialects, startValidator, testDatabase, type RunningValidator } from "../support/test-validator.js";
+
+const operator = { id: "test", role: "operator", source: "test" };
+const PIN = "583920";
+
+describe.skipIf(!radclientAvailable).each(dialects)("RADIUS front door driven by radclient on %s", (dialect) => {
+  let v: RunningValidator;
+  let radius: RadiusServer;
+  let counters: InMemoryRadiusCounters;
+  let drop: () => Promise<void>;
+  let secret: string;
+  const seeds = new Map<string, Buffer>();
+
+  beforeAll(async () => {
+    const database = await testDatabase(dialect);
+    drop = database.drop;
+    v = await startValidator(database.location);
+    secret = (await addRadiusClient(v.ctx, operator, { name: "vpn1", address: "127.0.0.0/8", requireMessageAuthenticator: true, language: "en", prompts: {} })).secret;
+    counters = new InMemoryRadiusCounters();
+    radius = await startRadiusServer(v.ctx, { port: 0, host: "127.0.0.1", counters });
+  });
+  afterAll(async () => {
+    await radius?.close();
+    await v?.close();
+    await drop?.();
+  });
+
+  /** A user holding a fresh SHA-256 token, with `pin` already chosen (or none: first use). */
+  async function newUser(user: string, pin: string | null): Promise<void> {
+    const seed = randomBytes(32);
+    seeds.set(user, seed);
+    const serial = `RAD-${user}`;
+    expect((await v.request("POST", "/v1/tokens", { serial, secretHex: seed.toString("hex") })).status).toBe(201);
+    expect((await v.request("POST", `/v1/tokens/${serial}/assign`, { user })).status).toBe(200);
+    if (pin !== null) await v.ctx.database.db.updateTable("users").set({ pin_verifier: v.ctx.verifiers.pinVerifier(user, pin) }).where("name", "=", user).execute();
+  }
+
+  /** The user's code `stepsAhead` steps from the clock's current step. */
+  function code(user: string, stepsAhead = 0): string {
+    const value = referenceCode(seeds.get(user)!, referenceStep(v.clock.millis) + stepsAhead);
+    rememberSecret(PIN + value);
+    return value;
+  }
+
+  const send = (attributes: string[], options = {}) => radclient(radius.address.port, secret, attributes, options);
+  const request = (user: string, password: string, extra: string[] = []) =>
+    send([`User-Name = "${user}"`, `User-Password = "${password}"`, 'NAS-Identifier = "vpn-gw-1"', 'Calling-Station-Id = "198.51.100.7"', ...extra]);
+
+  async function audit(user: string) {
+    return v.ctx.database.db.selectFrom("audit_log").selectAll().where("user_name", "=", user).where("actor", "like", "radius:%").orderBy("id").execute();
+  }
+  async function failures(user: string) {
+    return (await v.ctx.database.db.selectFrom("users").select("failures").where("name", "=", user).executeTakeFirstOrThrow()).failures;
+  }
+
+  it("accepts PIN + code, with Message-Authenticator first in the reply, and audits the NAS without the password", async () => {
+    await newUser("alice", PIN);
+    const passcode = PIN + code("alice");
+    const reply = await request("alice", passcode);
+    expect(reply.code).toBe("Access-Accept");
+    // radclient checked the Response Authenticator and the Message-Authenticator; -x prints them in order.
+    expect([...reply.attributes.keys()][0]).toBe("Message-Authenticator");
+    const [entry] = await audit("alice");
+    expect(entry).toMatchObject({ actor: "radius:vpn1", role: "radius", event: "validate", result: "accept" });
+    expect(entry!.source).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(JSON.parse(entry!.detail!)).toMatchObject({ nasIdentifier: "vpn-gw-1", callingStationId: "198.51.100.7" });
+    expect(JSON.stringify(entry)).not.toContain(passcode);
+    expect(counters.decisions.get("accept")).toBeGreaterThanOrEqual(1);
+  });
+
+  it("rejects a wrong passcode and an unknown user with the same generic Reply-Message, counting the failure", async () => {
+    await newUser("bruno", PIN);
+    const wrong = await request("bruno", PIN + "000000");
+    const unknown = await request("nobody", PIN + "000000");
+    expect(wrong.code).toBe("Access-Reject");
+    expect(unknown.code).toBe("Access-Reject");
+    expect(wrong.attributes.get("Reply-Message")).toEqual(["Authentication failed."]);
+    expect(unknown.attributes.get("Reply-Message")).toEqual(wrong.attributes.get("Reply-Message"));
+    expect([...wrong.attributes.keys()][0]).toBe("Message-Authenticator");
+    expect(await failures("bruno")).toBe(1);
+    expect((await audit("bruno")).at(-1)).toMatchObject({ actor: "radius:vpn1", result: "reject" });
+  });
+
+  it("first use: code alone → Access-Challenge (State, Reply-Message, Prompt No-Echo) → new PIN → Access-Accept", async () => {
+    await newUser("chloe", null);
+    const challenge = await request("chloe", code("chloe"));
+    expect(challenge.code).toBe("Access-Challenge");
+    expect([...challenge.attributes.keys()][0]).toBe("Message-Authenticator");
+    expect(challenge.attributes.get("Reply-Message")).toEqual(["Choose a new PIN of 6 to 12 digits."]);
+    expect(challenge.attributes.get("Prompt")).toEqual(["No-Echo"]);
+    const [state] = challenge.attributes.get("State")!;
+    expect(state).toMatch(/^0x[0-9a-f]{40,}$/);
+    rememberSecret("274915");
+    const accepted = await request("chloe", "274915", [`State = ${state}`]);
+    expect(accepted.code).toBe("Access-Accept");
+    v.clock.advance(60);
+    expect((await request("chloe", "274915" + code("chloe"))).code).toBe("Access-Accept");
+  });
+
+  it("a weak new PIN gets a new Challenge saying why, with a new State; the old State is spent", async () => {
+    await newUser("david", null);
+    const first = await request("david", code("david"));
+    const [state] = first.attributes.get("State")!;
+    const weak = await request("david", "123456", [`State = ${state}`]);
+    expect(weak.code).toBe("Access-Challenge");
+    expect(weak.attributes.get("Reply-Message")![0]).toMatch(/^This PIN is a run of consecutive digits/);
+    const [next] = weak.attributes.get("State")!;
+    expect(next).not.toBe(state);
+    rememberSecret("402917");
+    expect((await request("david", "402917", [`State = ${state}`])).code).toBe("Access-Reject");
+    expect((await request("david", "402917", [`State = ${next}`])).code).toBe("Access-Accept");
+  });
+
+  it("next-code: a code outside the direct window → Challenge; the next code with the State → Accept", async () => {
+    await newUser("emma", PIN);
+    const challenge = await request("emma", PIN + code("emma", 4));
+    expect(challenge.code).toBe("Access-Challenge");
+    expect(challenge.attributes.get("Reply-Message")).toEqual(["Wait for the next code on your token and enter it."]);
+    const [state] = challenge.attributes.get("State")!;
+    expect((await request("emma", code("emma", 5), [`State = ${state}`])).code).toBe("Access-Accept");
+  });
+
+  it("a forged State, another user's State and a replayed State are rejected", async () => {
+    await newUser("fanny", PIN);
+    await newUser("gaston", PIN);
+    const forged = await request("fanny", code("fanny", 1), [`State = 0x${randomBytes(52).toString("hex")}`]);
+    expect(forged.code).toBe("Access-Reject");
+    expect((await audit("fanny")).at(-1)).toMatchObject({ result: "reject" });
+
+    const challenge = await request("fanny", PIN + code("fanny", 4));
+    const [state] = challenge.attributes.get("State")!;
+    expect((await request("gaston", code("gaston", 5), [`State = ${state}`])).code).toBe("Access-Reject");
+    expect((await request("fanny", code("fanny", 5), [`State = ${state}`])).code).toBe("Access-Accept");
+    // The same answer again, in a new request: the State was single use.
+    expect((await request("fanny", code("fanny", 5), [`State = ${state}`])).code).toBe("Access-Reject");
+  });
+
+  it("a State answered through another client is rejected", async () => {
+    await newUser("gilles", PIN);
+    const other = await addRadiusClient(v.ctx, operator, { name: "wifi", address: "127.0.0.2", requireMessageAuthenticator: true, language: "en", prompts: {} });
+    await radius.clients.refresh();
+    const challenge = await request("gilles", PIN + code("gilles", 4));
+    const [state] = challenge.attributes.get("State")!;
+    // radclient cannot choose its source address: the other client's request goes straight to the server's handler.
+    const authenticator = randomBytes(16);
+    const otherSecret = Buffer.from(other.secret);
+    const answer = signRequest(
+      {
+        code: PacketCode.AccessRequest,
+        identifier: 1,
+        authenticator,
+        attributes: [
+          { type: AttributeType.UserName, value: Buffer.from("gilles") },
+          { type: AttributeType.UserPassword, value: hidePassword(Buffer.from(code("gilles", 5)), otherSecret, authenticator) },
+          { type: AttributeType.State, value: Buffer.from(state!.slice(2), "hex") },
+        ],
+      },
+      otherSecret,
+    );
+    const reply = await radius.handle(answer, { address: "127.0.0.2", port: 1812 });
+    expect(reply?.[0]).toBe(PacketCode.AccessReject);
+    expect((await audit("gilles")).at(-1)).toMatchObject({ actor: "radius:wifi", result: "reject" });
+    // The foreign attempt did not spend the State: its own client can still answer.
+    expect((await request("gilles", code("gilles", 5), [`State = ${state}`])).code).toBe("Access-Accept");
+    await removeRadiusClient(v.ctx, operator, "wifi");
+    await radius.clients.refresh();
+  });
+
+  it("a replayed passcode is rejected", async () => {
+    await newUser("hugo", PIN);
+    const passcode = PIN + code("hugo");
+    expect((await request("hugo", passcode)).code).toBe("Access-Accept");
+    expect((await request("hugo", passcode)).code).toBe("Access-Reject");
+  });
+
+  it("a retransmission gets the same reply and is not decided again (no code consumed, no extra failure)", async () => {
+    await newUser("irene", PIN);
+    // A lossy link: the first reply of each request is lost, so radclient retransmits (same identifier
+    // and Request Authenticator) and takes the second.
+    const relay = await lossyRelay(radius.address.port);
+    try {
+      const accepted = await radclient(relay.port, secret, [`User-Name = "irene"`, `User-Password = "${PIN + code("irene")}"`], { retries: 3, timeoutSeconds: 1 });
+      expect(accepted.code).toBe("Access-Accept");
+      const rejected = await radclient(relay.port, secret, [`User-Name = "irene"`, `User-Password = "${PIN}000000"`], { retries: 3, timeoutSeconds: 1 });
+      expect(rejected.code).toBe("Access-Reject");
+      expect(relay.replies).toHaveLength(4);
+      expect(relay.replies[1]).toEqual(relay.replies[0]);
+      expect(relay.replies[3]).toEqual(relay.replies[2]);
+    } finally {
+      relay.close();
+    }
+    expect((await audit("irene")).map((entry) => entry.result)).toEqual(["accept", "reject"]);
+    expect(await failures("irene")).toBe(1);
+    expect(counters.duplicates).toBeGreaterThanOrEqual(2);
+  });
+
+  it("a request without Message-Authenticator, or signed with the wrong secret, gets no answer and changes nothing", async () => {
+    await newUser("jules", PIN);
+    const before = await audit("jules");
+    const dropped = { missing: counters.drops.get("missing-message-authenticator") ?? 0, bad: counters.drops.get("bad-message-authenticator") ?? 0 };
+    const unsigned = await send([`User-Name = "jules"`, `User-Password = "${PIN + code("jules")}"`], { sign: false, timeoutSeconds: 1 });
+    expect(unsigned.code).toBeNull();
+    const forged = await radclient(radius.address.port, "not-the-shared-secret", [`User-Name = "jules"`, `User-Password = "${PIN}000000"`], { timeoutSeconds: 1 });
+    expect(forged.code).toBeNull();
+    expect(counters.drops.get("missing-message-authenticator")).toBe(dropped.missing + 1);
+    expect(counters.drops.get("bad-message-authenticator")).toBe(dropped.bad + 1);
+    expect(await audit("jules")).toEqual(before);
+    expect(await failures("jules")).toBe(0);
+    // The code was not consumed.
+    expect((await request("jules", PIN + code("jules"))).code).toBe("Access-Accept");
+  });
+
+  it("CHAP gets Access-Reject with an audit reason; Proxy-State is copied in order; Status-Server is answered", async () => {
+    await newUser("karim", PIN);
+    const chap = await send([`User-Name = "karim"`, `CHAP-Password = "${PIN}123456"`]);
+    expect(chap.code).toBe("Access-Reject");
+    expect(JSON.parse((await audit("karim")).at(-1)!.detail!)).toMatchObject({ reason: "chap-unsupported" });
+
+    const proxied = await request("karim", PIN + "000000", ["Proxy-State = 0x0102", "Proxy-State = 0x0304"]);
+    expect(proxied.attributes.get("Proxy-State")).toEqual(["0x0102", "0x0304"]);
+
+    const status = await send([], { command: "status" });
+    expect(status.code).toBe("Access-Accept");
+  });
+
+  it("an address no client covers gets no answer and is audited once a minute at most; a client added later is served", async () => {
+    await removeRadiusClient(v.ctx, operator, "vpn1");
+    await radius.clients.refresh();
+    try {
+      const first = await send(["Message-Authenticator = 0x00"], { command: "status", timeoutSeconds: 1 });
+      const second = await request("nobody", "123456");
+      expect(first.code).toBeNull();
+      expect(second.code).toBeNull();
+      const unknown = await v.ctx.database.db.selectFrom("audit_log").selectAll().where("event", "=", "radius.unknown-client").execute();
+      expect(unknown).toHaveLength(1);
+      expect(unknown[0]).toMatchObject({ actor: "radius:unknown", source: "127.0.0.1", result: "reject" });
+    } finally {
+      secret = (await addRadiusClient(v.ctx, operator, { name: "vpn1", address: "127.0.0.1", requireMessageAuthenticator: true, language: "fr", prompts: {} })).secret;
+      await radius.clients.refresh();
+    }
+    await newUser("lea", null);
+    const challenge = await request("lea", code("lea"));
+    expect(challenge.attributes.get("Reply-Message")![0]).toMatch(/^Choisissez un nouveau code PIN de 6 /);
+  });
+});
+
+/** Forwards datagrams to the server and back, dropping the first reply to each request. */
+async function lossyRelay(serverPort: number): Promise<{ port: number; replies: Buffer[]; close(): void }> {
+  const front: Socket = createSocket("udp4");
+  const back: Socket = createSocket("udp4");
+  const replies: Buffer[] = [];
+  const seen = new Set<string>();
+  let client: { address: string; port: number } | null = null;
+  front.on("message", (datagram, remote) => {
+    client = { address: remote.address, port: remote.port };
+    back.send(datagram, serverPort, "127.0.0.1");
+  });
+  back.on("message", (datagram) => {
+    replies.push(datagram);
+    const key = datagram.subarray(0, 2).toString("hex");
+    if (!seen.has(key)) {
+      seen.add(key);
+      return;
+    }
+    if (client) front.send(datagram, client.port, client.address);
+  });
+  await new Promise<void>((resolve) => front.bind(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => back.bind(0, "127.0.0.1", resolve));
+  return { port: (front.address() as AddressInfo).port, replies, close: () => (front.close(), back.close()) };
+}

@@ -1,0 +1,126 @@
+import { randomBytes } from "node:crypto";
+import { isIP } from "node:net";
+import type { ValidatorContext } from "../context.js";
+import type { Language } from "../http/messages.js";
+import { promptKinds, type PromptOverrides } from "../radius/prompts.js";
+import { appendAudit, type Actor } from "../storage/audit-log.js";
+import { OperationError } from "./operation-error.js";
+
+export const MIN_SECRET_LENGTH = 16;
+const GENERATED_SECRET_BYTES = 24; // 32 base64url characters
+const NAME_FORMAT = /^[A-Za-z0-9._-]{1,64}$/;
+
+export interface RadiusClientSettings {
+  name: string;
+  address: string;
+  /** Generated (32 characters) when absent. */
+  secret?: string;
+  requireMessageAuthenticator: boolean;
+  language: Language;
+  prompts: PromptOverrides;
+}
+
+export interface RadiusClientView {
+  name: string;
+  address: string;
+  requireMessageAuthenticator: boolean;
+  language: Language;
+  prompts: PromptOverrides;
+  createdAt: string;
+}
+
+/** What the RADIUS server needs about a client, secret included (kept in memory only). */
+export interface RadiusClient extends Omit<RadiusClientView, "createdAt"> {
+  secret: Buffer;
+}
+
+/** The shared secret is sealed like a token seed, bound to the client's name. */
+const sealingLabel = (name: string) => `radius-client:${name}`;
+
+/** "192.0.2.7", "192.0.2.0/24", "2001:db8::/32" → normalised text, or an error naming the problem. */
+export function parseClientAddress(address: string): { network: string; prefix: number; family: "ipv4" | "ipv6" } {
+  const [network = "", prefixText, extra] = address.trim().split("/");
+  const version = isIP(network);
+  if (version === 0 || extra !== undefined) throw new OperationError("invalid", `${address} is not an IP address or CIDR block`);
+  const bits = version === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? bits : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
+  if (!(prefix >= 0 && prefix <= bits)) throw new OperationError("invalid", `${address}: the prefix length must be 0–${bits}`);
+  return { network, prefix, family: version === 4 ? "ipv4" : "ipv6" };
+}
+
+export async function addRadiusClient(ctx: ValidatorContext, actor: Actor, settings: RadiusClientSettings): Promise<{ client: RadiusClientView; secret: string; generated: boolean }> {
+  if (!NAME_FORMAT.test(settings.name)) throw new OperationError("invalid", "a client name is 1–64 letters, digits, '.', '_' or '-'");
+  const { network, prefix } = parseClientAddress(settings.address);
+  const address = `${network}/${prefix}`;
+  const generated = settings.secret === undefined;
+  const secret = settings.secret ?? randomBytes(GENERATED_SECRET_BYTES).toString("base64url");
+  if (secret.length < MIN_SECRET_LENGTH) throw new OperationError("invalid", `a shared secret needs at least ${MIN_SECRET_LENGTH} characters`);
+  if (Buffer.byteLength(secret) > 128) throw new OperationError("invalid", "a shared secret has at most 128 bytes");
+  for (const kind of Object.keys(settings.prompts)) {
+    if (!(promptKinds as readonly string[]).includes(kind)) throw new OperationError("invalid", `unknown prompt ${kind} (known: ${promptKinds.join(", ")})`);
+  }
+  const now = ctx.now();
+  const sealed = ctx.vault.seal(sealingLabel(settings.name), Buffer.from(secret));
+  await ctx.database.transaction(async (trx) => {
+    const existing = await trx.selectFrom("radius_clients").select("name").where("name", "=", settings.name).executeTakeFirst();
+    if (existing) throw new OperationError("conflict", `a RADIUS client named ${settings.name} exists already`);
+    await trx
+      .insertInto("radius_clients")
+      .values({
+        name: settings.name,
+        address,
+        sealed_secret: sealed.ciphertext,
+        key_id: sealed.keyId,
+        require_message_authenticator: settings.requireMessageAuthenticator ? 1 : 0,
+        language: settings.language,
+        prompts: Object.keys(settings.prompts).length > 0 ? JSON.stringify(settings.prompts) : null,
+        created_at: now,
+      })
+      .execute();
+    await appendAudit(trx, actor, now, {
+      event: "radius-client.add",
+      result: "ok",
+      detail: { client: settings.name, address, requireMessageAuthenticator: settings.requireMessageAuthenticator, language: settings.language },
+    });
+  });
+  return {
+    client: { name: settings.name, address, requireMessageAuthenticator: settings.requireMessageAuthenticator, language: settings.language, prompts: settings.prompts, createdAt: new Date(now).toISOString() },
+    secret,
+    generated,
+  };
+}
+
+export async function listRadiusClients(ctx: ValidatorContext): Promise<RadiusClientView[]> {
+  const rows = await ctx.database.db.selectFrom("radius_clients").selectAll().orderBy("name").execute();
+  return rows.map((row) => ({
+    name: row.name,
+    address: row.address,
+    requireMessageAuthenticator: row.require_message_authenticator === 1,
+    language: row.language as Language,
+    prompts: row.prompts === null ? {} : (JSON.parse(row.prompts) as PromptOverrides),
+    createdAt: new Date(row.created_at).toISOString(),
+  }));
+}
+
+export async function removeRadiusClient(ctx: ValidatorContext, actor: Actor, name: string): Promise<void> {
+  const now = ctx.now();
+  await ctx.database.transaction(async (trx) => {
+    const result = await trx.deleteFrom("radius_clients").where("name", "=", name).executeTakeFirst();
+    if (result.numDeletedRows !== 1n) throw new OperationError("not-found", `no RADIUS client named ${name}`);
+    await trx.deleteFrom("radius_states").where("client_name", "=", name).execute();
+    await appendAudit(trx, actor, now, { event: "radius-client.remove", result: "ok", detail: { client: name } });
+  });
+}
+
+/** Every client with its secret opened, for the server's registry. */
+export async function loadRadiusClients(ctx: ValidatorContext): Promise<RadiusClient[]> {
+  const rows = await ctx.database.db.selectFrom("radius_clients").selectAll().execute();
+  return rows.map((row) => ({
+    name: row.name,
+    address: row.address,
+    requireMessageAuthenticator: row.require_message_authenticator === 1,
+    language: row.language as Language,
+    prompts: row.prompts === null ? {} : (JSON.parse(row.prompts) as PromptOverrides),
+    secret: ctx.vault.open(sealingLabel(row.name), { ciphertext: row.sealed_secret, keyId: row.key_id }),
+  }));
+}
