@@ -5,6 +5,7 @@ import { CommandFailure, exitCodes } from "./api-client.js";
 import { administrationCommands } from "./administration-commands.js";
 import { keysCommand } from "./keys-command.js";
 import { serveCommand } from "./serve-command.js";
+import { staffCommand } from "./staff-command.js";
 import { registerSimCommand } from "../../hardware/sim/sim-command.js";
 import { registerProvisionerCommands } from "../../provisioner/commands.js";
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .exitOverride();
   serveCommand(program);
   keysCommand(program);
+  staffCommand(program);
   administrationCommands(program);
   registerProvisionerCommands(program);
   registerSimCommand(program);

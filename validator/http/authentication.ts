@@ -1,16 +1,8 @@
 import type { FastifyRequest } from "fastify";
 import type { Kysely } from "kysely";
-import { identifyApiKey, type ApiKeyIdentity, type Role } from "../operations/api-keys.js";
+import { identifyApiKey, roleGrants, type ApiKeyIdentity, type Role } from "../operations/api-keys.js";
 import type { Actor } from "../storage/audit-log.js";
 import type { Schema } from "../storage/schema.js";
-
-/** helpdesk ⊇ support: the help desk may do everything support does. */
-const grants: Record<Role, Role[]> = {
-  portal: ["portal"],
-  support: ["support"],
-  helpdesk: ["helpdesk", "support"],
-  auditor: ["auditor"],
-};
 
 export class HttpStatusError extends Error {
   constructor(
@@ -44,7 +36,7 @@ export function apiKeyAuthoriser(db: Kysely<Schema>, cacheMillis = 10_000): Auth
   }
   return async (request, roles) => {
     const identity = await authenticate(request);
-    if (!roles.some((role) => grants[identity.role].includes(role))) {
+    if (!roleGrants(identity.role, roles)) {
       throw new HttpStatusError(403, "forbidden", `this operation needs the ${roles.join(" or ")} role; this key has ${identity.role}`);
     }
     return { id: `key:${identity.id}`, role: identity.role, source: request.ip };

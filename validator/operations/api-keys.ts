@@ -6,6 +6,19 @@ import type { Schema } from "../storage/schema.js";
 export const roles = ["portal", "support", "helpdesk", "auditor"] as const;
 export type Role = (typeof roles)[number];
 
+/** helpdesk ⊇ support: the help desk may do everything support does. Console staff roles follow the same grants. */
+const grants: Record<Role, Role[]> = {
+  portal: ["portal"],
+  support: ["support"],
+  helpdesk: ["helpdesk", "support"],
+  auditor: ["auditor"],
+};
+
+/** Whether `role` may do what any of `needed` may. */
+export function roleGrants(role: Role, needed: readonly Role[]): boolean {
+  return needed.some((wanted) => grants[role].includes(wanted));
+}
+
 export interface ApiKeyIdentity {
   id: string;
   role: Role;
