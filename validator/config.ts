@@ -13,6 +13,12 @@ const environmentSchema = z.object({
     .optional(),
   JETON_MASTER_KEY_FILE: z.string().min(1).optional(),
   JETON_TIMEZONE: z.string().refine(isValidTimeZone, "must be an IANA time zone such as Europe/Paris").default("Europe/Paris"),
+  JETON_CONSOLE_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+  JETON_CONSOLE_MAX_HOURS: z.coerce.number().min(0.1).max(24).default(10),
+  JETON_TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|[0-9A-Fa-f.:/]+(,[0-9A-Fa-f.:/]+)*)$/, "must be true, false or comma-separated proxy addresses/CIDRs")
+    .default("false"),
 });
 
 export interface ServerConfig {
@@ -24,6 +30,9 @@ export interface ServerConfig {
   /** The embedded default creates its key on first start; an explicitly configured key must exist. */
   createMasterKey: boolean;
   timeZone: string;
+  console: { idleSeconds: number; maxSeconds: number };
+  /** Fastify's trustProxy: whose X-Forwarded-For/-Proto to believe (the console's per-address limit uses it). */
+  trustProxy: boolean | string;
 }
 
 export class ConfigurationError extends Error {}
@@ -47,5 +56,7 @@ export function configFromEnvironment(environment: NodeJS.ProcessEnv = process.e
     masterKeyFile: env.JETON_MASTER_KEY_FILE ? resolve(env.JETON_MASTER_KEY_FILE) : join(dataDir, "master.key"),
     createMasterKey: env.JETON_MASTER_KEY_FILE === undefined,
     timeZone: env.JETON_TIMEZONE,
+    console: { idleSeconds: env.JETON_CONSOLE_IDLE_MINUTES * 60, maxSeconds: Math.round(env.JETON_CONSOLE_MAX_HOURS * 3600) },
+    trustProxy: env.JETON_TRUST_PROXY === "true" ? true : env.JETON_TRUST_PROXY === "false" ? false : env.JETON_TRUST_PROXY,
   };
 }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import type { ValidatorContext } from "../../validator/context.js";
+import type { ConsoleOptions } from "../../validator/console/console-server.js";
 import { buildHttpServer } from "../../validator/http/server.js";
 import { createApiKey, type Role } from "../../validator/operations/api-keys.js";
 import { defaultPolicy, type VerificationPolicy } from "../../validator/policy/policy.js";
@@ -51,13 +52,13 @@ export interface RunningValidator {
 /** A validator on a real HTTP port with an injectable clock, an API key of each role, over `location`. */
 export async function startValidator(
   location: DatabaseLocation,
-  options: { policy?: Partial<VerificationPolicy>; clock?: TestClock; masterKey?: Buffer } = {},
+  options: { policy?: Partial<VerificationPolicy>; clock?: TestClock; masterKey?: Buffer; console?: ConsoleOptions } = {},
 ): Promise<RunningValidator> {
   const clock = options.clock ?? new TestClock();
   const masterKey = options.masterKey ?? randomBytes(32);
   const policy = { ...defaultPolicy(loadProfile(), "Europe/Paris"), ...options.policy };
   const ctx = await openValidator({ database: location, masterKey: masterKeyFrom(masterKey), policy, now: clock.now });
-  const app = buildHttpServer(ctx, { version: "test" });
+  const app = buildHttpServer(ctx, { version: "test", console: options.console });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const keys = {} as Record<Role, string>;

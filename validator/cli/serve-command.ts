@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { configFromEnvironment } from "../config.js";
+import { defaultConsoleOptions } from "../console/console-server.js";
 import { buildHttpServer } from "../http/server.js";
 import { openConfiguredValidator } from "../validator.js";
 import { packageVersion } from "./jeton.js";
@@ -15,6 +16,8 @@ export function serveCommand(program: Command): void {
       const app = buildHttpServer(ctx, {
         version: packageVersion(),
         logError: (error) => process.stderr.write(`jeton: internal error: ${error.stack ?? error.message}\n`),
+        console: { ...defaultConsoleOptions, limits: { ...defaultConsoleOptions.limits, ...config.console } },
+        trustProxy: config.trustProxy,
       });
       const address = await app.listen({ port: config.port, host: config.host });
       const started = { listening: address, database: ctx.database.description, masterKeyFile: config.masterKeyFile, masterKeyCreated: keyCreated, timeZone: ctx.policy.timeZone };

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import type { ValidatorContext } from "../context.js";
+import { consoleServer, defaultConsoleOptions, type ConsoleOptions } from "../console/console-server.js";
 import { OperationError } from "../operations/operation-error.js";
 import { apiKeyAuthoriser, HttpStatusError } from "./authentication.js";
 import { openApiDocument } from "./openapi.js";
@@ -14,10 +15,14 @@ export interface HttpOptions {
   version: string;
   /** Called with each unexpected error; never given request bodies. */
   logError?: (error: Error) => void;
+  /** The support console under /console/ (defaults: 15 min idle, 10 h at most). */
+  console?: ConsoleOptions;
+  /** Behind a reverse proxy: take the client address and protocol from X-Forwarded-* (Fastify's trustProxy). */
+  trustProxy?: boolean | string;
 }
 
 export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): FastifyInstance {
-  const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES, logger: false, return503OnClosing: true });
+  const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES, logger: false, return503OnClosing: true, trustProxy: options.trustProxy ?? false });
   const authorise = apiKeyAuthoriser(ctx.database.db);
 
   app.setErrorHandler((error: FastifyError | Error, _request, reply) => {
@@ -45,5 +50,6 @@ export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): Fa
   portalRoutes(app, ctx, authorise);
   administrationRoutes(app, ctx, authorise);
   tokenClockRoutes(app, ctx, authorise);
+  app.register((scope) => consoleServer(scope, ctx, options.console ?? defaultConsoleOptions), { prefix: "/console" });
   return app;
 }
