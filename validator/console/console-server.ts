@@ -134,15 +134,16 @@ export async function consoleServer(app: FastifyInstance, ctx: ValidatorContext,
 
   app.addHook("preHandler", async (request, reply) => {
     const state = request.consoleState;
-    if (request.method === "POST") {
-      const expected = state.session?.csrfToken ?? request.cookies[cookieNames.signInToken];
-      const body = (request.body ?? {}) as Record<string, unknown>;
-      if (!sameOriginRequest(request, expected, body._csrf)) throw new ConsoleRefusal(403, (text) => text.errors.csrf);
-    }
+    // Without a session nothing but the public pages answers (a redirect changes nothing).
     if (!request.routeOptions.config.public && state.session === null) {
       const location = `/console/sign-in${state.ended ? `?ended=${state.ended}` : ""}`;
       if (request.headers["hx-request"]) return reply.header("hx-redirect", location).code(204).send();
       return reply.redirect(location, 303);
+    }
+    if (request.method === "POST") {
+      const expected = state.session?.csrfToken ?? request.cookies[cookieNames.signInToken];
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      if (!sameOriginRequest(request, expected, body._csrf)) throw new ConsoleRefusal(403, (text) => text.errors.csrf);
     }
   });
 

@@ -4,6 +4,7 @@ import { addStaff, type StaffRole } from "../../../validator/operations/staff.js
 import { assignToken, registerToken } from "../../../validator/operations/tokens.js";
 import { referenceCode, referenceStep } from "../../support/reference-totp.js";
 import { rememberSecret } from "../../support/secret-registry.js";
+import { hiddenField, type ConsoleVisitor } from "./console-client.js";
 import type { RunningValidator } from "../../support/test-validator.js";
 
 const operator = { id: "local:test", role: "operator", source: "cli" };
@@ -36,4 +37,16 @@ export async function staffMember(v: RunningValidator, user: string, role: Staff
   const token = await softToken(v, serial, user);
   if (role !== null) await addStaff(v.ctx, operator, user, role);
   return token;
+}
+
+/** Signs in (first use: code alone, then the new PIN; later: PIN + next code) and lands on the dashboard. */
+export async function signIn(visitor: ConsoleVisitor, user: string, token: SoftToken, pin: string, firstUse: boolean) {
+  await visitor.get("/console/sign-in");
+  let response = await visitor.post("/console/sign-in", { user, passcode: firstUse ? token.nextCode() : pin + token.nextCode() });
+  if (firstUse) {
+    if (response.status !== 200 || !response.html.includes('name="challenge"')) throw new Error(`no new-pin challenge: ${response.status}`);
+    response = await visitor.post("/console/sign-in/challenge", { user, challenge: hiddenField(response.html, "challenge"), response: pin });
+  }
+  if (response.status !== 303 || response.location !== "/console/") throw new Error(`sign-in of ${user} failed: ${response.status}`);
+  return visitor.follow(response);
 }
