@@ -125,6 +125,7 @@ describe.each(dialects)("support console over HTTP (%s)", (dialect) => {
       await browser.request("POST", "/console/actions/user-unlock", { user: "carol", _csrf: "forged" }),
       await browser.request("POST", "/console/actions/user-unlock", { user: "carol", _csrf: token }, { origin: "https://evil.example" }),
       await browser.request("POST", "/console/actions/user-unlock", { user: "carol", _csrf: token }, { "sec-fetch-site": "cross-site" }),
+      await browser.request("POST", "/console/actions/user-unlock", { user: "carol", _csrf: token }, { origin: "null", "sec-fetch-site": "same-site" }),
     ];
     for (const refused of attempts) {
       expect(refused.status).toBe(403);

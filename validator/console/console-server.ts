@@ -105,6 +105,7 @@ export async function consoleServer(app: FastifyInstance, ctx: ValidatorContext,
   const assets: Record<string, { body: Buffer; type: string }> = {
     "console.css": asset(projectFile("validator/console/assets/console.css"), "text/css; charset=utf-8"),
     "console.js": asset(projectFile("validator/console/assets/console.js"), "text/javascript; charset=utf-8"),
+    "favicon.svg": asset(projectFile("validator/console/assets/favicon.svg"), "image/svg+xml"),
     "htmx.min.js": asset(require.resolve("htmx.org/dist/htmx.min.js"), "text/javascript; charset=utf-8"),
   };
 

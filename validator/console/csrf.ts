@@ -10,6 +10,9 @@ export function sameOriginRequest(request: FastifyRequest, expectedToken: string
   const site = request.headers["sec-fetch-site"];
   if (site !== undefined && site !== "same-origin") return false;
   const origin = request.headers.origin;
-  if (origin !== undefined && origin !== `${request.protocol}://${request.host}`) return false;
+  // Under Referrer-Policy: no-referrer, browsers send "Origin: null" with their own form posts; that
+  // says nothing, so it passes only when Sec-Fetch-Site vouches for the request.
+  const opaque = origin === "null" && site === "same-origin";
+  if (origin !== undefined && !opaque && origin !== `${request.protocol}://${request.host}`) return false;
   return expectedToken !== undefined && typeof formToken === "string" && formToken.length > 0 && constantTimeEqual(formToken, expectedToken);
 }
