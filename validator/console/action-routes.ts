@@ -81,7 +81,7 @@ export function actionRoutes(app: FastifyInstance, kit: ConsoleKit): void {
 
   app.post("/step-up", async (request, reply) => {
     const form = stepUpForm.safeParse(request.body);
-    if (!form.success) throw new ConsoleRefusal(400, (text) => text.errors.invalid);
+    if (!form.success || !isActionName(form.data.action)) throw new ConsoleRefusal(400, (text) => text.errors.invalid);
     const session = kit.session(request);
     const decision = await consoleValidation(kit, actorOf(request), session.staffUser, { passcode: form.data.passcode });
     return afterStepUp(request, reply, form.data.action, form.data.fields, decision);
@@ -89,7 +89,7 @@ export function actionRoutes(app: FastifyInstance, kit: ConsoleKit): void {
 
   app.post("/step-up/challenge", async (request, reply) => {
     const form = stepUpChallengeForm.safeParse(request.body);
-    if (!form.success) throw new ConsoleRefusal(400, (text) => text.errors.invalid);
+    if (!form.success || !isActionName(form.data.action)) throw new ConsoleRefusal(400, (text) => text.errors.invalid);
     const session = kit.session(request);
     const decision = await consoleValidation(kit, actorOf(request), session.staffUser, { challenge: form.data.challenge, response: form.data.response });
     return afterStepUp(request, reply, form.data.action, form.data.fields, decision);

@@ -1,12 +1,19 @@
+import type { Dashboard } from "../operations/directory.js";
+import type { StaffRole } from "../operations/staff.js";
+import type { DisableReason, TokenView } from "../operations/tokens.js";
+import type { UserView } from "../operations/users.js";
+import type { SessionEnd } from "../policy/console-session.js";
 import type { WeakPinReason } from "../policy/pin-strength.js";
+import type { ActionName } from "./actions.js";
 import type { VerificationPolicy } from "../policy/policy.js";
 
 export type ConsoleLanguage = "fr" | "en";
 export const consoleLanguages: ConsoleLanguage[] = ["fr", "en"];
 
 /**
- * Every text of the console. French is the reference; English must have exactly the same keys and
- * shapes (`const en: Catalogue` below), so a missing or extra translation fails to compile.
+ * Every text of the console. French is the reference and names every key it must cover (`satisfies`);
+ * English must have exactly the same keys and shapes (`english(): Catalogue`), so a missing or extra
+ * translation fails to compile.
  */
 function french(policy: VerificationPolicy) {
   const { minLength, maxLength } = policy.pin;
@@ -18,7 +25,7 @@ function french(policy: VerificationPolicy) {
     consoleName: "Console d'assistance Jeton",
     nav: { label: "Navigation principale", dashboard: "Tableau de bord", search: "Rechercher", audit: "Journal d'audit", signOut: "Se déconnecter" },
     signedInAs: (user: string, role: string) => `Connecté : ${user} (${role})`,
-    roles: { support: "assistance", helpdesk: "support technique", auditor: "audit" } as Record<string, string>,
+    roles: { support: "assistance", helpdesk: "support technique", auditor: "audit" } satisfies Record<StaffRole, string>,
     signIn: {
       title: "Connexion",
       intro: "Connectez-vous avec votre propre clé OTP.",
@@ -34,7 +41,7 @@ function french(policy: VerificationPolicy) {
         "staff-removed": "Votre accès à la console a été retiré.",
         "no-active-token": "Votre session a pris fin : vous n'avez plus de clé active.",
         "signed-out": "Vous êtes déconnecté.",
-      } as Record<string, string>,
+      } satisfies Record<SessionEnd | "staff-removed" | "no-active-token" | "signed-out", string>,
     },
     challenge: {
       newPinTitle: "Choisissez votre code PIN",
@@ -74,7 +81,7 @@ function french(policy: VerificationPolicy) {
       emergencies: "Mots de passe de dépannage actifs",
       noEmergencies: "Aucun mot de passe de dépannage actif.",
       tokens: "Clés par état",
-      tokenStates: { "active-assigned": "actives, attribuées", "active-unassigned": "actives, non attribuées", disabled: "désactivées" } as Record<string, string>,
+      tokenStates: { "active-assigned": "actives, attribuées", "active-unassigned": "actives, non attribuées", disabled: "désactivées" } satisfies Record<keyof Dashboard["tokensByState"], string>,
       issuedBy: "émis par",
     },
     search: {
@@ -91,7 +98,7 @@ function french(policy: VerificationPolicy) {
       pinSet: "défini",
       pinNotSet: "non défini (première utilisation : code de la clé seul)",
       failures: "Échecs consécutifs",
-      lockState: { open: "ouvert", throttled: "ralenti", locked: "bloqué" } as Record<string, string>,
+      lockState: { open: "ouvert", throttled: "ralenti", locked: "bloqué" } satisfies Record<UserView["lockout"]["state"], string>,
       access: "Accès",
       throttledUntil: (time: string) => `ralenti jusqu'à ${time}`,
       lastAttempt: "Dernière tentative",
@@ -105,8 +112,8 @@ function french(policy: VerificationPolicy) {
       actions: "Actions",
       never: "jamais",
       noTokens: "Aucune clé attribuée.",
-      tokenState: { active: "active", disabled: "désactivée" } as Record<string, string>,
-      reasons: { lost: "perdue", stolen: "volée", broken: "cassée", other: "autre" } as Record<string, string>,
+      tokenState: { active: "active", disabled: "désactivée" } satisfies Record<TokenView["status"], string>,
+      reasons: { lost: "perdue", stolen: "volée", broken: "cassée", other: "autre" } satisfies Record<DisableReason, string>,
       ownAccount: "C'est votre propre compte : aucune action n'est possible ici. Demandez à un collègue.",
       readOnly: "Votre rôle permet la consultation seulement.",
       lostFlow: "Clé perdue, volée ou cassée…",
@@ -123,7 +130,7 @@ function french(policy: VerificationPolicy) {
       "token-enable": "Réactiver la clé",
       "token-assign": "Attribuer la clé",
       "token-unassign": "Retirer la clé",
-    } as Record<string, string>,
+    } satisfies Record<ActionName, string>,
     done: {
       "user-unlock": "Utilisateur débloqué.",
       "user-pin-reset": "Code PIN réinitialisé : à la prochaine connexion, le code de la clé seul, puis un nouveau code PIN.",
@@ -132,7 +139,7 @@ function french(policy: VerificationPolicy) {
       "token-enable": "Clé réactivée.",
       "token-assign": "Clé attribuée (le code PIN est conservé).",
       "token-unassign": "Clé retirée.",
-    } as Record<string, string>,
+    } satisfies Record<Exclude<ActionName, "emergency-issue">, string>,
     reasonField: "Motif",
     lost: {
       title: (serial: string) => `Clé ${serial} perdue, volée ou cassée`,

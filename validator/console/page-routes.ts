@@ -53,8 +53,9 @@ export function pageRoutes(app: FastifyInstance, kit: ConsoleKit): void {
   app.get("/users/:user", async (request, reply) => {
     const { user } = parsed(userParams, request.params);
     const session = kit.session(request);
-    const done = z.string().max(32).optional().catch(undefined).parse((request.query as { done?: unknown }).done);
-    return kit.render(request, reply, "user", { view: await getUser(ctx, user), own: sameUser(user, session.staffUser), done });
+    const done = (request.query as { done?: unknown }).done;
+    const doneKnown = typeof done === "string" && Object.hasOwn(request.consoleState.text.done, done);
+    return kit.render(request, reply, "user", { view: await getUser(ctx, user), own: sameUser(user, session.staffUser), done: doneKnown ? done : undefined });
   });
 
   app.get("/users/:user/lost/:serial", async (request, reply) => {

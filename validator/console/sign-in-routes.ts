@@ -33,7 +33,8 @@ export function signInRoutes(app: FastifyInstance, kit: ConsoleKit): void {
   app.get("/sign-in", { config: { public: true } }, async (request, reply) => {
     if (request.consoleState.session) return reply.redirect("/console/", 303);
     const ended = (request.query as { ended?: string }).ended;
-    return showSignIn(request, reply, { notice: ended ? request.consoleState.text.signIn.ended[ended] : undefined });
+    const notices = request.consoleState.text.signIn.ended;
+    return showSignIn(request, reply, { notice: ended !== undefined && Object.hasOwn(notices, ended) ? notices[ended as keyof typeof notices] : undefined });
   });
 
   /** After the passcode or a challenge answer: a session, the next challenge page, or the generic refusal. */
