@@ -73,6 +73,9 @@ describe.each(dialects)("support console over HTTP (%s)", (dialect) => {
     await signIn(browser, "alice", alice, pins.alice, false);
     const secondId = browser.cookies.get("__Host-jeton-session")!;
     expect(secondId).not.toBe(firstId);
+    const stale = new ConsoleVisitor(base);
+    stale.cookies.set("__Host-jeton-session", firstId);
+    expect((await stale.get("/console/")).location).toBe("/console/sign-in");
     const out = await browser.post("/console/sign-out");
     expect(out.location).toBe("/console/sign-in?ended=signed-out");
     // The old cookie, replayed, opens nothing.
@@ -137,6 +140,63 @@ describe.each(dialects)("support console over HTTP (%s)", (dialect) => {
     expect(done.location).toBe("/console/users/carol?done=user-unlock");
     expect((await v.request("GET", "/v1/users/carol", undefined, "support")).json.lockout.state).toBe("open");
     expect((await audit({ event: "user.unlock" }))[0]).toMatchObject({ actor: "user:alice", role: "helpdesk", user: "carol" });
+  });
+
+  test("a token whose clock drifted: the next-code page of the sign-in, then signed in", async () => {
+    const browser = visitor();
+    await browser.get("/console/sign-in");
+    v.clock.advance(60);
+    const drifted = await browser.post("/console/sign-in", { user: "alice", passcode: pins.alice + alice.codeAhead(3) });
+    expect(drifted.status).toBe(200);
+    expect(drifted.html).toContain("Attendez le code suivant sur votre clé et saisissez-le.");
+    expect(browser.cookies.has("__Host-jeton-session")).toBe(false);
+    const done = await browser.post("/console/sign-in/challenge", { user: "alice", challenge: hiddenField(drifted.html, "challenge"), response: alice.codeAhead(4) });
+    expect(done.location).toBe("/console/");
+    // the learned offset followed (+4 now): the drifted clock's later codes are accepted directly
+    v.clock.advance(60);
+    const again = visitor();
+    await again.get("/console/sign-in");
+    expect((await again.post("/console/sign-in", { user: "alice", passcode: pins.alice + alice.codeAhead(4) })).location).toBe("/console/");
+    // put alice's token back in step with the validator for the other tests
+    await v.ctx.database.db.updateTable("tokens").set({ offset_steps: 0 }).where("serial", "=", "JT00000001").execute();
+    v.clock.advance(5 * 60);
+  });
+
+  test("hostile input gets a clear refusal, never a crash, and changes nothing", async () => {
+    const browser = visitor();
+    await signIn(browser, "alice", alice, pins.alice, false);
+    const operations = async () => (await audit()).filter((entry) => entry.event !== "validate").length;
+    const before = await operations();
+    const bodies: [string, string][] = [
+      ["/console/actions/user-unlock", `_csrf=${browser.csrf}&user=${"x".repeat(5000)}`],
+      ["/console/actions/user-unlock", `_csrf=${browser.csrf}&user=carol&user=sam`],
+      ["/console/actions/user-unlock", `_csrf=${browser.csrf}&user=carol&extra=1`],
+      ["/console/actions/token-disable", `_csrf=${browser.csrf}&serial=JT00000004&reason=eaten`],
+      ["/console/actions/__proto__", `_csrf=${browser.csrf}&user=carol`],
+      ["/console/actions/constructor", `_csrf=${browser.csrf}`],
+      ["/console/step-up", `_csrf=${browser.csrf}&action=user-unlock&fields=%7Bnot-json&passcode=1`],
+      ["/console/step-up", `_csrf=${browser.csrf}&action=toString&fields=%7B%7D&passcode=1`],
+      ["/console/sign-in/challenge", `_csrf=${browser.csrf}&user=alice`],
+      ["/console/actions/user-unlock", `_csrf=${browser.csrf}&` + "a=1&".repeat(5000)],
+    ];
+    for (const [path, body] of bodies) {
+      const response = await fetch(base + path, {
+        method: "POST",
+        headers: { cookie: `__Host-jeton-session=${browser.cookies.get("__Host-jeton-session")}`, origin: base, "content-type": "application/x-www-form-urlencoded" },
+        body,
+      });
+      expect(response.status, `${path} ${body.slice(0, 60)}`).toBeGreaterThanOrEqual(400);
+      expect(response.status).toBeLessThan(500);
+      expect(await response.text()).toContain('role="alert"');
+    }
+    const json = await fetch(base + "/console/actions/user-unlock", {
+      method: "POST",
+      headers: { cookie: `__Host-jeton-session=${browser.cookies.get("__Host-jeton-session")}`, origin: base, "content-type": "application/json" },
+      body: JSON.stringify({ _csrf: browser.csrf, user: { $ne: null } }),
+    });
+    expect(json.status).toBeLessThan(500);
+    expect(json.status).toBeGreaterThanOrEqual(400);
+    expect(await operations()).toBe(before);
   });
 
   test("GET never changes state: an action URL fetched with GET does nothing", async () => {

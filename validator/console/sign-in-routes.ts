@@ -56,7 +56,9 @@ export function signInRoutes(app: FastifyInstance, kit: ConsoleKit): void {
       }
       return showSignIn(request, reply, { user, error: text.signIn.refused }, 401);
     }
-    // A new id at every sign-in, whatever the browser held before.
+    // A new id at every sign-in; a session the browser still held ends.
+    const previous = request.consoleState;
+    if (previous.session && previous.sessionId) await closeSession(ctx, previous.sessionId, previous.session, request.ip);
     const opened = await openSession(ctx, user, role, request.ip);
     reply.setCookie(cookieNames.session, opened.id, cookieOptions);
     reply.clearCookie(cookieNames.signInToken, cookieOptions);

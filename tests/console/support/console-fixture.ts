@@ -15,6 +15,8 @@ export interface SoftToken {
   code(): string;
   /** Moves the clock to the next step and returns its code (a code works once). */
   nextCode(): string;
+  /** The code of a token whose clock runs `steps` steps ahead of the validator's. */
+  codeAhead(steps: number): string;
 }
 
 export async function softToken(v: RunningValidator, serial: string, user: string | null): Promise<SoftToken> {
@@ -30,6 +32,7 @@ export async function softToken(v: RunningValidator, serial: string, user: strin
       v.clock.advance(60);
       return code();
     },
+    codeAhead: (steps) => referenceCode(secret, referenceStep(v.clock.now()) + steps),
   };
 }
 
