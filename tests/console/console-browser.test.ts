@@ -278,6 +278,19 @@ describe.skipIf(chromiumMissing)("support console in Chromium: a staff member wi
     expect(pageErrors).toEqual([]);
   });
 
+  test("jeton staff remove ends alice's console session at once", async () => {
+    await visit("/console/");
+    const staffEnv = { JETON_DATA_DIR: join(database.location.kind === "sqlite" ? database.location.file : "", ".."), JETON_MASTER_KEY_FILE: join(keyDir, "master.key") };
+    const removed = await jeton(["staff", "remove", "alice", "--json"], staffEnv);
+    expect(removed.code).toBe(0);
+    expect(JSON.parse(removed.stdout)).toEqual({ user: "alice", sessionsEnded: 1 });
+    await page.reload();
+    expect(page.url()).toBe(base + "/console/sign-in");
+    expect(JSON.parse((await jeton(["staff", "list", "--json"], staffEnv)).stdout)).toEqual([]);
+    // back on the staff for the last test
+    expect((await jeton(["staff", "add", "alice", "--role", "helpdesk"], staffEnv)).code).toBe(0);
+  });
+
   test("the idle warning appears before the end, and 'extend' keeps the session", async () => {
     // A separate server with a 1-minute idle time and a warning 58 s ahead.
     const short = await startValidator(database.location, {

@@ -1,5 +1,6 @@
 // The console's pure pieces: session limits, local calendar days for the audit filter, redirect targets.
 import { describe, expect, test } from "vitest";
+import { configFromEnvironment, ConfigurationError } from "../../validator/config.js";
 import { localPath } from "../../validator/console/console-server.js";
 import { localDayBounds } from "../../validator/console/time-format.js";
 import { defaultConsoleSessionLimits as limits, secondsLeft, sessionEnd, steppedUp } from "../../validator/policy/console-session.js";
@@ -56,5 +57,19 @@ describe("redirect targets after the language switch", () => {
     for (const hostile of ["https://evil.example/", "//evil.example/", "/\\evil.example", "/console/\\\\evil", "/console/x\r\nSet-Cookie: a=b", undefined]) {
       expect(localPath(hostile)).toBe("/console/");
     }
+  });
+});
+
+describe("console configuration", () => {
+  test("idle and maximum times, trusted proxies; bad values name the variable", () => {
+    const defaults = configFromEnvironment({});
+    expect(defaults.console).toEqual({ idleSeconds: 15 * 60, maxSeconds: 10 * 3600 });
+    expect(defaults.trustProxy).toBe(false);
+    const set = configFromEnvironment({ JETON_CONSOLE_IDLE_MINUTES: "5", JETON_CONSOLE_MAX_HOURS: "8", JETON_TRUST_PROXY: "10.0.0.1,192.168.0.0/16" });
+    expect(set.console).toEqual({ idleSeconds: 300, maxSeconds: 8 * 3600 });
+    expect(set.trustProxy).toBe("10.0.0.1,192.168.0.0/16");
+    expect(configFromEnvironment({ JETON_TRUST_PROXY: "true" }).trustProxy).toBe(true);
+    expect(() => configFromEnvironment({ JETON_CONSOLE_IDLE_MINUTES: "0" })).toThrow(/JETON_CONSOLE_IDLE_MINUTES/);
+    expect(() => configFromEnvironment({ JETON_TRUST_PROXY: "everyone" })).toThrow(ConfigurationError);
   });
 });
