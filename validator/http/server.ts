@@ -50,6 +50,6 @@ export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): Fa
   portalRoutes(app, ctx, authorise);
   administrationRoutes(app, ctx, authorise);
   tokenClockRoutes(app, ctx, authorise);
-  app.register((scope) => consoleServer(scope, ctx, options.console ?? defaultConsoleOptions), { prefix: "/console" });
+  app.register((scope) => consoleServer(scope, ctx, options.console ?? defaultConsoleOptions, options.logError), { prefix: "/console" });
   return app;
 }
