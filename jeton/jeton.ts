@@ -8,6 +8,7 @@ import { radiusClientCommand } from "./radius-client-command.js";
 import { serveCommand } from "./serve-command.js";
 import { registerSimCommand } from "../hardware/sim/sim-command.js";
 import { registerProvisionerCommands } from "./provisioner-commands.js";
+import { staffCommand } from "./staff-command.js";
 
 export function packageVersion(): string {
   return (JSON.parse(readFileSync(projectFile("package.json"), "utf8")) as { version: string }).version;
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   serveCommand(program);
   keysCommand(program);
   radiusClientCommand(program);
+  staffCommand(program);
   administrationCommands(program);
   registerProvisionerCommands(program);
   registerSimCommand(program);

@@ -14,16 +14,23 @@ export function serveCommand(program: Command): void {
     .action(async (options: { json?: boolean }) => {
       const config = configFromEnvironment();
       // loaded when run: the server, storage and metrics modules would slow every other command's start
-      const [{ buildHttpServer, buildMetricsServer }, { openConfiguredValidator }, { startRadiusServer }] = await Promise.all([
+      const [{ buildHttpServer, buildMetricsServer }, { openConfiguredValidator }, { startRadiusServer }, { defaultConsoleOptions }] = await Promise.all([
         import("../validator/http/server.js"),
         import("../validator/validator.js"),
         import("../validator/radius/server.js"),
+        import("../validator/console/console-server.js"),
       ]);
       const transport = serverTransport(config);
       const log = createLogger(config.logLevel);
       const { ctx, keyCreated } = await openConfiguredValidator(config);
       ctx.metrics.collectProcessMetrics();
-      const app = buildHttpServer(ctx, { version: packageVersion(), logger: log, tls: transport.tls });
+      const app = buildHttpServer(ctx, {
+        version: packageVersion(),
+        logger: log,
+        tls: transport.tls,
+        console: { ...defaultConsoleOptions, limits: { ...defaultConsoleOptions.limits, ...config.console } },
+        trustProxy: config.trustProxy,
+      });
       const address = await app.listen({ port: config.port, host: config.host });
       if (transport.warning) log.warn({ event: "plain-http" }, transport.warning);
       const radius = config.radius

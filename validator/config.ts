@@ -29,6 +29,12 @@ const environmentSchema = z.object({
   JETON_LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(", ")}` }).default("info"),
   JETON_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   JETON_METRICS_HOST: z.string().min(1).optional(),
+  JETON_CONSOLE_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+  JETON_CONSOLE_MAX_HOURS: z.coerce.number().min(0.1).max(24).default(10),
+  JETON_TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|[0-9A-Fa-f.:/]+(,[0-9A-Fa-f.:/]+)*)$/, "must be true, false or comma-separated proxy addresses/CIDRs")
+    .default("false"),
 });
 
 export interface ServerConfig {
@@ -51,6 +57,9 @@ export interface ServerConfig {
   metricsListener?: { host: string; port: number };
   /** The RADIUS listener (UDP), only when JETON_RADIUS_PORT is set; the host defaults to HOST. */
   radius?: { port: number; host: string };
+  console: { idleSeconds: number; maxSeconds: number };
+  /** Fastify's trustProxy: whose X-Forwarded-For/-Proto to believe (the console's per-address limit uses it). */
+  trustProxy: boolean | string;
 }
 
 export class ConfigurationError extends Error {}
@@ -87,5 +96,7 @@ export function configFromEnvironment(environment: NodeJS.ProcessEnv = process.e
       metricsListener: { host: env.JETON_METRICS_HOST ?? "127.0.0.1", port: env.JETON_METRICS_PORT ?? 9464 },
     }),
     ...(env.JETON_RADIUS_PORT !== undefined && { radius: { port: env.JETON_RADIUS_PORT, host: env.JETON_RADIUS_HOST ?? env.HOST } }),
+    console: { idleSeconds: env.JETON_CONSOLE_IDLE_MINUTES * 60, maxSeconds: Math.round(env.JETON_CONSOLE_MAX_HOURS * 3600) },
+    trustProxy: env.JETON_TRUST_PROXY === "true" ? true : env.JETON_TRUST_PROXY === "false" ? false : env.JETON_TRUST_PROXY,
   };
 }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import type { ValidatorContext } from "../../validator/context.js";
+import type { ConsoleOptions } from "../../validator/console/console-server.js";
 import { buildHttpServer } from "../../validator/http/server.js";
 import { createLogger } from "../../validator/observability/logger.js";
 import { createApiKey, type Role } from "../../validator/operations/api-keys.js";
@@ -53,7 +54,7 @@ export interface RunningValidator {
 /** A validator on a real HTTP port with an injectable clock, an API key of each role, over `location`. */
 export async function startValidator(
   location: DatabaseLocation,
-  options: { policy?: Partial<VerificationPolicy>; clock?: TestClock; masterKey?: Buffer } = {},
+  options: { policy?: Partial<VerificationPolicy>; clock?: TestClock; masterKey?: Buffer; console?: ConsoleOptions } = {},
 ): Promise<RunningValidator> {
   const clock = options.clock ?? new TestClock();
   const masterKey = options.masterKey ?? randomBytes(32);
@@ -63,7 +64,7 @@ export async function startValidator(
   // kept in memory and handed over at close (a file write per line would slow 1 000-request tests).
   const logged: string[] = [];
   const logger = createLogger("info", { write: (line: string) => void logged.push(line) });
-  const app = buildHttpServer(ctx, { version: "test", logger });
+  const app = buildHttpServer(ctx, { version: "test", logger, console: options.console });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const keys = {} as Record<Role, string>;

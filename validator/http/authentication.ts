@@ -1,16 +1,7 @@
 import type { FastifyRequest } from "fastify";
-import { identifyApiKey, recordApiKeyUse, type ApiKeyIdentity, type Role } from "../operations/api-keys.js";
+import { identifyApiKey, recordApiKeyUse, roleGrants, type ApiKeyIdentity, type Role } from "../operations/api-keys.js";
 import type { Actor } from "../storage/audit-log.js";
 import type { Database } from "../storage/database.js";
-
-/** helpdesk ⊇ support: the help desk may do everything support does. */
-const grants: Record<Role, Role[]> = {
-  portal: ["portal"],
-  support: ["support"],
-  helpdesk: ["helpdesk", "support"],
-  auditor: ["auditor"],
-  metrics: ["metrics"],
-};
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -70,7 +61,7 @@ export function apiKeyAuthoriser(database: Database, now: () => number): Authori
   }
   return async (request, roles) => {
     const identity = await authenticate(request);
-    if (!roles.some((role) => grants[identity.role].includes(role))) {
+    if (!roleGrants(identity.role, roles)) {
       throw new HttpStatusError(403, "forbidden", `this operation needs the ${roles.join(" or ")} role; this key has ${identity.role}`);
     }
     request.actorId = `key:${identity.id}`;

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import type { Logger } from "pino";
 import { SERIAL_MAX_LENGTH, USER_ID_MAX_LENGTH } from "../../common/identifiers.js";
 import type { ValidatorContext } from "../context.js";
+import { consoleServer, defaultConsoleOptions, type ConsoleOptions } from "../console/console-server.js";
 import { OperationError } from "../operations/operation-error.js";
 import { apiKeyAuthoriser, HttpStatusError } from "./authentication.js";
 import { openApiDocument } from "./openapi.js";
@@ -19,6 +20,10 @@ export interface HttpOptions {
   logger?: Logger;
   /** Serve HTTPS with this PEM certificate (chain) and key. */
   tls?: { cert: Buffer; key: Buffer };
+  /** The support console under /console/ (defaults: 15 min idle, 10 h at most). */
+  console?: ConsoleOptions;
+  /** Behind a reverse proxy: take the client address and protocol from X-Forwarded-* (Fastify's trustProxy). */
+  trustProxy?: boolean | string;
 }
 
 /**
@@ -51,7 +56,12 @@ class RequestLog extends LogController {
 /** A Fastify instance logging through `logger` (request lines above); silent without one. */
 export function fastifyWithLog(
   logger: Logger | undefined,
-  settings: { bodyLimit?: number; routerOptions?: { maxParamLength: number }; https?: { cert: Buffer; key: Buffer } } = {},
+  settings: {
+    bodyLimit?: number;
+    routerOptions?: { maxParamLength: number };
+    https?: { cert: Buffer; key: Buffer };
+    trustProxy?: boolean | string;
+  } = {},
 ): FastifyInstance {
   // Typed as the HTTP instance whichever the server: routes see the same requests over HTTPS.
   return Fastify({
@@ -69,6 +79,7 @@ export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): Fa
     // schemas accept must be servable by every /v1/users/{user} and /v1/tokens/{serial} route.
     routerOptions: { maxParamLength: Math.max(USER_ID_MAX_LENGTH, SERIAL_MAX_LENGTH) },
     ...(options.tls && { https: options.tls }),
+    trustProxy: options.trustProxy ?? false,
   });
   const authorise = apiKeyAuthoriser(ctx.database, ctx.now);
 
@@ -97,6 +108,9 @@ export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): Fa
   portalRoutes(app, ctx, authorise);
   administrationRoutes(app, ctx, authorise);
   tokenClockRoutes(app, ctx, authorise);
+  app.register((scope) => consoleServer(scope, ctx, options.console ?? defaultConsoleOptions, (error) => app.log.error({ err: error }, "internal error")), {
+    prefix: "/console",
+  });
   metricsRoute(app, ctx, authorise);
   return app;
 }

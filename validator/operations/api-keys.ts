@@ -10,6 +10,20 @@ import { OperationError } from "./operation-error.js";
 export const roles = ["portal", "support", "helpdesk", "auditor", "metrics"] as const;
 export type Role = (typeof roles)[number];
 
+/** helpdesk ⊇ support: the help desk may do everything support does. Console staff roles follow the same grants. */
+const grants: Record<Role, Role[]> = {
+  portal: ["portal"],
+  support: ["support"],
+  helpdesk: ["helpdesk", "support"],
+  auditor: ["auditor"],
+  metrics: ["metrics"],
+};
+
+/** Whether `role` may do what any of `needed` may. */
+export function roleGrants(role: Role, needed: readonly Role[]): boolean {
+  return needed.some((wanted) => grants[role].includes(wanted));
+}
+
 export interface ApiKeyIdentity {
   id: string;
   role: Role;

@@ -13,8 +13,8 @@ import { applyChange, ConcurrentChange, loadChallenge, loadUserState } from "../
  * Where a passcode is decided: one transaction reads the user's state, the pure rules decide, the
  * change and the audit record are written together (so counters and the audit log always agree).
  */
-export async function validatePasscode(ctx: ValidatorContext, actor: Actor, user: string, passcode: string): Promise<Decision> {
-  return decide(ctx, actor, user, "validate", async (state, now) =>
+export async function validatePasscode(ctx: ValidatorContext, actor: Actor, user: string, passcode: string, door?: Admission): Promise<Decision> {
+  return decide(ctx, actor, user, "validate", door, async (state, now) =>
     verifyPasscode(state, { passcode, newChallengeId: newChallengeId() }, now, ctx.policy, ctx.verifiers),
   );
 }
@@ -25,25 +25,42 @@ export async function respondToChallenge(
   user: string,
   challengeId: string,
   response: string,
+  door?: Admission,
 ): Promise<Decision> {
-  return decide(ctx, actor, user, "challenge-response", async (state, now, trx) => {
+  return decide(ctx, actor, user, "challenge-response", door, async (state, now, trx) => {
     // Loaded for unknown users too (nothing is found): answering costs the same work either way.
     const challenge = await loadChallenge(trx, state.user, challengeId);
     return answerChallenge(state, { challenge, response, newChallengeId: newChallengeId() }, now, ctx.policy, ctx.verifiers);
   });
 }
 
+/**
+ * A front door that opens to some users only (the support console: staff). `admits` runs in the
+ * validation's transaction, before anything is written: a user it refuses is treated exactly like an
+ * unknown user (same work, same generic reject, nothing consumed or counted).
+ */
+export interface Admission {
+  admits(trx: ValidatorContext["database"]["db"], user: string): Promise<boolean>;
+  /** False: an emergency password is not a way in here (the passcode is then simply wrong). */
+  acceptsEmergencyPasswords: boolean;
+}
+
 type Rules = (state: UserState, now: number, trx: ValidatorContext["database"]["db"]) => Promise<Outcome>;
 
-async function decide(ctx: ValidatorContext, actor: Actor, givenUser: string, event: string, rules: Rules): Promise<Decision> {
+async function decide(ctx: ValidatorContext, actor: Actor, givenUser: string, event: string, door: Admission | undefined, rules: Rules): Promise<Decision> {
   const user = normaliseUserId(givenUser);
   const now = ctx.now();
   try {
     const { decision, locks } = await ctx.database.transaction(async (trx) => {
-      const state = withDecoys(ctx, user, await loadUserState(trx, ctx.database.dialect, user, ctx.vault));
+      const loaded = await loadUserState(trx, ctx.database.dialect, user, ctx.vault);
+      // Asked for unknown users too, so the reject costs the same work either way.
+      const refused = door !== undefined && !(await door.admits(trx, user)) && loaded !== null;
+      const admitted = refused ? null : loaded && door?.acceptsEmergencyPasswords === false ? { ...loaded, emergency: null } : loaded;
+      const state = withDecoys(ctx, user, admitted);
       const { decision, change } = await rules(state, now, trx);
       await applyChange(trx, user, change, now);
-      await appendAudit(trx, actor, now, auditEntry(event, user, decision, change));
+      const entry = auditEntry(event, user, decision, change);
+      await appendAudit(trx, actor, now, refused ? { ...entry, detail: { reason: "not-admitted" } } : entry);
       return { decision, locks: state.known && change.failures === "increment" && state.lockout.failures + 1 === ctx.policy.lockAfter };
     });
     if (locks) ctx.metrics.userLocked();

@@ -51,6 +51,13 @@ export interface AuditFilter {
   serial?: string;
   since?: number;
   limit: number;
+  actor?: string;
+  event?: string;
+  result?: string;
+  /** Inclusive upper bound, Unix ms. */
+  until?: number;
+  /** Entries older than this id (the next page, newest first). */
+  beforeId?: number;
 }
 
 /** Newest first. */
@@ -59,6 +66,11 @@ export async function readAudit(db: Kysely<Schema>, filter: AuditFilter): Promis
   if (filter.user !== undefined) query = query.where("user_name", "=", filter.user);
   if (filter.serial !== undefined) query = query.where("serial", "=", filter.serial);
   if (filter.since !== undefined) query = query.where("at", ">=", filter.since);
+  if (filter.actor !== undefined) query = query.where("actor", "=", filter.actor);
+  if (filter.event !== undefined) query = query.where("event", "=", filter.event);
+  if (filter.result !== undefined) query = query.where("result", "=", filter.result);
+  if (filter.until !== undefined) query = query.where("at", "<=", filter.until);
+  if (filter.beforeId !== undefined) query = query.where("id", "<", filter.beforeId);
   const rows = await query.orderBy("id", "desc").limit(filter.limit).execute();
   return rows.map((row) => ({
     id: row.id,

@@ -158,6 +158,28 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex("radius_states_expires_at").on("radius_states").column("expires_at").execute();
       },
     },
+    "0009-console-staff-and-sessions": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("staff")
+          .addColumn("user_name", "text", (column) => column.primaryKey().references("users.name"))
+          .addColumn("role", "text", (column) => column.notNull())
+          .addColumn("added_at", "bigint", (column) => column.notNull())
+          .addColumn("added_by", "text", (column) => column.notNull())
+          .execute();
+        // Only a hash of the session id is stored: a database read does not hand out live sessions.
+        await db.schema
+          .createTable("console_sessions")
+          .addColumn("id_hash", "text", (column) => column.primaryKey())
+          .addColumn("staff_user", "text", (column) => column.notNull())
+          .addColumn("csrf_token", "text", (column) => column.notNull())
+          .addColumn("created_at", "bigint", (column) => column.notNull())
+          .addColumn("last_seen_at", "bigint", (column) => column.notNull())
+          .addColumn("stepped_up_at", "bigint")
+          .execute();
+        await db.schema.createIndex("console_sessions_staff_user").on("console_sessions").column("staff_user").execute();
+      },
+    },
   };
 }
 

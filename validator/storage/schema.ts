@@ -108,6 +108,24 @@ export interface RadiusStatesTable {
   expires_at: number;
 }
 
+/** Who may sign in to the support console, and with which role (helpdesk ⊇ support, auditor reads). */
+export interface StaffTable {
+  user_name: string;
+  role: string;
+  added_at: number;
+  added_by: string;
+}
+
+export interface ConsoleSessionsTable {
+  id_hash: string;
+  staff_user: string;
+  csrf_token: string;
+  created_at: number;
+  last_seen_at: number;
+  /** When the staff member last confirmed with a fresh passcode (step-up). */
+  stepped_up_at: number | null;
+}
+
 export interface Schema {
   settings: SettingsTable;
   users: UsersTable;
@@ -118,4 +136,6 @@ export interface Schema {
   audit_log: AuditLogTable;
   radius_clients: RadiusClientsTable;
   radius_states: RadiusStatesTable;
+  staff: StaffTable;
+  console_sessions: ConsoleSessionsTable;
 }

@@ -1,0 +1,75 @@
+// The console's pure pieces: session limits, local calendar days for the audit filter, redirect targets.
+import { describe, expect, test } from "vitest";
+import { configFromEnvironment, ConfigurationError } from "../../validator/config.js";
+import { localPath } from "../../validator/console/console-server.js";
+import { localDayBounds } from "../../validator/console/time-format.js";
+import { defaultConsoleSessionLimits as limits, secondsLeft, sessionEnd, steppedUp } from "../../validator/policy/console-session.js";
+
+describe("console session limits", () => {
+  const signedIn = Date.UTC(2026, 11, 2, 8, 0, 0);
+  const session = (lastSeenMinutes: number, steppedUpMinutes: number | null = 0) => ({
+    createdAt: signedIn,
+    lastSeenAt: signedIn + lastSeenMinutes * 60_000,
+    steppedUpAt: steppedUpMinutes === null ? null : signedIn + steppedUpMinutes * 60_000,
+  });
+  const at = (minutes: number) => signedIn + minutes * 60_000;
+
+  test("idle for 15 minutes ends it; activity starts the idle time over", () => {
+    expect(sessionEnd(session(0), at(15) - 1, limits)).toBeNull();
+    expect(sessionEnd(session(0), at(15), limits)).toBe("idle");
+    expect(sessionEnd(session(14), at(28), limits)).toBeNull();
+    expect(secondsLeft(session(14), at(28), limits)).toBe(60);
+  });
+
+  test("10 hours after sign-in it ends whatever the activity, and the time left says so", () => {
+    expect(sessionEnd(session(599), at(600) - 1, limits)).toBeNull();
+    expect(sessionEnd(session(599), at(600), limits)).toBe("max-age");
+    expect(secondsLeft(session(595), at(596), limits)).toBe(4 * 60);
+  });
+
+  test("a step-up lasts 10 minutes; none yet means none", () => {
+    expect(steppedUp(session(0, 0), at(10) - 1, limits)).toBe(true);
+    expect(steppedUp(session(0, 0), at(10), limits)).toBe(false);
+    expect(steppedUp(session(0, null), at(0), limits)).toBe(false);
+  });
+});
+
+describe("local calendar days for the audit filter", () => {
+  test("a Paris day in winter is 23:00 UTC the day before to 22:59:59.999 UTC", () => {
+    expect(localDayBounds("2026-12-02", "Europe/Paris")).toEqual({ start: Date.UTC(2026, 11, 1, 23, 0, 0), end: Date.UTC(2026, 11, 2, 22, 59, 59, 999) });
+  });
+
+  test("the day clocks go back lasts 25 hours, the day they go forward 23", () => {
+    const autumn = localDayBounds("2026-10-25", "Europe/Paris")!;
+    expect(autumn.end + 1 - autumn.start).toBe(25 * 3600_000);
+    const spring = localDayBounds("2026-03-29", "Europe/Paris")!;
+    expect(spring.end + 1 - spring.start).toBe(23 * 3600_000);
+  });
+
+  test("anything but a real YYYY-MM-DD date is refused", () => {
+    for (const text of ["2026-02-30", "2026-13-01", "02/12/2026", "2026-12-2", "", "2026-12-02T00:00"]) expect(localDayBounds(text, "Europe/Paris")).toBeNull();
+  });
+});
+
+describe("redirect targets after the language switch", () => {
+  test("only console paths, never another site", () => {
+    expect(localPath("/console/users/carol")).toBe("/console/users/carol");
+    for (const hostile of ["https://evil.example/", "//evil.example/", "/\\evil.example", "/console/\\\\evil", "/console/x\r\nSet-Cookie: a=b", undefined]) {
+      expect(localPath(hostile)).toBe("/console/");
+    }
+  });
+});
+
+describe("console configuration", () => {
+  test("idle and maximum times, trusted proxies; bad values name the variable", () => {
+    const defaults = configFromEnvironment({});
+    expect(defaults.console).toEqual({ idleSeconds: 15 * 60, maxSeconds: 10 * 3600 });
+    expect(defaults.trustProxy).toBe(false);
+    const set = configFromEnvironment({ JETON_CONSOLE_IDLE_MINUTES: "5", JETON_CONSOLE_MAX_HOURS: "8", JETON_TRUST_PROXY: "10.0.0.1,192.168.0.0/16" });
+    expect(set.console).toEqual({ idleSeconds: 300, maxSeconds: 8 * 3600 });
+    expect(set.trustProxy).toBe("10.0.0.1,192.168.0.0/16");
+    expect(configFromEnvironment({ JETON_TRUST_PROXY: "true" }).trustProxy).toBe(true);
+    expect(() => configFromEnvironment({ JETON_CONSOLE_IDLE_MINUTES: "0" })).toThrow(/JETON_CONSOLE_IDLE_MINUTES/);
+    expect(() => configFromEnvironment({ JETON_TRUST_PROXY: "everyone" })).toThrow(ConfigurationError);
+  });
+});

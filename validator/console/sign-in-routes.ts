@@ -1,0 +1,104 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import { closeSession, openSession } from "../operations/console-sessions.js";
+import { staffDoor, staffRole } from "../operations/staff.js";
+import { respondToChallenge, validatePasscode } from "../operations/validation.js";
+import type { Decision } from "../policy/outcome.js";
+import type { Actor } from "../storage/audit-log.js";
+import { appendAudit } from "../storage/audit-log.js";
+import { secondsLeft } from "../policy/console-session.js";
+import { cookieNames, cookieOptions, localPath, type ConsoleKit } from "./console-server.js";
+
+const signInForm = z.object({ user: z.string().max(128), passcode: z.string().max(64) });
+const challengeForm = z.object({ user: z.string().max(128), challenge: z.string().max(64), response: z.string().max(64) });
+
+/** Who checks a passcode on the console before anyone is signed in. */
+const consoleActor = (request: FastifyRequest): Actor => ({ id: "console", role: "console", source: request.ip });
+
+/**
+ * Every passcode the console checks (sign-in, challenges, step-up) goes through here, with the staff
+ * door: the one place to count console validations (metrics).
+ */
+export async function consoleValidation(kit: ConsoleKit, actor: Actor, user: string, answer: { passcode: string } | { challenge: string; response: string }): Promise<Decision> {
+  if ("passcode" in answer) return validatePasscode(kit.ctx, actor, user, answer.passcode, staffDoor);
+  return respondToChallenge(kit.ctx, actor, user, answer.challenge, answer.response, staffDoor);
+}
+
+/** Sign-in with identifier + PIN + code (first use and next-code as pages of it), and sign-out. */
+export function signInRoutes(app: FastifyInstance, kit: ConsoleKit): void {
+  const { ctx } = kit;
+  const showSignIn = (request: FastifyRequest, reply: FastifyReply, data: Record<string, unknown> = {}, status = 200) =>
+    kit.render(request, reply, "sign-in", { user: "", ...data }, status);
+
+  app.get("/sign-in", { config: { public: true } }, async (request, reply) => {
+    if (request.consoleState.session) return reply.redirect("/console/", 303);
+    const ended = (request.query as { ended?: string }).ended;
+    const notices = request.consoleState.text.signIn.ended;
+    return showSignIn(request, reply, { notice: ended !== undefined && Object.hasOwn(notices, ended) ? notices[ended as keyof typeof notices] : undefined });
+  });
+
+  /** After the passcode or a challenge answer: a session, the next challenge page, or the generic refusal. */
+  async function conclude(request: FastifyRequest, reply: FastifyReply, user: string, decision: Decision) {
+    const text = request.consoleState.text;
+    if (decision.result === "challenge") {
+      return kit.render(request, reply, "challenge", {
+        formAction: "/console/sign-in/challenge",
+        hidden: { user, challenge: decision.id },
+        kind: decision.kind,
+        error: decision.weakPin ? text.challenge.weakPin[decision.weakPin] : undefined,
+      });
+    }
+    const role = decision.result === "accept" ? await staffRole(ctx.database.db, user) : null;
+    if (role === null) {
+      const now = ctx.now();
+      if (kit.signInLimit.recordFailure(request.ip, now)) {
+        await appendAudit(ctx.database.db, consoleActor(request), now, { event: "console.sign-in", result: "rate-limited", detail: { address: request.ip } });
+      }
+      return showSignIn(request, reply, { user, error: text.signIn.refused }, 401);
+    }
+    // A new id at every sign-in; a session the browser still held ends.
+    const previous = request.consoleState;
+    if (previous.session && previous.sessionId) await closeSession(ctx, previous.sessionId, previous.session, request.ip);
+    const opened = await openSession(ctx, user, role, request.ip);
+    reply.setCookie(cookieNames.session, opened.id, cookieOptions);
+    reply.clearCookie(cookieNames.signInToken, cookieOptions);
+    return reply.redirect("/console/", 303);
+  }
+
+  async function rateLimited(request: FastifyRequest, reply: FastifyReply, user: string) {
+    if (!kit.signInLimit.blocked(request.ip, ctx.now())) return false;
+    await showSignIn(request, reply, { user, error: request.consoleState.text.signIn.rateLimited }, 429);
+    return true;
+  }
+
+  app.post("/sign-in", { config: { public: true } }, async (request, reply) => {
+    const form = signInForm.safeParse(request.body);
+    const user = form.success ? form.data.user.trim() : "";
+    if (await rateLimited(request, reply, user)) return reply;
+    if (!form.success || user === "" || form.data.passcode === "") {
+      return showSignIn(request, reply, { user, error: request.consoleState.text.signIn.refused }, 401);
+    }
+    return conclude(request, reply, user, await consoleValidation(kit, consoleActor(request), user, { passcode: form.data.passcode }));
+  });
+
+  app.post("/sign-in/challenge", { config: { public: true } }, async (request, reply) => {
+    const form = challengeForm.safeParse(request.body);
+    const user = form.success ? form.data.user : "";
+    if (await rateLimited(request, reply, user)) return reply;
+    if (!form.success) return showSignIn(request, reply, { error: request.consoleState.text.signIn.refused }, 401);
+    return conclude(request, reply, user, await consoleValidation(kit, consoleActor(request), user, { challenge: form.data.challenge, response: form.data.response }));
+  });
+
+  app.post("/sign-out", async (request, reply) => {
+    const state = request.consoleState;
+    await closeSession(ctx, state.sessionId!, kit.session(request), request.ip);
+    reply.clearCookie(cookieNames.session, cookieOptions);
+    return reply.redirect("/console/sign-in?ended=signed-out", 303);
+  });
+
+  /** The idle warning's "extend" button: any signed-in request starts the idle time over. */
+  app.post("/session/extend", async (request, reply) => {
+    if (request.headers.accept?.includes("application/json")) return { secondsLeft: secondsLeft(kit.session(request), ctx.now(), kit.options.limits) };
+    return reply.redirect(localPath((request.body as { return?: string }).return), 303);
+  });
+}

@@ -1,0 +1,69 @@
+import { normaliseUserId } from "../../common/identifiers.js";
+import type { Kysely } from "kysely";
+import type { ValidatorContext } from "../context.js";
+import { appendAudit, type Actor } from "../storage/audit-log.js";
+import type { Schema } from "../storage/schema.js";
+import { OperationError } from "./operation-error.js";
+import type { Admission } from "./validation.js";
+
+/** Console roles: the API's, less `portal` (a login portal is not a person). */
+export const staffRoles = ["support", "helpdesk", "auditor"] as const;
+export type StaffRole = (typeof staffRoles)[number];
+
+export interface StaffMember {
+  user: string;
+  role: StaffRole;
+  addedAt: string;
+  addedBy: string;
+}
+
+/** A staff member is a Jeton user holding a token: they sign in to the console with it. */
+export async function addStaff(ctx: ValidatorContext, actor: Actor, givenUser: string, role: StaffRole): Promise<StaffMember> {
+  const user = normaliseUserId(givenUser);
+  const now = ctx.now();
+  await ctx.database.transaction(async (trx) => {
+    const token = await trx.selectFrom("tokens").select("serial").where("user_name", "=", user).executeTakeFirst();
+    if (!token) throw new OperationError("invalid", `${user} holds no token: assign one first (staff sign in to the console with their own token)`);
+    await trx
+      .insertInto("staff")
+      .values({ user_name: user, role, added_at: now, added_by: actor.id })
+      .onConflict((conflict) => conflict.column("user_name").doUpdateSet({ role, added_at: now, added_by: actor.id }))
+      .execute();
+    await appendAudit(trx, actor, now, { event: "staff.add", result: "ok", user, detail: { role } });
+  });
+  return (await listStaff(ctx)).find((member) => member.user === user)!;
+}
+
+/** Removes a staff member and ends their console sessions at once. */
+export async function removeStaff(ctx: ValidatorContext, actor: Actor, givenUser: string): Promise<{ user: string; sessionsEnded: number }> {
+  const user = normaliseUserId(givenUser);
+  const now = ctx.now();
+  return ctx.database.transaction(async (trx) => {
+    const removed = await trx.deleteFrom("staff").where("user_name", "=", user).executeTakeFirst();
+    if (removed.numDeletedRows === 0n) throw new OperationError("not-found", `${user} is not a staff member`);
+    const ended = await trx.deleteFrom("console_sessions").where("staff_user", "=", user).executeTakeFirst();
+    const sessionsEnded = Number(ended.numDeletedRows);
+    await appendAudit(trx, actor, now, { event: "staff.remove", result: "ok", user, detail: { sessionsEnded } });
+    return { user, sessionsEnded };
+  });
+}
+
+export async function listStaff(ctx: ValidatorContext): Promise<StaffMember[]> {
+  const rows = await ctx.database.db.selectFrom("staff").selectAll().orderBy("user_name").execute();
+  return rows.map((row) => ({ user: row.user_name, role: row.role as StaffRole, addedAt: new Date(row.added_at).toISOString(), addedBy: row.added_by }));
+}
+
+export async function staffRole(db: Kysely<Schema>, user: string): Promise<StaffRole | null> {
+  const row = await db.selectFrom("staff").select("role").where("user_name", "=", normaliseUserId(user)).executeTakeFirst();
+  return row ? (row.role as StaffRole) : null;
+}
+
+/**
+ * The console's door for validation: staff only, checked in the validation's own transaction (a
+ * non-staff user's good passcode is refused like a wrong one and not consumed), and never with an
+ * emergency password (support must not be able to sign in as support with one it issued).
+ */
+export const staffDoor: Admission = {
+  admits: async (trx, user) => (await staffRole(trx, user)) !== null,
+  acceptsEmergencyPasswords: false,
+};
