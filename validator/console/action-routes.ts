@@ -83,7 +83,7 @@ export function actionRoutes(app: FastifyInstance, kit: ConsoleKit): void {
     const form = stepUpForm.safeParse(request.body);
     if (!form.success || !isActionName(form.data.action)) throw new ConsoleRefusal(400, (text) => text.errors.invalid);
     const session = kit.session(request);
-    const decision = await consoleValidation(kit, actorOf(request), session.staffUser, { passcode: form.data.passcode });
+    const decision = await consoleValidation(kit, request, actorOf(request), session.staffUser, { passcode: form.data.passcode });
     return afterStepUp(request, reply, form.data.action, form.data.fields, decision);
   });
 
@@ -91,7 +91,7 @@ export function actionRoutes(app: FastifyInstance, kit: ConsoleKit): void {
     const form = stepUpChallengeForm.safeParse(request.body);
     if (!form.success || !isActionName(form.data.action)) throw new ConsoleRefusal(400, (text) => text.errors.invalid);
     const session = kit.session(request);
-    const decision = await consoleValidation(kit, actorOf(request), session.staffUser, { challenge: form.data.challenge, response: form.data.response });
+    const decision = await consoleValidation(kit, request, actorOf(request), session.staffUser, { challenge: form.data.challenge, response: form.data.response });
     return afterStepUp(request, reply, form.data.action, form.data.fields, decision);
   });
 }

@@ -1,3 +1,4 @@
+import { observeValidation } from "../observability/validation-events.js";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { closeSession, openSession } from "../operations/console-sessions.js";
@@ -19,9 +20,20 @@ const consoleActor = (request: FastifyRequest): Actor => ({ id: "console", role:
  * Every passcode the console checks (sign-in, challenges, step-up) goes through here, with the staff
  * door: the one place to count console validations (metrics).
  */
-export async function consoleValidation(kit: ConsoleKit, actor: Actor, user: string, answer: { passcode: string } | { challenge: string; response: string }): Promise<Decision> {
-  if ("passcode" in answer) return validatePasscode(kit.ctx, actor, user, answer.passcode, staffDoor);
-  return respondToChallenge(kit.ctx, actor, user, answer.challenge, answer.response, staffDoor);
+export async function consoleValidation(
+  kit: ConsoleKit,
+  request: FastifyRequest,
+  actor: Actor,
+  user: string,
+  answer: { passcode: string } | { challenge: string; response: string },
+): Promise<Decision> {
+  const started = process.hrtime.bigint();
+  const decision =
+    "passcode" in answer
+      ? await validatePasscode(kit.ctx, actor, user, answer.passcode, staffDoor)
+      : await respondToChallenge(kit.ctx, actor, user, answer.challenge, answer.response, staffDoor);
+  observeValidation(request.log, kit.ctx.metrics, "console", user, decision, Number(process.hrtime.bigint() - started) / 1e9);
+  return decision;
 }
 
 /** Sign-in with identifier + PIN + code (first use and next-code as pages of it), and sign-out. */
@@ -78,7 +90,7 @@ export function signInRoutes(app: FastifyInstance, kit: ConsoleKit): void {
     if (!form.success || user === "" || form.data.passcode === "") {
       return showSignIn(request, reply, { user, error: request.consoleState.text.signIn.refused }, 401);
     }
-    return conclude(request, reply, user, await consoleValidation(kit, consoleActor(request), user, { passcode: form.data.passcode }));
+    return conclude(request, reply, user, await consoleValidation(kit, request, consoleActor(request), user, { passcode: form.data.passcode }));
   });
 
   app.post("/sign-in/challenge", { config: { public: true } }, async (request, reply) => {
@@ -86,7 +98,7 @@ export function signInRoutes(app: FastifyInstance, kit: ConsoleKit): void {
     const user = form.success ? form.data.user : "";
     if (await rateLimited(request, reply, user)) return reply;
     if (!form.success) return showSignIn(request, reply, { error: request.consoleState.text.signIn.refused }, 401);
-    return conclude(request, reply, user, await consoleValidation(kit, consoleActor(request), user, { challenge: form.data.challenge, response: form.data.response }));
+    return conclude(request, reply, user, await consoleValidation(kit, request, consoleActor(request), user, { challenge: form.data.challenge, response: form.data.response }));
   });
 
   app.post("/sign-out", async (request, reply) => {
