@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { projectFile } from "../common/project-files.js";
 import { CommandFailure, exitCodes } from "../common/failure.js";
 import { administrationCommands } from "./administration-commands.js";
+import { backupCommands } from "./backup-command.js";
 import { keysCommand } from "./keys-command.js";
 import { serveCommand } from "./serve-command.js";
 import { registerSimCommand } from "../hardware/sim/sim-command.js";
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .exitOverride();
   serveCommand(program);
   keysCommand(program);
+  backupCommands(program);
   administrationCommands(program);
   registerProvisionerCommands(program);
   registerSimCommand(program);
