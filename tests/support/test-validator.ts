@@ -51,12 +51,13 @@ export interface RunningValidator {
 /** A validator on a real HTTP port with an injectable clock, an API key of each role, over `location`. */
 export async function startValidator(
   location: DatabaseLocation,
-  options: { policy?: Partial<VerificationPolicy>; clock?: TestClock; masterKey?: Buffer } = {},
+  options: { policy?: Partial<VerificationPolicy>; clock?: TestClock; masterKey?: Buffer; previousMasterKey?: Buffer } = {},
 ): Promise<RunningValidator> {
   const clock = options.clock ?? new TestClock();
   const masterKey = options.masterKey ?? randomBytes(32);
   const policy = { ...defaultPolicy(loadProfile(), "Europe/Paris"), ...options.policy };
-  const ctx = await openValidator({ database: location, masterKey: masterKeyFrom(masterKey), policy, now: clock.now });
+  const previousMasterKey = options.previousMasterKey && masterKeyFrom(options.previousMasterKey);
+  const ctx = await openValidator({ database: location, masterKey: masterKeyFrom(masterKey), previousMasterKey, policy, now: clock.now });
   const app = buildHttpServer(ctx, { version: "test" });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
