@@ -22,13 +22,9 @@ describe("online backup and restore of the embedded SQLite database", () => {
     return { status: response.status, json: (await response.json()) as { result?: string; challenge?: { id: string } } };
   }
   const createKey = async (directory: string, role: string) => JSON.parse((await jeton(["keys", "create", "--role", role, "--json"], { JETON_DATA_DIR: directory })).stdout).key as string;
-  /** PIN + the code of the step after the last one used: steps are never replayed, so wait for a fresh one. */
-  let lastStep = 0;
-  async function passcode(): Promise<string> {
-    while (referenceStep(Date.now()) <= lastStep) await new Promise((resolve) => setTimeout(resolve, 250));
-    lastStep = referenceStep(Date.now());
-    return pin + referenceCode(seed, lastStep);
-  }
+  /** PIN + the code one step ahead of the first-use step (inside the direct window): no wait for a fresh step. */
+  let firstStep = 0;
+  const nextPasscode = () => pin + referenceCode(seed, firstStep + 1);
 
   it("copies the live database under load (0600, never overwriting), restores it into a stopped data directory, and the user logs in", async () => {
     const server = await startServe({ JETON_DATA_DIR: dataDir });
@@ -38,7 +34,7 @@ describe("online backup and restore of the embedded SQLite database", () => {
     expect((await call(server, helpdesk, "/v1/tokens", { serial: "JT00000042", secretHex: seed.toString("hex") })).status).toBe(201);
     expect((await call(server, helpdesk, "/v1/tokens/JT00000042/assign", { user: "jdupont" })).status).toBe(200);
     const opened = await call(server, portal, "/v1/validate", { user: "jdupont", passcode: referenceCode(seed, referenceStep(Date.now())) });
-    lastStep = referenceStep(Date.now());
+    firstStep = referenceStep(Date.now());
     expect((await call(server, portal, "/v1/validate", { user: "jdupont", challenge: opened.json.challenge!.id, response: pin })).json.result).toBe("accept");
 
     // Validations keep writing (rejects for another user: each writes the user row and an audit row) while the backup runs.
@@ -71,8 +67,9 @@ describe("online backup and restore of the embedded SQLite database", () => {
     const busy = await jeton(["restore", backup, "--replace"], { JETON_DATA_DIR: dataDir });
     expect(busy.code).not.toBe(0);
     expect(busy.stderr).toMatch(/is in use \(a validator is running on it\)/);
-    // The user logs in after the backup: the restored copy will not know that step, and a replay is still refused there.
-    expect((await call(server, portal, "/v1/validate", { user: "jdupont", passcode: await passcode() })).json.result).toBe("accept");
+    // The user logs in after the backup (a replay is refused); the restored copies do not know that step.
+    expect((await call(server, portal, "/v1/validate", { user: "jdupont", passcode: nextPasscode() })).json.result).toBe("accept");
+    expect((await call(server, portal, "/v1/validate", { user: "jdupont", passcode: nextPasscode() })).json.result).toBe("reject");
     await server.stop();
 
     // Restore into a fresh data directory, with the master key kept apart and put back beside it.
@@ -85,7 +82,7 @@ describe("online backup and restore of the embedded SQLite database", () => {
     expect(statSync(join(restoredDir, "jeton.sqlite")).mode & 0o777).toBe(0o600);
     const second = await startServe({ JETON_DATA_DIR: restoredDir });
     servers.push(second);
-    expect((await call(second, portal, "/v1/validate", { user: "jdupont", passcode: await passcode() })).json.result).toBe("accept");
+    expect((await call(second, portal, "/v1/validate", { user: "jdupont", passcode: nextPasscode() })).json.result).toBe("accept");
     expect((await call(second, portal, "/v1/validate", { user: "jdupont", passcode: pin + "000000" })).json.result).toBe("reject");
     await second.stop();
 
@@ -97,9 +94,9 @@ describe("online backup and restore of the embedded SQLite database", () => {
     expect(readdirSync(dataDir).filter((name) => name.startsWith(".jeton.sqlite.restoring"))).toEqual([]);
     const third = await startServe({ JETON_DATA_DIR: dataDir });
     servers.push(third);
-    expect((await call(third, portal, "/v1/validate", { user: "jdupont", passcode: await passcode() })).json.result).toBe("accept");
+    expect((await call(third, portal, "/v1/validate", { user: "jdupont", passcode: nextPasscode() })).json.result).toBe("accept");
     await third.stop();
-  });
+  }, 300_000);
 
   it("refuses what is not a Jeton database, and PostgreSQL (pg_dump's job)", async () => {
     const junk = join(root, "junk.sqlite");
@@ -112,5 +109,5 @@ describe("online backup and restore of the embedded SQLite database", () => {
     const postgres = await jeton(["backup", join(root, "pg.sqlite")], { DATABASE_URL: "postgres://127.0.0.1:5432/none" });
     expect(postgres.code).not.toBe(0);
     expect(postgres.stderr).toMatch(/pg_dump/);
-  });
+  }, 120_000);
 });

@@ -164,7 +164,7 @@ describe.each(dialects)("master-key rotation on %s", (dialect) => {
     } finally {
       await v.close();
     }
-  });
+  }, 300_000);
 
   it("refuses a key it cannot use and changes nothing", async () => {
     const database = await testDatabase(dialect);
@@ -179,5 +179,5 @@ describe.each(dialects)("master-key rotation on %s", (dialect) => {
     const unchanged = await status(database.location);
     expect(unchanged.currentKeyId).toBe(oldId);
     expect(countOf(unchanged, "token seeds")).toEqual({ [oldId]: 1 });
-  });
+  }, 120_000);
 });
