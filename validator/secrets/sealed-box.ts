@@ -35,7 +35,10 @@ export class SealedBox {
   /** Throws `MissingMasterKey` when the value is sealed under a key this box does not hold. */
   open(associatedData: string, sealed: SealedValue, what: string): Buffer {
     const key = this.keys.get(sealed.keyId);
-    if (!key) throw new MissingMasterKey(`${what} is sealed with master key ${sealed.keyId}, but only ${[...this.keys.keys()].join(" and ")} is loaded`);
+    if (!key) {
+      const loaded = [...this.keys.keys()];
+      throw new MissingMasterKey(`${what} is sealed with master key ${sealed.keyId}, but the loaded key${loaded.length > 1 ? "s are" : " is"} ${loaded.join(" and ")}`);
+    }
     const bytes = Buffer.from(sealed.ciphertext, "base64");
     const decipher = createDecipheriv("aes-256-gcm", key, bytes.subarray(0, 12));
     decipher.setAAD(Buffer.from(associatedData));

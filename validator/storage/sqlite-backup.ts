@@ -1,5 +1,5 @@
 import BetterSqlite3 from "better-sqlite3";
-import { closeSync, copyFileSync, constants, existsSync, openSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, constants, existsSync, openSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
 /** What a backup or restore found in the copy: SQLite's integrity check passed and the key it needs. */
@@ -94,6 +94,8 @@ export function restoreSqlite(backup: string, target: string, options: { replace
   try {
     closeSync(openSync(incoming, "wx", 0o600));
     copyFileSync(backup, incoming, constants.COPYFILE_FICLONE);
+    // copyFile gives the copy the backup's mode: the database is 0600 whatever the backup file's is.
+    chmodSync(incoming, 0o600);
     const facts = checkCopy(incoming);
     let movedAside: string | null = null;
     if (existing.length > 0) {
