@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -72,7 +72,9 @@ describe("online backup and restore of the embedded SQLite database", () => {
     expect((await call(server, portal, "/v1/validate", { user: "jdupont", passcode: nextPasscode() })).json.result).toBe("reject");
     await server.stop();
 
-    // Restore into a fresh data directory, with the master key kept apart and put back beside it.
+    // Restore into a fresh data directory, with the master key kept apart and put back beside it
+    // (from a backup file that lost its private mode on the way: the restored database is 0600 anyway).
+    chmodSync(backup, 0o644);
     const restoredDir = join(root, "restored");
     mkdirSync(restoredDir, { mode: 0o700 });
     copyFileSync(join(dataDir, "master.key"), join(restoredDir, "master.key"));
