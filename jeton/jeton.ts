@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { projectFile } from "../common/project-files.js";
 import { CommandFailure, exitCodes } from "../common/failure.js";
 import { administrationCommands } from "./administration-commands.js";
+import { backupCommands } from "./backup-command.js";
 import { keysCommand } from "./keys-command.js";
 import { radiusClientCommand } from "./radius-client-command.js";
 import { serveCommand } from "./serve-command.js";
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   keysCommand(program);
   radiusClientCommand(program);
   staffCommand(program);
+  backupCommands(program);
   administrationCommands(program);
   registerProvisionerCommands(program);
   registerSimCommand(program);

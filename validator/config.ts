@@ -15,6 +15,7 @@ const environmentSchema = z.object({
   JETON_MASTER_KEY_FILE: z.string().min(1).optional(),
   JETON_RADIUS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   JETON_RADIUS_HOST: z.string().min(1).optional(),
+  JETON_PREVIOUS_MASTER_KEY_FILE: z.string().min(1).optional(),
   JETON_TIMEZONE: z.string().refine(isValidTimeZone, "must be an IANA time zone such as Europe/Paris").default("Europe/Paris"),
   JETON_TLS_CERT_FILE: z.string().min(1).optional(),
   JETON_TLS_KEY_FILE: z.string().min(1).optional(),
@@ -43,6 +44,8 @@ export interface ServerConfig {
   dataDir: string;
   database: DatabaseLocation;
   masterKeyFile: string;
+  /** During a master-key rotation: the key being replaced, which still opens what is sealed under it. */
+  previousMasterKeyFile?: string;
   /** The embedded default creates its key on first start; an explicitly configured key must exist. */
   createMasterKey: boolean;
   timeZone: string;
@@ -87,6 +90,7 @@ export function configFromEnvironment(environment: NodeJS.ProcessEnv = process.e
     database: env.DATABASE_URL ? { kind: "postgres", url: env.DATABASE_URL } : { kind: "sqlite", file: join(dataDir, "jeton.sqlite") },
     masterKeyFile: env.JETON_MASTER_KEY_FILE ? resolve(env.JETON_MASTER_KEY_FILE) : join(dataDir, "master.key"),
     createMasterKey: env.JETON_MASTER_KEY_FILE === undefined,
+    ...(env.JETON_PREVIOUS_MASTER_KEY_FILE && { previousMasterKeyFile: resolve(env.JETON_PREVIOUS_MASTER_KEY_FILE) }),
     timeZone: env.JETON_TIMEZONE,
     ...(env.JETON_TLS_CERT_FILE && env.JETON_TLS_KEY_FILE && { tls: { certFile: resolve(env.JETON_TLS_CERT_FILE), keyFile: resolve(env.JETON_TLS_KEY_FILE) } }),
     allowPlainHttp: env.JETON_ALLOW_PLAIN_HTTP === "1",

@@ -54,12 +54,13 @@ export interface RunningValidator {
 /** A validator on a real HTTP port with an injectable clock, an API key of each role, over `location`. */
 export async function startValidator(
   location: DatabaseLocation,
-  options: { policy?: Partial<VerificationPolicy>; clock?: TestClock; masterKey?: Buffer; console?: ConsoleOptions } = {},
+  options: { policy?: Partial<VerificationPolicy>; clock?: TestClock; masterKey?: Buffer; previousMasterKey?: Buffer; console?: ConsoleOptions } = {},
 ): Promise<RunningValidator> {
   const clock = options.clock ?? new TestClock();
   const masterKey = options.masterKey ?? randomBytes(32);
   const policy = { ...defaultPolicy(loadProfile(), "Europe/Paris"), ...options.policy };
-  const ctx = await openValidator({ database: location, masterKey: masterKeyFrom(masterKey), policy, now: clock.now });
+  const previousMasterKey = options.previousMasterKey && masterKeyFrom(options.previousMasterKey);
+  const ctx = await openValidator({ database: location, masterKey: masterKeyFrom(masterKey), previousMasterKey, policy, now: clock.now });
   // What the server logs goes to the log guard, which fails the run if a secret a test used is in it:
   // kept in memory and handed over at close (a file write per line would slow 1 000-request tests).
   const logged: string[] = [];

@@ -1,3 +1,4 @@
+import { radiusSecretAssociatedData } from "../storage/sealed-columns.js";
 import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
 import type { ValidatorContext } from "../context.js";
@@ -34,8 +35,6 @@ export interface RadiusClient extends Omit<RadiusClientView, "createdAt"> {
   secret: Buffer;
 }
 
-/** The shared secret is sealed like a token seed, bound to the client's name. */
-const sealingLabel = (name: string) => `radius-client:${name}`;
 
 /** "192.0.2.7", "192.0.2.0/24", "2001:db8::/32" → normalised text, or an error naming the problem. */
 export function parseClientAddress(address: string): { network: string; prefix: number; family: "ipv4" | "ipv6" } {
@@ -60,7 +59,7 @@ export async function addRadiusClient(ctx: ValidatorContext, actor: Actor, setti
     if (!(promptKinds as readonly string[]).includes(kind)) throw new OperationError("invalid", `unknown prompt ${kind} (known: ${promptKinds.join(", ")})`);
   }
   const now = ctx.now();
-  const sealed = ctx.vault.seal(sealingLabel(settings.name), Buffer.from(secret));
+  const sealed = ctx.vault.seal(radiusSecretAssociatedData(settings.name), Buffer.from(secret));
   await ctx.database.transaction(async (trx) => {
     const existing = await trx.selectFrom("radius_clients").select("name").where("name", "=", settings.name).executeTakeFirst();
     if (existing) throw new OperationError("conflict", `a RADIUS client named ${settings.name} exists already`);
@@ -121,6 +120,6 @@ export async function loadRadiusClients(ctx: ValidatorContext): Promise<RadiusCl
     requireMessageAuthenticator: row.require_message_authenticator === 1,
     language: row.language as Language,
     prompts: row.prompts === null ? {} : (JSON.parse(row.prompts) as PromptOverrides),
-    secret: ctx.vault.open(sealingLabel(row.name), { ciphertext: row.sealed_secret, keyId: row.key_id }),
+    secret: ctx.vault.open(radiusSecretAssociatedData(row.name), { ciphertext: row.sealed_secret, keyId: row.key_id }),
   }));
 }

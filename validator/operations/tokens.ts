@@ -74,6 +74,8 @@ export async function registerTokens(ctx: ValidatorContext, actor: Actor, regist
       created_at: now,
     };
   });
+  // During a master-key rotation a stored fingerprint may be under the previous key: look for either.
+  const storedFingerprints = new Map(registrations.flatMap((registration) => ctx.vault.fingerprints(registration.secret).map((print) => [print, registration.serial] as const)));
   const problems: string[] = [];
   const serialsSeen = new Map<string, number>();
   const seedsSeen = new Map<string, string>();
@@ -91,12 +93,12 @@ export async function registerTokens(ctx: ValidatorContext, actor: Actor, regist
       const existing = await trx
         .selectFrom("tokens")
         .select(["serial", "seed_fingerprint"])
-        .where((eb) => eb.or([eb("serial", "in", [...serialsSeen.keys()]), eb("seed_fingerprint", "in", [...seedsSeen.keys()])]))
+        .where((eb) => eb.or([eb("serial", "in", [...serialsSeen.keys()]), eb("seed_fingerprint", "in", [...storedFingerprints.keys()])]))
         .execute();
       const conflicts: string[] = [];
       for (const token of existing) {
         if (serialsSeen.has(token.serial)) conflicts.push(`token ${token.serial} is already registered`);
-        const twin = token.seed_fingerprint === null ? undefined : seedsSeen.get(token.seed_fingerprint);
+        const twin = token.seed_fingerprint === null ? undefined : storedFingerprints.get(token.seed_fingerprint);
         if (twin !== undefined) conflicts.push(`the secret of token ${twin} is already registered (token ${token.serial})`);
       }
       if (conflicts.length > 0) throw new OperationError("conflict", conflicts.join("; "));

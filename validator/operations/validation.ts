@@ -7,6 +7,7 @@ import { verifyPasscode } from "../policy/verify-passcode.js";
 import type { ValidatorContext } from "../context.js";
 import type { SealedSeed } from "../secrets/seed-vault.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
+import { withRekeyedVerifiers } from "./verifier-rekey.js";
 import { applyChange, ConcurrentChange, loadChallenge, loadUserState } from "../storage/validation-state.js";
 
 /**
@@ -15,7 +16,7 @@ import { applyChange, ConcurrentChange, loadChallenge, loadUserState } from "../
  */
 export async function validatePasscode(ctx: ValidatorContext, actor: Actor, user: string, passcode: string, door?: Admission): Promise<Decision> {
   return decide(ctx, actor, user, "validate", door, async (state, now) =>
-    verifyPasscode(state, { passcode, newChallengeId: newChallengeId() }, now, ctx.policy, ctx.verifiers),
+    withRekeyedVerifiers(ctx, state, passcode, verifyPasscode(state, { passcode, newChallengeId: newChallengeId() }, now, ctx.policy, ctx.verifiers)),
   );
 }
 

@@ -32,6 +32,13 @@ export interface StateChange {
   /** Marks the challenge answered: it can never be answered again, and a retry is not a failure. */
   consumeChallenge?: string;
   setPinVerifier?: string;
+  /**
+   * The same PIN or emergency password keyed with the current master key, replacing a verifier keyed
+   * with the previous one after a rotation (set by operations/verifier-rekey.ts, outside the rules). Not
+   * a new PIN: open challenges stay valid.
+   */
+  rekeyPinVerifier?: string;
+  rekeyEmergencyVerifier?: string;
 }
 
 export interface Outcome {

@@ -1,49 +1,58 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
+import { createHmac } from "node:crypto";
 import type { MasterKey } from "./master-key.js";
+import { SealedBox, type SealedValue } from "./sealed-box.js";
 
-export interface SealedSeed {
-  ciphertext: string;
-  keyId: string;
+export type SealedSeed = SealedValue;
+
+/** The key-derivation purpose of token seeds (also named by the re-seal list, storage/sealed-columns.ts). */
+export const SEED_PURPOSE = "seed-encryption";
+
+/**
+ * A keyed fingerprint of a seed (HMAC-SHA-256 under a key derived from the master key), stored in a
+ * unique column so one seed is never registered under two serials. Keyed like the PIN verifiers: a
+ * database dump without the master key cannot be used to test a guessed or leaked seed.
+ */
+export function seedFingerprint(master: MasterKey, seed: Uint8Array): string {
+  return createHmac("sha256", master.derive("seed-fingerprint")).update(seed).digest("base64");
 }
 
 /**
  * Token seeds at rest: AES-256-GCM under a key derived from the master key, bound to the token serial
- * (associated data) so a sealed seed copied onto another token row does not open.
+ * (associated data) so a sealed seed copied onto another token row does not open. During a master-key
+ * rotation it also opens seeds sealed under the previous key.
  */
 export class SeedVault {
-  private readonly key: Buffer;
-  private readonly fingerprintKey: Buffer;
+  private readonly box: SealedBox;
+  private readonly fingerprintKeys: Buffer[];
 
-  constructor(private readonly master: MasterKey) {
-    this.key = master.derive("seed-encryption");
-    this.fingerprintKey = master.derive("seed-fingerprint");
+  constructor(master: MasterKey, previous: MasterKey[] = []) {
+    this.box = new SealedBox(SEED_PURPOSE, master, previous);
+    this.fingerprintKeys = [master, ...previous].map((key) => key.derive("seed-fingerprint"));
+  }
+
+  /** The id of the master key new seeds (and verifiers) are sealed under. */
+  get currentKeyId(): string {
+    return this.box.current.id;
+  }
+
+  /** The fingerprint under the current key, the one stored for a new token. */
+  fingerprint(seed: Uint8Array): string {
+    return this.fingerprints(seed)[0]!;
   }
 
   /**
-   * A keyed fingerprint of a seed (HMAC-SHA-256 under a key derived from the master key), stored in a
-   * unique column so one seed is never registered under two serials. Keyed like the PIN verifiers: a
-   * database dump without the master key cannot be used to test a guessed or leaked seed.
+   * The fingerprint under every loaded key: while a rotation is under way a stored fingerprint may still
+   * be under the previous key, and a duplicate seed must be found either way.
    */
-  fingerprint(seed: Uint8Array): string {
-    return createHmac("sha256", this.fingerprintKey).update(seed).digest("base64");
+  fingerprints(seed: Uint8Array): string[] {
+    return this.fingerprintKeys.map((key) => createHmac("sha256", key).update(seed).digest("base64"));
   }
 
   seal(serial: string, seed: Uint8Array): SealedSeed {
-    const nonce = randomBytes(12);
-    const cipher = createCipheriv("aes-256-gcm", this.key, nonce);
-    cipher.setAAD(Buffer.from(serial));
-    const body = Buffer.concat([cipher.update(seed), cipher.final()]);
-    return { ciphertext: Buffer.concat([nonce, cipher.getAuthTag(), body]).toString("base64"), keyId: this.master.id };
+    return this.box.seal(serial, seed);
   }
 
   open(serial: string, sealed: SealedSeed): Buffer {
-    if (sealed.keyId !== this.master.id) {
-      throw new Error(`token ${serial} is sealed with master key ${sealed.keyId}, but key ${this.master.id} is loaded`);
-    }
-    const bytes = Buffer.from(sealed.ciphertext, "base64");
-    const decipher = createDecipheriv("aes-256-gcm", this.key, bytes.subarray(0, 12));
-    decipher.setAAD(Buffer.from(serial));
-    decipher.setAuthTag(bytes.subarray(12, 28));
-    return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]);
+    return this.box.open(serial, sealed, `token ${serial}`);
   }
 }

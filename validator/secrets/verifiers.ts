@@ -14,25 +14,55 @@ export function keyedToEarlierSpelling(earlierUser: string, verifier: string): s
   return `${EARLIER_SPELLING}${earlierUser}:${verifier}`;
 }
 
+/**
+ * Every stored verifier starts with the id of the master key it is keyed with: `key:<12 hex>:`, so a
+ * master-key rotation can tell which verifiers still need the previous key (they cannot be re-keyed
+ * without the PIN; operations/verifier-rekey.ts re-keys them at the user's next accepted passcode).
+ * Migration 0008 tagged the verifiers written before; an untagged one is keyed with the current key.
+ */
+const KEY_TAG = /^key:([0-9a-f]{12}):/;
+
+/** The id of the master key a stored verifier is keyed with, or null for an untagged (current-key) one. */
+export function verifierKeyId(stored: string): string | null {
+  return KEY_TAG.exec(stored)?.[1] ?? null;
+}
+
+/** The SQL LIKE pattern of verifiers keyed with `keyId` (hex: nothing to escape). */
+export function verifierKeyPattern(keyId: string): string {
+  return `key:${keyId}:%`;
+}
+
 /** The identifier a stored verifier is keyed to, and the verifier itself (base64, so never a ":"). */
-function keyedVerifier(user: string, stored: string): { user: string; verifier: string } {
-  if (!stored.startsWith(EARLIER_SPELLING)) return { user, verifier: stored };
-  const separator = stored.lastIndexOf(":");
-  return { user: stored.slice(EARLIER_SPELLING.length, separator), verifier: stored.slice(separator + 1) };
+function keyedVerifier(user: string, stored: string): { keyId: string | null; user: string; verifier: string } {
+  const keyId = verifierKeyId(stored);
+  const untagged = keyId === null ? stored : stored.slice(`key:${keyId}:`.length);
+  if (!untagged.startsWith(EARLIER_SPELLING)) return { keyId, user, verifier: untagged };
+  const spelled = untagged.slice(EARLIER_SPELLING.length);
+  // (a verifier tagged before it was marked with its spelling keeps its tag inside)
+  const inner = /^(.*):key:([0-9a-f]{12}):([^:]*)$/.exec(spelled);
+  if (inner) return { keyId: inner[2]!, user: inner[1]!, verifier: inner[3]! };
+  const separator = spelled.lastIndexOf(":");
+  return { keyId, user: spelled.slice(0, separator), verifier: spelled.slice(separator + 1) };
 }
 
 /**
  * PIN and emergency-password verifiers: HMAC-SHA-256 under a key derived from the master key. A PIN has
  * too little entropy for a slow hash to help; the server-side key is what stops offline guessing from a
- * database dump.
+ * database dump. New verifiers are keyed with `master`; during a rotation those keyed with a `previous`
+ * key still match.
  */
-export function verifierChecks(master: MasterKey): VerifierChecks {
-  const key = master.derive("secret-verifiers");
-  const verifier = (purpose: string, user: string, value: string) =>
+export function verifierChecks(master: MasterKey, previous: MasterKey[] = []): VerifierChecks {
+  const keys = new Map([master, ...previous].map((key) => [key.id, key.derive("secret-verifiers")]));
+  const currentKey = keys.get(master.id)!;
+  const hmac = (key: Buffer, purpose: string, user: string, value: string) =>
     createHmac("sha256", key).update(`${purpose}\0${user}\0${value}`).digest("base64");
+  const verifier = (purpose: string, user: string, value: string) => `key:${master.id}:${hmac(currentKey, purpose, user, value)}`;
   const matches = (purpose: string, user: string, candidate: string, stored: string) => {
     const keyed = keyedVerifier(user, stored);
-    return constantTimeEqual(verifier(purpose, keyed.user, candidate), keyed.verifier);
+    const key = keyed.keyId === null ? currentKey : keys.get(keyed.keyId);
+    // Under a key not loaded (start-up refuses that, see validator.ts): the same work, never a match.
+    const computed = hmac(key ?? currentKey, purpose, keyed.user, candidate);
+    return constantTimeEqual(computed, keyed.verifier) && key !== undefined;
   };
   return {
     pinVerifier: (user, pin) => verifier("pin", user, pin),

@@ -180,6 +180,16 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex("console_sessions_staff_user").on("console_sessions").column("staff_user").execute();
       },
     },
+    // Verifiers name the master key they are keyed with (secrets/verifiers.ts), so a rotation can count
+    // those still keyed with the previous key. Until now every one was keyed with the key the database
+    // is bound to; a database that was never opened has no verifiers (and no bound key) yet.
+    "0010-verifier-key-ids": {
+      up: atomically(dialect, async (db) => {
+        const bound = sql`(SELECT 'key:' || value || ':' FROM settings WHERE name = 'master_key_id')`;
+        await sql`UPDATE users SET pin_verifier = ${bound} || pin_verifier WHERE pin_verifier NOT LIKE 'key:%' AND EXISTS ${bound}`.execute(db);
+        await sql`UPDATE emergency_passwords SET verifier = ${bound} || verifier WHERE verifier NOT LIKE 'key:%' AND EXISTS ${bound}`.execute(db);
+      }),
+    },
   };
 }
 

@@ -144,9 +144,13 @@ export async function applyChange(trx: Kysely<Schema>, user: string, change: Sta
       // A new PIN voids every open challenge (a new one sets the epoch it was opened at).
       ...(change.setPinVerifier && { pin_verifier: change.setPinVerifier, epoch: set("epoch", "+", 1) }),
       ...(change.createChallenge && { epoch: change.createChallenge.epoch }),
+      ...(change.rekeyPinVerifier && { pin_verifier: change.rekeyPinVerifier }),
     }))
     .where("name", "=", user)
     .execute();
+  if (change.rekeyEmergencyVerifier) {
+    await trx.updateTable("emergency_passwords").set({ verifier: change.rekeyEmergencyVerifier }).where("user_name", "=", user).execute();
+  }
   if (change.revokeEmergency) {
     await trx.deleteFrom("emergency_passwords").where("user_name", "=", user).execute();
   }

@@ -1,0 +1,48 @@
+import type { Command } from "commander";
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { configFromEnvironment, type ServerConfig } from "../validator/config.js";
+import { refuseSharedSqliteFiles } from "../validator/storage/private-files.js";
+import { backupSqlite, restoreSqlite } from "../validator/storage/sqlite-backup.js";
+
+/** The embedded database's file; PostgreSQL has its own tools. */
+function embeddedFile(config: ServerConfig, command: string): string {
+  if (config.database.kind !== "sqlite") {
+    throw new Error(`jeton ${command} is for the embedded SQLite database; with DATABASE_URL set use pg_dump / pg_restore (see README, "Backups")`);
+  }
+  return config.database.file;
+}
+
+const keyReminder = (masterKeyId: string | null) =>
+  `it needs master key ${masterKeyId ?? "(none bound yet)"}, which is NOT in the copy: back the key file up too, kept apart from the database copies`;
+
+export function backupCommands(program: Command): void {
+  program
+    .command("backup <file>")
+    .description("write a consistent copy of the embedded database to <file> (new, mode 0600) while the server runs; the master key is not in it")
+    .option("--json", 'print {"file", "masterKeyId", "pages"}')
+    .action(async (file: string, options: { json?: boolean }) => {
+      const target = resolve(file);
+      const facts = await backupSqlite(embeddedFile(configFromEnvironment(), "backup"), target);
+      if (options.json) process.stdout.write(JSON.stringify({ file: target, ...facts }) + "\n");
+      else process.stdout.write(`backed up to ${target} (${facts.pages} pages, integrity checked); ${keyReminder(facts.masterKeyId)}\n`);
+    });
+  program
+    .command("restore <file>")
+    .description("put a backup in place of the embedded database (server stopped); refuses to overwrite unless --replace, which moves the current one aside")
+    .option("--replace", "move the existing database aside (to <name>.before-restore-<time>) instead of refusing; refused while a server has it open")
+    .option("--json", 'print {"file", "masterKeyId", "movedAside"}')
+    .action((file: string, options: { replace?: boolean; json?: boolean }) => {
+      const config = configFromEnvironment();
+      const target = embeddedFile(config, "restore");
+      mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+      refuseSharedSqliteFiles(target);
+      const facts = restoreSqlite(resolve(file), target, { replace: options.replace ?? false, now: new Date() });
+      if (options.json) {
+        process.stdout.write(JSON.stringify({ file: target, masterKeyId: facts.masterKeyId, movedAside: facts.movedAside }) + "\n");
+        return;
+      }
+      const aside = facts.movedAside ? `; the previous database is now ${facts.movedAside}` : "";
+      process.stdout.write(`restored ${target}${aside}; ${keyReminder(facts.masterKeyId)} (JETON_MASTER_KEY_FILE)\n`);
+    });
+}

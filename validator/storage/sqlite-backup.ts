@@ -1,0 +1,111 @@
+import BetterSqlite3 from "better-sqlite3";
+import { chmodSync, closeSync, copyFileSync, constants, existsSync, openSync, renameSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+
+/** What a backup or restore found in the copy: SQLite's integrity check passed and the key it needs. */
+export interface CopyFacts {
+  /** The master key the database is bound to: the copy is useless without that key's file. */
+  masterKeyId: string | null;
+  pages: number;
+}
+
+/**
+ * A consistent copy of the live embedded database, taken with SQLite's online backup API on its own
+ * connection: it copies a snapshot that includes what is still in the WAL, and a running server keeps
+ * validating meanwhile. The copy is created 0600 and never overwrites an existing file.
+ */
+export async function backupSqlite(source: string, target: string): Promise<CopyFacts> {
+  if (!existsSync(source)) throw new Error(`there is no database at ${source} (is JETON_DATA_DIR right?)`);
+  try {
+    closeSync(openSync(target, "wx", 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") throw new Error(`${target} already exists: a backup never overwrites a file, choose another name`);
+    throw new Error(`cannot create ${target}: ${(error as Error).message}`);
+  }
+  try {
+    const connection = new BetterSqlite3(source, { fileMustExist: true });
+    try {
+      connection.pragma("busy_timeout = 5000");
+      const { totalPages } = await connection.backup(target);
+      return { ...checkCopy(target), pages: totalPages };
+    } finally {
+      connection.close();
+    }
+  } catch (error) {
+    rmSync(target, { force: true });
+    throw error;
+  }
+}
+
+/** Refuses a file that is not a sound Jeton database; returns the master key it is bound to. */
+function checkCopy(file: string): Omit<CopyFacts, "pages"> {
+  const connection = new BetterSqlite3(file, { fileMustExist: true });
+  try {
+    const integrity = connection.pragma("integrity_check", { simple: true });
+    if (integrity !== "ok") throw new Error(`${file} fails SQLite's integrity check: ${String(integrity)}`);
+    const hasSettings = connection.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'settings'").get();
+    if (!hasSettings) throw new Error(`${file} is not a Jeton database (no settings table)`);
+    const bound = connection.prepare("SELECT value FROM settings WHERE name = 'master_key_id'").get() as { value: string } | undefined;
+    return { masterKeyId: bound?.value ?? null };
+  } catch (error) {
+    if (error instanceof BetterSqlite3.SqliteError) throw new Error(`${file} is not a readable SQLite database: ${error.message}`);
+    throw error;
+  } finally {
+    connection.close();
+  }
+}
+
+const SQLITE_FILES = ["", "-wal", "-shm"];
+
+/**
+ * True while another connection (a running `jeton serve`) has the database open: in WAL mode every
+ * connection holds a shared lock on it, so an exclusive lock cannot be had.
+ */
+export function sqliteInUse(file: string): boolean {
+  if (!existsSync(file)) return false;
+  const probe = new BetterSqlite3(file, { fileMustExist: true });
+  try {
+    probe.pragma("busy_timeout = 0");
+    probe.pragma("locking_mode = EXCLUSIVE");
+    probe.exec("BEGIN EXCLUSIVE; COMMIT");
+    return false;
+  } catch (error) {
+    if (error instanceof BetterSqlite3.SqliteError && /BUSY|LOCKED/.test(error.code)) return true;
+    throw error;
+  } finally {
+    probe.close();
+  }
+}
+
+/**
+ * Puts a backup in place of the embedded database `target`. The backup is copied next to it (0600) and
+ * checked before anything else changes, then renamed into place. An existing database is only ever
+ * moved aside (with its -wal and -shm, to `<name>.before-restore-<time>`), and only with `replace` and
+ * while no process has it open.
+ */
+export function restoreSqlite(backup: string, target: string, options: { replace: boolean; now: Date }): CopyFacts & { movedAside: string | null } {
+  if (!existsSync(backup)) throw new Error(`there is no backup at ${backup}`);
+  const existing = SQLITE_FILES.map((suffix) => target + suffix).filter((path) => existsSync(path));
+  if (existing.length > 0 && !options.replace) {
+    throw new Error(`${existing.join(", ")} already exist${existing.length === 1 ? "s" : ""}: restore never overwrites a database; pass --replace to move it aside (with the server stopped)`);
+  }
+  const incoming = join(dirname(target), `.${basename(target)}.restoring`);
+  for (const suffix of SQLITE_FILES) rmSync(incoming + suffix, { force: true });
+  try {
+    closeSync(openSync(incoming, "wx", 0o600));
+    copyFileSync(backup, incoming, constants.COPYFILE_FICLONE);
+    // copyFile gives the copy the backup's mode: the database is 0600 whatever the backup file's is.
+    chmodSync(incoming, 0o600);
+    const facts = checkCopy(incoming);
+    let movedAside: string | null = null;
+    if (existing.length > 0) {
+      if (sqliteInUse(target)) throw new Error(`${target} is in use (a validator is running on it): stop it, then restore`);
+      movedAside = `${target}.before-restore-${options.now.toISOString().replace(/[:.]/g, "-")}`;
+      for (const suffix of SQLITE_FILES) if (existsSync(target + suffix)) renameSync(target + suffix, movedAside + suffix);
+    }
+    renameSync(incoming, target);
+    return { ...facts, pages: 0, movedAside };
+  } finally {
+    for (const suffix of SQLITE_FILES) rmSync(incoming + suffix, { force: true });
+  }
+}
