@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { masterKeyFrom } from "../../validator/secrets/master-key.js";
 import type { DatabaseLocation } from "../../validator/storage/database.js";
 import { openValidator } from "../../validator/validator.js";
+import { addRadiusClient, loadRadiusClients } from "../../validator/operations/radius-clients.js";
 import { jeton, jetonBin } from "../support/cli.js";
 import { referenceCode, referenceStep } from "../support/reference-totp.js";
 import { dialects, startValidator, testDatabase, TestClock, type RunningValidator } from "../support/test-validator.js";
@@ -53,6 +54,9 @@ describe.each(dialects)("master-key rotation on %s", (dialect) => {
   const pinVerifierOf = async (v: RunningValidator, user: string) =>
     (await v.ctx.database.db.selectFrom("users").select("pin_verifier").where("name", "=", user).executeTakeFirstOrThrow()).pin_verifier!;
 
+  const operator = { id: "local:test", role: "operator", source: "cli" } as const;
+  const radiusSecret = randomBytes(24).toString("base64url");
+
   it("re-seals in batches; killed half-way, both keys serve and a second run finishes; verifiers are re-keyed at each next login; the old key retires when nothing uses it", async () => {
     const database = await testDatabase(dialect);
     cleanup.push(database.drop);
@@ -72,6 +76,8 @@ describe.each(dialects)("master-key rotation on %s", (dialect) => {
       }
       emergency = (await v.request("POST", "/v1/users/bob/emergency", {}, "support")).json.password;
       expect(await pinVerifierOf(v, "alice")).toMatch(new RegExp(`^key:${oldId}:`));
+      // A RADIUS client's shared secret is sealed under the master key too.
+      await addRadiusClient(v.ctx, operator, { name: "vpn", address: "127.0.0.1", secret: radiusSecret, requireMessageAuthenticator: true, language: "fr", prompts: {} });
     } finally {
       await v.close();
     }
@@ -127,7 +133,7 @@ describe.each(dialects)("master-key rotation on %s", (dialect) => {
     // The second run finishes (from the environment of the validators: new key, previous key).
     const finished = await jeton(["keys", "rotate-master", "--new-key-file", newFile, "--json"], environment(location, { JETON_MASTER_KEY_FILE: newFile, JETON_PREVIOUS_MASTER_KEY_FILE: oldFile }));
     expect(finished.stderr).toBe("");
-    expect(JSON.parse(finished.stdout).resealed).toEqual({ "token seeds": 2 });
+    expect(JSON.parse(finished.stdout).resealed).toEqual({ "token seeds": 2, "RADIUS client secrets": 1 });
     const after = await status(location);
     expect(countOf(after, "token seeds")).toEqual({ [newId]: 3 });
     expect(countOf(after, "PIN verifiers")).toEqual({ [newId]: 2, [oldId]: 1 });
@@ -161,6 +167,8 @@ describe.each(dialects)("master-key rotation on %s", (dialect) => {
       expect(twin.status).toBe(409);
       const audit = await v.request("GET", "/v1/audit?limit=1000", undefined, "auditor");
       expect(JSON.stringify(audit.json)).toContain("master-key.rotate");
+      // The RADIUS client's secret opens under the new key alone.
+      expect((await loadRadiusClients(v.ctx)).map((client) => client.secret.toString())).toEqual([radiusSecret]);
     } finally {
       await v.close();
     }
