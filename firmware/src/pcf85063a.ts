@@ -47,19 +47,25 @@ export function decodePcf85063aTime(regs: Buffer): ClockReading {
 }
 
 /**
- * Offset register value that cancels a measured drift (positive ppm = clock runs fast).
- * Positive offset steps add clock pulses (speed the clock up), so a fast clock needs negative
- * steps. The 7-bit two's complement value is clamped to -64..63.
+ * Offset register value that cancels a measured drift (positive ppm = the crystal runs fast).
+ * NXP's rule (PCF85063A datasheet, Offset register; AN11247 calibration): a positive value
+ * subtracts correction pulses, so the clock runs SLOWER; a crystal measured above 32768 Hz needs
+ * offset = +Eppm / 4.34 (mode 0). Linux rtc-pcf85063 maps its positive `offset` ("a day passes
+ * more slowly") to a positive value the same way. The 7-bit two's complement value is clamped
+ * to -64..63; bit 7 selects mode 1 (correction every 4 min instead of every 2 h).
  */
 export function encodePcf85063aOffset(driftPpm: number, fastMode: boolean): number {
     const step = fastMode ? OFFSET_PPM_PER_STEP_FAST : OFFSET_PPM_PER_STEP_NORMAL
-    let steps = Math.round(-driftPpm / step)
+    let steps = Math.round(driftPpm / step)
     if (steps > 63) steps = 63
     if (steps < -64) steps = -64
     return (fastMode ? 0x80 : 0) | (steps & 0x7f)
 }
 
-/** Drift correction in ppm that an Offset register value applies (inverse of the encoder). */
+/**
+ * Drift in ppm that an Offset register value cancels (inverse of the encoder): the clock runs
+ * slower by this much (negative: faster).
+ */
 export function decodePcf85063aOffset(value: number): number {
     const fastMode = (value & 0x80) !== 0
     let steps = value & 0x7f
