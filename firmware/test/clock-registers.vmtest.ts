@@ -111,8 +111,11 @@ describe("pcf85063a", () => {
         expect(chip.writes.join(" ")).toBe("0:20 4:09051726041126 0:00")
         const r = await clock.read()
         expect(r.unixSeconds).toBe(T)
-        await trimPcf85063a(chip, 8.68) // a crystal 8.68 ppm fast
+        expect(await trimPcf85063a(chip, 8680)).toBe(0) // a crystal 8.68 ppm fast: +2 steps exactly
         expect(chip.regs[2]).toBe(0x02)
+        // 20 ppm fast: +5 steps slow the clock by 21.7 ppm; -1.7 ppm is left for the software trim
+        expect(await trimPcf85063a(chip, 20000)).toBe(-1700)
+        expect(chip.regs[2]).toBe(0x05)
     })
 })
 
