@@ -101,10 +101,10 @@ export class Pcf85063aClock implements Clock {
  * Trims a crystal `ppb` parts per billion fast with the Offset register (mode 0, 4.34 ppm steps);
  * returns the ppb the steps leave over (at most 2.17 ppm), for the software trim.
  */
-export async function trimPcf85063a(bus: RegisterBus, ppb: number): Promise<number> {
-    const value = encodePcf85063aOffset(ppb / 1000, false)
-    await bus.writeRegisters(PCF85063A_REG_OFFSET, Buffer.from([value]))
-    return ppb - Math.round(decodePcf85063aOffset(value) * 1000)
+export async function trimPcf85063a(bus: Pick<RegisterBus, "writeRegisters">, ppb: number): Promise<number> {
+    await bus.writeRegisters(PCF85063A_REG_OFFSET, Buffer.from([encodePcf85063aOffset(ppb / 1000, false)]))
+    // |ppb| <= 200 ppm stays within the register's ±63 steps: no clamping to undo
+    return ppb - Math.round(Math.round(ppb / 1000 / OFFSET_PPM_PER_STEP_NORMAL) * OFFSET_PPM_PER_STEP_NORMAL * 1000)
 }
 
 /** Control_2: AIE (alarm interrupt enable) and COF = 111 (CLKOUT off, saves current). */

@@ -50,19 +50,14 @@ export class SimulatedRtcClock implements Clock {
     }
 
     async trim(ppb: number): Promise<number> {
-        if (!this.pcf85063a) return ppb
-        const rtc = this.rtc
-        return await trimPcf85063a(
-            {
-                readRegisters: undefined,
-                writeRegisters: async (register: number, data: Buffer) => {
-                    const payload = Buffer.alloc(data.length + 1)
-                    payload[0] = register
-                    payload.blitAt(1, data, 0, data.length)
-                    await rtc.sendCommand(SIMULATED_REGISTER_WRITE, payload)
-                },
-            },
-            ppb
-        )
+        return this.pcf85063a ? await trimPcf85063a(this, ppb) : ppb
+    }
+
+    /** The harness's simulated PCF85063A takes register writes through a simulator-only command. */
+    async writeRegisters(register: number, data: Buffer): Promise<void> {
+        const payload = Buffer.alloc(data.length + 1)
+        payload[0] = register
+        payload.blitAt(1, data, 0, data.length)
+        await this.rtc.sendCommand(SIMULATED_REGISTER_WRITE, payload)
     }
 }

@@ -22,21 +22,16 @@ export function uintLE(value: number, bytes: number): Buffer {
     return out
 }
 
-export function setTimeMac(seed: Buffer, unixSeconds: number, counter: number): Buffer {
-    return hmac(seed, "sha256", Buffer.from(SET_TIME_LABEL), uintLE(unixSeconds, 8), uintLE(counter, 4))
-}
-
-export function setTimeTrimMac(seed: Buffer, unixSeconds: number, counter: number, trimPpb: number): Buffer {
-    const trim = Buffer.alloc(4)
-    trim.setAt(0, "i32", trimPpb)
-    return hmac(
-        seed,
-        "sha256",
-        Buffer.from(SET_TIME_TRIM_LABEL),
-        uintLE(unixSeconds, 8),
-        uintLE(counter, 4),
-        trim
-    )
+/** The set_time MAC, or with `trimPpb` the set_time_trim MAC (one function: image size). */
+export function setTimeMac(seed: Buffer, unixSeconds: number, counter: number, trimPpb?: number): Buffer {
+    let label = SET_TIME_LABEL
+    let trim = Buffer.alloc(0)
+    if (trimPpb !== undefined) {
+        label = SET_TIME_TRIM_LABEL
+        trim = Buffer.alloc(4)
+        trim.setAt(0, "i32", trimPpb)
+    }
+    return hmac(seed, "sha256", Buffer.from(label), uintLE(unixSeconds, 8), uintLE(counter, 4), trim)
 }
 
 export function secretFingerprint(seed: Buffer, serial: string): Buffer {
