@@ -44,7 +44,6 @@ export class JetonTokenServer extends Server implements ds.JetonTokenServerSpec 
 
     // Multi-field commands arrive as one array argument (DeviceScript server convention).
     async provision(args: any): Promise<ds.JetonTokenResult> {
-        const received = ds.millis()
         const [time, algorithm, serial, seed] = args as [number, number, string, Buffer]
         const expectedLength = seedLengthFor(algorithm)
         if (expectedLength === 0) return Result.UnknownAlgorithm
@@ -56,6 +55,7 @@ export class JetonTokenServer extends Server implements ds.JetonTokenServerSpec 
         this.busy = true
         try {
             const parts = this.parts
+            const asked = ds.millis()
             if (parts.store.isProvisioned()) {
                 const ok = await parts.confirm.confirm("re-provision", parts.changed)
                 if (!ok) return Result.AlreadyProvisioned
@@ -72,7 +72,7 @@ export class JetonTokenServer extends Server implements ds.JetonTokenServerSpec 
                     heldStep: 0,
                 },
                 time,
-                received
+                asked
             )
         } finally {
             this.busy = false
@@ -104,7 +104,6 @@ export class JetonTokenServer extends Server implements ds.JetonTokenServerSpec 
 
     /** set_time (trim undefined) and set_time_trim: checked by set-time-policy.ts. */
     private async correctClock(time: number, counter: number, trim: number, mac: Buffer): Promise<ds.JetonTokenResult> {
-        const received = ds.millis()
         const parts = this.parts
         const store = parts.store
         if (!store.isProvisioned()) return Result.NotProvisioned
@@ -122,6 +121,7 @@ export class JetonTokenServer extends Server implements ds.JetonTokenServerSpec 
                 MAX_FORWARD_CORRECTION_SECONDS
             )
             let heldStep = token.heldStep
+            const asked = ds.millis()
             if (result === Result.NotConfirmed) {
                 // going back: the codes of the steps already displayed must never be shown again
                 const shown = timeStep(deviceTime, PROFILE_PERIOD, PROFILE_T0)
@@ -141,7 +141,7 @@ export class JetonTokenServer extends Server implements ds.JetonTokenServerSpec 
                     heldStep: heldStep,
                 },
                 time,
-                received
+                asked
             )
         } finally {
             this.busy = false
@@ -149,14 +149,14 @@ export class JetonTokenServer extends Server implements ds.JetonTokenServerSpec 
     }
 
     /**
-     * Sets the clock to `time` plus the time since the command arrived at `received` (a button
-     * confirmation takes seconds) and stores the token record, with the software trim counting
-     * from this time; the clock monitor knows the token itself moved the clock, so this is not
-     * taken for a jump.
+     * Sets the clock to `time` plus the time since `asked` (a button confirmation takes seconds;
+     * the host's time was right when it asked) and stores the token record, the software trim
+     * counting from this time; the clock monitor knows the token itself moved the clock, so this
+     * is not taken for a jump.
      */
-    private async commit(record: TokenRecord, time: number, received: number): Promise<ds.JetonTokenResult> {
+    private async commit(record: TokenRecord, time: number, asked: number): Promise<ds.JetonTokenResult> {
         const parts = this.parts
-        time += Math.round((ds.millis() - received) / 1000)
+        time += Math.round((ds.millis() - asked) / 1000)
         record.trimEpoch = time
         parts.monitor.beginWrite()
         let setMillis = ds.millis()
