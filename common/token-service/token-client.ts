@@ -70,6 +70,19 @@ export class TokenClient {
     return this.command(TokenCommand.SetTime, TokenCommandFormat.SetTime, [req.time, req.counter, req.mac], timeoutMs);
   }
 
+  /**
+   * Time correction with a drift trim (ppb, positive = the crystal runs fast). A backward step waits
+   * for the button on the token: the default timeout allows for it.
+   */
+  setTimeTrim(time: number, counter: number, trimPpb: number, mac: Uint8Array, timeoutMs = CONFIRMATION_TIMEOUT_MS): Promise<number> {
+    return this.command(
+      TokenCommand.SetTimeTrim,
+      TokenCommandFormat.SetTimeTrim,
+      [time, counter, trimPpb, mac],
+      timeoutMs,
+    );
+  }
+
   /** Reads a register straight from the device (a GET round trip, never a cached value). */
   async readRegister<T extends unknown[]>(
     service: JDService,

@@ -5,11 +5,12 @@ import { createHmac } from "node:crypto";
 
 export const SRV_JETON_TOKEN = 0x1e70c3a1;
 
-export const TokenCommand = { Provision: 0x80, Wipe: 0x81, SetTime: 0x82 } as const;
+export const TokenCommand = { Provision: 0x80, Wipe: 0x81, SetTime: 0x82, SetTimeTrim: 0x83 } as const;
 export const TokenCommandFormat = {
   Provision: "u64 u8 z b",
   Wipe: "",
   SetTime: "u64 u32 b",
+  SetTimeTrim: "u64 u32 i32 b",
 } as const;
 
 export const TokenRegister = {
@@ -54,6 +55,7 @@ export type TokenAlgorithmName = keyof typeof TokenAlgorithm;
 export const ClockState = { Ok: 0, NotSet: 1, IntegrityLost: 2 } as const;
 
 export const SET_TIME_LABEL = "jeton-set-time/1";
+export const SET_TIME_TRIM_LABEL = "jeton-set-time-trim/1";
 export const FINGERPRINT_LABEL = "jeton-fingerprint/1";
 
 function uintLE(value: number, bytes: number): Buffer {
@@ -68,6 +70,21 @@ export function setTimeMac(seed: Uint8Array, unixSeconds: number, counter: numbe
     .update(SET_TIME_LABEL)
     .update(uintLE(unixSeconds, 8))
     .update(uintLE(counter, 4))
+    .digest();
+}
+
+/**
+ * HMAC-SHA-256(seed, "jeton-set-time-trim/1" || time u64 LE || counter u32 LE || trim i32 LE);
+ * trim in parts per billion, positive = the token's crystal runs fast.
+ */
+export function setTimeTrimMac(seed: Uint8Array, unixSeconds: number, counter: number, trimPpb: number): Buffer {
+  const trim = Buffer.alloc(4);
+  trim.writeInt32LE(trimPpb);
+  return createHmac("sha256", seed)
+    .update(SET_TIME_TRIM_LABEL)
+    .update(uintLE(unixSeconds, 8))
+    .update(uintLE(counter, 4))
+    .update(trim)
     .digest();
 }
 

@@ -5,6 +5,7 @@
 // (a jump, or a rate far beyond crystal drift) since the last clock write or boot.
 import * as ds from "@devicescript/core"
 import { ClockReading, EARLIEST_VALID_TIME, LATEST_VALID_TIME } from "./clock"
+import { trimmedTime } from "./software-trim"
 import { TokenStore } from "./token-store"
 
 /** RTC seconds are whole and a Jacdac read may lag, so allow this much disagreement. */
@@ -61,7 +62,9 @@ export class ClockMonitor {
         const clock = this.store.clock
         if (clock.lost) return { state: ds.JetonTokenClockState.IntegrityLost, time: 0 }
         if (!reading) return { state: ds.JetonTokenClockState.NotSet, time: 0 }
+        const token = this.store.token
         let t = reading.unixSeconds
+        if (token && token.trimPpb) t = trimmedTime(t, token.trimPpb, token.trimEpoch)
         if (this.writing) return { state: ds.JetonTokenClockState.Ok, time: t }
         if (this.writtenTime >= 0) {
             // Right after a write the RTC client may still hold a reading from before it (sensor

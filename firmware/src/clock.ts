@@ -16,6 +16,11 @@ export interface Clock {
     read(): Promise<ClockReading | undefined>
     /** Sets the time (UTC Unix seconds) and clears the chip's integrity flags. */
     set(unixSeconds: number): Promise<void>
+    /**
+     * Trims a crystal `ppb` parts per billion fast (negative: slow) as far as the chip can;
+     * returns the ppb left for the firmware to correct when reading (see software-trim.ts).
+     */
+    trim(ppb: number): Promise<number>
 }
 
 /** Earliest time a token accepts as "set" (2024-01-01T00:00:00Z); RTC chips reset to 2000. */

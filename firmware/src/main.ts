@@ -12,6 +12,7 @@ import {
     codeScreen,
     confirmScreen,
     notProvisionedScreen,
+    waitScreen,
 } from "./screens"
 import { JetonTokenServer } from "./token-service"
 import { TokenStore } from "./token-store"
@@ -41,6 +42,7 @@ async function currentScreen(): Promise<string> {
     if (verdict.state === ds.JetonTokenClockState.IntegrityLost) return clockLostScreen(token.serial)
     if (verdict.state !== ds.JetonTokenClockState.Ok) return clockNotSetScreen(token.serial)
     const step = timeStep(verdict.time, PROFILE_PERIOD, PROFILE_T0)
+    if (step <= token.heldStep) return waitScreen(token.serial)
     if (step !== cachedStep || token.seedHex !== cachedSeedHex) {
         cachedCode = await totp(
             token.algorithm,

@@ -47,19 +47,25 @@ export function decodePcf85063aTime(regs: Buffer): ClockReading {
 }
 
 /**
- * Offset register value that cancels a measured drift (positive ppm = clock runs fast).
- * Positive offset steps add clock pulses (speed the clock up), so a fast clock needs negative
- * steps. The 7-bit two's complement value is clamped to -64..63.
+ * Offset register value that cancels a measured drift (positive ppm = the crystal runs fast).
+ * NXP's rule (PCF85063A datasheet, Offset register; AN11247 calibration): a positive value
+ * subtracts correction pulses, so the clock runs SLOWER; a crystal measured above 32768 Hz needs
+ * offset = +Eppm / 4.34 (mode 0). Linux rtc-pcf85063 maps its positive `offset` ("a day passes
+ * more slowly") to a positive value the same way. The 7-bit two's complement value is clamped
+ * to -64..63; bit 7 selects mode 1 (correction every 4 min instead of every 2 h).
  */
 export function encodePcf85063aOffset(driftPpm: number, fastMode: boolean): number {
     const step = fastMode ? OFFSET_PPM_PER_STEP_FAST : OFFSET_PPM_PER_STEP_NORMAL
-    let steps = Math.round(-driftPpm / step)
+    let steps = Math.round(driftPpm / step)
     if (steps > 63) steps = 63
     if (steps < -64) steps = -64
     return (fastMode ? 0x80 : 0) | (steps & 0x7f)
 }
 
-/** Drift correction in ppm that an Offset register value applies (inverse of the encoder). */
+/**
+ * Drift in ppm that an Offset register value cancels (inverse of the encoder): the clock runs
+ * slower by this much (negative: faster).
+ */
 export function decodePcf85063aOffset(value: number): number {
     const fastMode = (value & 0x80) !== 0
     let steps = value & 0x7f
@@ -85,15 +91,20 @@ export class Pcf85063aClock implements Clock {
         await this.bus.writeRegisters(PCF85063A_REG_SECONDS, regs)
         await this.bus.writeRegisters(PCF85063A_REG_CONTROL_1, Buffer.from([0]))
     }
+
+    async trim(ppb: number): Promise<number> {
+        return await trimPcf85063a(this.bus, ppb)
+    }
 }
 
 /**
- * Trims a measured drift with the Offset register (see encodePcf85063aOffset). A free function,
- * not a method, so images that never trim do not carry it (DeviceScript keeps every method of a
- * used class).
+ * Trims a crystal `ppb` parts per billion fast with the Offset register (mode 0, 4.34 ppm steps);
+ * returns the ppb the steps leave over (at most 2.17 ppm), for the software trim.
  */
-export async function trimPcf85063a(bus: RegisterBus, driftPpm: number): Promise<void> {
-    await bus.writeRegisters(PCF85063A_REG_OFFSET, Buffer.from([encodePcf85063aOffset(driftPpm, false)]))
+export async function trimPcf85063a(bus: Pick<RegisterBus, "writeRegisters">, ppb: number): Promise<number> {
+    await bus.writeRegisters(PCF85063A_REG_OFFSET, Buffer.from([encodePcf85063aOffset(ppb / 1000, false)]))
+    // |ppb| <= 200 ppm stays within the register's ±63 steps: no clamping to undo
+    return ppb - Math.round(Math.round(ppb / 1000 / OFFSET_PPM_PER_STEP_NORMAL) * OFFSET_PPM_PER_STEP_NORMAL * 1000)
 }
 
 /** Control_2: AIE (alarm interrupt enable) and COF = 111 (CLKOUT off, saves current). */

@@ -59,4 +59,9 @@ export class Pcf8563Clock implements Clock {
         await this.bus.writeRegisters(PCF8563_REG_SECONDS, regs)
         await this.bus.writeRegisters(PCF8563_REG_CONTROL_1, Buffer.from([0]))
     }
+
+    /** No Offset register: the whole trim is applied in software. */
+    async trim(ppb: number): Promise<number> {
+        return ppb
+    }
 }

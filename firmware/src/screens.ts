@@ -45,6 +45,11 @@ export function clockLostScreen(serial: string): string {
     return serial + "\nClock integrity lost\nRe-provision token"
 }
 
+/** After the clock was set back: until it passes the last step shown, no code (none is shown twice). */
+export function waitScreen(serial: string): string {
+    return serial + "\nWait for next code"
+}
+
 export function confirmScreen(action: string): string {
     return "Press button to\n" + action + "\n(10 s)"
 }

@@ -1,11 +1,14 @@
 // Host-verifiable constructions keyed with the seed (documented in firmware/README.md so the
 // provisioner can implement them):
 //  - set-time MAC  = HMAC-SHA-256(seed, "jeton-set-time/1" || time u64 LE || counter u32 LE)
+//  - set-time-trim MAC = HMAC-SHA-256(seed, "jeton-set-time-trim/1" || time u64 LE || counter u32 LE
+//                     || trim ppb i32 LE)
 //  - fingerprint   = HMAC-SHA-256(seed, "jeton-fingerprint/1" || serial UTF-8)
 // Both are one-way: neither reveals the seed nor lets anyone compute codes.
 import { hmac } from "@devicescript/crypto"
 
 export const SET_TIME_LABEL = "jeton-set-time/1"
+export const SET_TIME_TRIM_LABEL = "jeton-set-time-trim/1"
 export const FINGERPRINT_LABEL = "jeton-fingerprint/1"
 export const MAC_BYTES = 32
 
@@ -19,8 +22,16 @@ export function uintLE(value: number, bytes: number): Buffer {
     return out
 }
 
-export function setTimeMac(seed: Buffer, unixSeconds: number, counter: number): Buffer {
-    return hmac(seed, "sha256", Buffer.from(SET_TIME_LABEL), uintLE(unixSeconds, 8), uintLE(counter, 4))
+/** The set_time MAC, or with `trimPpb` the set_time_trim MAC (one function: image size). */
+export function setTimeMac(seed: Buffer, unixSeconds: number, counter: number, trimPpb?: number): Buffer {
+    let label = SET_TIME_LABEL
+    let trim = Buffer.alloc(0)
+    if (trimPpb !== undefined) {
+        label = SET_TIME_TRIM_LABEL
+        trim = Buffer.alloc(4)
+        trim.setAt(0, "i32", trimPpb)
+    }
+    return hmac(seed, "sha256", Buffer.from(label), uintLE(unixSeconds, 8), uintLE(counter, 4), trim)
 }
 
 export function secretFingerprint(seed: Buffer, serial: string): Buffer {

@@ -19,6 +19,7 @@ import { isValidSerial } from "./serial-format"
 import { checkSetTime } from "./set-time-policy"
 import { secretFingerprint } from "./token-auth"
 import { TokenRecord, TokenStore } from "./token-store"
+import { timeStep } from "./totp"
 
 export interface TokenParts {
     store: TokenStore
@@ -54,13 +55,24 @@ export class JetonTokenServer extends Server implements ds.JetonTokenServerSpec 
         this.busy = true
         try {
             const parts = this.parts
+            const asked = ds.millis()
             if (parts.store.isProvisioned()) {
                 const ok = await parts.confirm.confirm("re-provision", parts.changed)
                 if (!ok) return Result.AlreadyProvisioned
             }
             return await this.commit(
-                { algorithm: algorithm, serial: serial, seedHex: seed.toString("hex"), counter: 0 },
-                time
+                {
+                    algorithm: algorithm,
+                    serial: serial,
+                    seedHex: seed.toString("hex"),
+                    counter: 0,
+                    // a new token starts untrimmed (the chip's Offset register back to 0)
+                    trimPpb: await parts.clock.trim(0),
+                    trimEpoch: 0,
+                    heldStep: 0,
+                },
+                time,
+                asked
             )
         } finally {
             this.busy = false
@@ -83,7 +95,15 @@ export class JetonTokenServer extends Server implements ds.JetonTokenServerSpec 
     }
 
     async setTime(args: any): Promise<ds.JetonTokenResult> {
-        const [time, counter, mac] = args as [number, number, Buffer]
+        return await this.correctClock(args[0], args[1], undefined, args[2])
+    }
+
+    async setTimeTrim(args: any): Promise<ds.JetonTokenResult> {
+        return await this.correctClock(args[0], args[1], args[2], args[3])
+    }
+
+    /** set_time (trim undefined) and set_time_trim: checked by set-time-policy.ts. */
+    private async correctClock(time: number, counter: number, trim: number, mac: Buffer): Promise<ds.JetonTokenResult> {
         const parts = this.parts
         const store = parts.store
         if (!store.isProvisioned()) return Result.NotProvisioned
@@ -92,18 +112,36 @@ export class JetonTokenServer extends Server implements ds.JetonTokenServerSpec 
         try {
             const verdict = await parts.monitor.evaluate(await parts.clock.read(), ds.millis())
             const deviceTime = verdict.state === ds.JetonTokenClockState.Ok ? verdict.time : undefined
-            const result = checkSetTime(
-                { time: time, counter: counter, mac: mac },
+            const token = store.token
+            let result = checkSetTime(
+                { time: time, counter: counter, mac: mac, trim: trim },
                 store.seed(),
-                store.token.counter,
+                token.counter,
                 deviceTime,
                 MAX_FORWARD_CORRECTION_SECONDS
             )
+            let heldStep = token.heldStep
+            const asked = ds.millis()
+            if (result === Result.NotConfirmed) {
+                // going back: the codes of the steps already displayed must never be shown again
+                const shown = timeStep(deviceTime, PROFILE_PERIOD, PROFILE_T0)
+                if (!(heldStep >= shown)) heldStep = shown
+                if (await parts.confirm.confirm("set clock back", parts.changed)) result = Result.Ok
+            }
             if (result !== Result.Ok) return result
-            const token = store.token
             return await this.commit(
-                { algorithm: token.algorithm, serial: token.serial, seedHex: token.seedHex, counter: counter },
-                time
+                {
+                    algorithm: token.algorithm,
+                    serial: token.serial,
+                    seedHex: token.seedHex,
+                    counter: counter,
+                    // what the chip's trim register cannot take is applied when reading the clock
+                    trimPpb: trim === undefined ? token.trimPpb : await parts.clock.trim(trim),
+                    trimEpoch: 0,
+                    heldStep: heldStep,
+                },
+                time,
+                asked
             )
         } finally {
             this.busy = false
@@ -111,17 +149,22 @@ export class JetonTokenServer extends Server implements ds.JetonTokenServerSpec 
     }
 
     /**
-     * Sets the clock and stores the token record; the clock monitor knows the token itself moved
-     * the clock, so this is not taken for a jump.
+     * Sets the clock to `time` plus the time since `asked` (a button confirmation takes seconds;
+     * the host's time was right when it asked) and stores the token record, the software trim
+     * counting from this time; the clock monitor knows the token itself moved the clock, so this
+     * is not taken for a jump.
      */
-    private async commit(record: TokenRecord, time: number): Promise<ds.JetonTokenResult> {
+    private async commit(record: TokenRecord, time: number, asked: number): Promise<ds.JetonTokenResult> {
         const parts = this.parts
+        time += Math.round((ds.millis() - asked) / 1000)
+        record.trimEpoch = time
         parts.monitor.beginWrite()
         let setMillis = ds.millis()
         try {
+            // record first: a reading between the two is then trimmed from the new epoch
+            await parts.store.saveToken(record)
             await parts.clock.set(time)
             setMillis = ds.millis()
-            await parts.store.saveToken(record)
             await parts.store.saveClock({ lost: false, lastTrusted: time })
         } catch (e) {
             return Result.StorageFailed

@@ -11,6 +11,12 @@ export interface TokenRecord {
     seedHex: string
     /** last accepted set-time counter */
     counter: number
+    /** drift (ppb, positive = fast) corrected in software when the clock is read (software-trim.ts) */
+    trimPpb: number
+    /** time the clock was last set: the software trim counts from there */
+    trimEpoch: number
+    /** last time step displayed before the clock was set back: no code is shown up to it */
+    heldStep: number
 }
 
 export interface ClockRecord {

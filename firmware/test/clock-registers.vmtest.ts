@@ -88,16 +88,21 @@ describe("pcf85063a", () => {
     test("no century bit: 2100 is refused", () => {
         expect(() => encodePcf85063aTime(4102444800)).toThrow()
     })
-    test("offset register: fast clock gets negative steps, mode bit 7", () => {
+    // NXP datasheet rule: a POSITIVE Offset value subtracts correction pulses, so the clock runs
+    // SLOWER; a crystal measured fast (above 32768 Hz) gets offset = +Eppm / 4.34 (mode 0).
+    test("offset register: fast crystal gets a positive value (slows the clock), mode bit 7", () => {
         expect(encodePcf85063aOffset(0, false)).toBe(0)
-        expect(encodePcf85063aOffset(8.68, false)).toBe(0x7e) // -2 steps
-        expect(encodePcf85063aOffset(-13.02, false)).toBe(0x03) // +3 steps
-        expect(encodePcf85063aOffset(4.069, true)).toBe(0x80 | 0x7f) // fast mode, -1
-        expect(encodePcf85063aOffset(-1000, false)).toBe(63) // clamped
-        expect(encodePcf85063aOffset(1000, false)).toBe(0x40) // -64
+        expect(encodePcf85063aOffset(8.68, false)).toBe(0x02) // fast by 2 steps: +2, slower
+        expect(encodePcf85063aOffset(20, false)).toBe(0x05) // 20 / 4.34 = 4.6 -> +5
+        expect(encodePcf85063aOffset(-13.02, false)).toBe(0x7d) // slow by 3 steps: -3, faster
+        expect(encodePcf85063aOffset(4.069, true)).toBe(0x80 | 0x01) // fast mode, +1
+        expect(encodePcf85063aOffset(1000, false)).toBe(63) // clamped at +63 (slowest)
+        expect(encodePcf85063aOffset(-1000, false)).toBe(0x40) // -64 (fastest)
     })
-    test("offset decode inverts encode", () => {
-        expect(Math.round(decodePcf85063aOffset(encodePcf85063aOffset(-13.02, false)) * 100)).toBe(1302)
+    test("offset decode inverts encode: the ppm the register slows the clock by", () => {
+        expect(Math.round(decodePcf85063aOffset(encodePcf85063aOffset(-13.02, false)) * 100)).toBe(-1302)
+        expect(Math.round(decodePcf85063aOffset(0x05) * 100)).toBe(2170)
+        expect(Math.round(decodePcf85063aOffset(0x7f) * 100)).toBe(-434)
     })
     test("driver stops the clock, writes time, restarts", async () => {
         const chip = new FakeChip()
@@ -106,8 +111,11 @@ describe("pcf85063a", () => {
         expect(chip.writes.join(" ")).toBe("0:20 4:09051726041126 0:00")
         const r = await clock.read()
         expect(r.unixSeconds).toBe(T)
-        await trimPcf85063a(chip, 8.68)
-        expect(chip.regs[2]).toBe(0x7e)
+        expect(await trimPcf85063a(chip, 8680)).toBe(0) // a crystal 8.68 ppm fast: +2 steps exactly
+        expect(chip.regs[2]).toBe(0x02)
+        // 20 ppm fast: +5 steps slow the clock by 21.7 ppm; -1.7 ppm is left for the software trim
+        expect(await trimPcf85063a(chip, 20000)).toBe(-1700)
+        expect(chip.regs[2]).toBe(0x05)
     })
 })
 

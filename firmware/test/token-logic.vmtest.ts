@@ -10,6 +10,7 @@ import { nextRedrawTime } from "../src/power-schedule"
 import { codeScreen, groupCode, validityBar } from "../src/screens"
 import { isValidSerial } from "../src/serial-format"
 import { checkSetTime } from "../src/set-time-policy"
+import { trimmedTime } from "../src/software-trim"
 import { constantTimeEqual, secretFingerprint, setTimeMac, uintLE } from "../src/token-auth"
 
 const SEED = Buffer.alloc(32)
@@ -49,6 +50,14 @@ describe("seed-keyed constructions (must match the host, see README)", () => {
     test("set-time MAC vector", () => {
         expect(setTimeMac(SEED, T, 5).toString("hex")).toBe(
             "819f5698c7cf25461aef4c51ea33278609ffa4b8471cb19fde931f87c73c05c0"
+        )
+    })
+    test("set-time-trim MAC vectors (trim i32 little-endian, two's complement)", () => {
+        expect(setTimeMac(SEED, T, 5, 30000).toString("hex")).toBe(
+            "273bc9af0375ea6b7da544e1a77310b18c485c6bbfa3d915bc4fc2874645b09f"
+        )
+        expect(setTimeMac(SEED, T, 5, -25000).toString("hex")).toBe(
+            "76569534f8fabf2e9b0bbc75c20a24e3750879bbd006802889f7c2714682df03"
         )
     })
     test("fingerprint vector", () => {
@@ -96,6 +105,46 @@ describe("set-time policy", () => {
     })
     test("untrusted clock", () => {
         expect(checkSetTime(req(T + 10, 1), SEED, 0, undefined, max)).toBe(R.ClockUntrusted)
+    })
+})
+
+describe("set-time-trim policy", () => {
+    const R = ds.JetonTokenResult
+    const max = MAX_FORWARD_CORRECTION_SECONDS
+    const req = (time: number, counter: number, trim: number) => ({
+        time: time,
+        counter: counter,
+        trim: trim,
+        mac: setTimeMac(SEED, time, counter, trim),
+    })
+    test("forward within the bound is accepted, backward within it needs the button", () => {
+        expect(checkSetTime(req(T + max, 1, -25000), SEED, 0, T, max)).toBe(R.Ok)
+        expect(checkSetTime(req(T - 1, 1, 30000), SEED, 0, T, max)).toBe(R.NotConfirmed)
+        expect(checkSetTime(req(T - max, 1, 30000), SEED, 0, T, max)).toBe(R.NotConfirmed)
+    })
+    test("beyond the bounds: too large forward, backward, trim beyond 200 ppm", () => {
+        expect(checkSetTime(req(T + max + 1, 1, 0), SEED, 0, T, max)).toBe(R.CorrectionTooLarge)
+        expect(checkSetTime(req(T - max - 1, 1, 0), SEED, 0, T, max)).toBe(R.BackwardCorrection)
+        expect(checkSetTime(req(T, 1, 200000), SEED, 0, T, max)).toBe(R.Ok)
+        expect(checkSetTime(req(T, 1, 200001), SEED, 0, T, max)).toBe(R.CorrectionTooLarge)
+        expect(checkSetTime(req(T, 1, -200001), SEED, 0, T, max)).toBe(R.CorrectionTooLarge)
+    })
+    test("the MAC binds the trim; a set-time MAC does not authorise a trim; replay", () => {
+        const r = req(T, 1, 30000)
+        expect(checkSetTime({ time: T, counter: 1, trim: 30001, mac: r.mac }, SEED, 0, T, max)).toBe(R.BadMac)
+        const plain = setTimeMac(SEED, T, 1)
+        expect(checkSetTime({ time: T, counter: 1, trim: 0, mac: plain }, SEED, 0, T, max)).toBe(R.BadMac)
+        expect(checkSetTime(req(T, 3, 0), SEED, 3, T, max)).toBe(R.ReplayedCounter)
+        expect(checkSetTime(req(T, 4, 0), SEED, 3, undefined, max)).toBe(R.ClockUntrusted)
+    })
+})
+
+describe("software trim", () => {
+    test("a crystal 25 ppm slow gains 64.8 s back over 30 days; none at the epoch", () => {
+        expect(trimmedTime(T, -25000, T)).toBe(T)
+        const month = 30 * 86400
+        expect(trimmedTime(T + month - 65, -25000, T)).toBe(T + month - 65 + 65)
+        expect(trimmedTime(T + month + 78, 30000, T)).toBe(T + month + 78 - 78)
     })
 })
 

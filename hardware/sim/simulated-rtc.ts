@@ -1,7 +1,9 @@
 // A simulated real-time-clock chip: a Jacdac RealTimeClock server (hosted by the harness next to
 // the VM) whose time tests control. It reports UTC (never the host's time zone), runs at a chosen
 // rate (drift in ppm, or fast/slow for tests), jumps on demand, and loses power like a real chip
-// (back to 2000-01-01). The firmware's set_time command writes it.
+// (back to 2000-01-01). The firmware's set_time command writes it. It also models the PCF85063A
+// Offset register (the Badger's trim), written by the firmware through a simulator-only command,
+// and lets a test let months pass for the chip while the token is off (`elapse`).
 import { jacdac } from "../../common/token-service/jacdac.js";
 
 type RtcReading = [number, number, number, number, number, number, number];
@@ -13,6 +15,20 @@ export const RTC_RESET_TIME = 946684800;
 const CMD_SET_TIME = 0x80;
 const REG_DRIFT = 0x180;
 const REG_PRECISION = 0x181;
+/** Simulator-only command (firmware/src/simulated-rtc-clock.ts): PCF85063A register write. */
+const CMD_SIMULATED_REGISTER_WRITE = 0x8f;
+const PCF85063A_REG_OFFSET = 0x02;
+
+/**
+ * How much slower (ppm; negative = faster) a PCF85063A Offset register value makes the clock, from
+ * the datasheet: 7-bit two's complement steps, bit 7 = mode (0: 4.34 ppm, 1: 4.069 ppm per step);
+ * a positive value subtracts correction pulses, so the clock runs slower.
+ */
+export function pcf85063aOffsetSlowdownPpm(value: number): number {
+  let steps = value & 0x7f;
+  if (steps >= 64) steps -= 128;
+  return steps * (value & 0x80 ? 4.069 : 4.34);
+}
 
 export function rtcReading(unixSeconds: number): RtcReading {
   const d = new Date(Math.floor(unixSeconds) * 1000);
@@ -35,7 +51,10 @@ export interface RtcSetEvent {
 export class SimulatedRtc extends jacdac.SensorServer<RtcReading> {
   private baseSeconds: number;
   private baseHostMillis: number;
+  /** crystal rate (1 + drift) */
   private rate = 1;
+  /** PCF85063A Offset register, as last written by the firmware */
+  offsetRegister = 0;
   /** every time the firmware wrote the clock, oldest first */
   readonly writes: RtcSetEvent[] = [];
   /** set_time broadcasts from hosts, dropped before they reach this server (see harness-bus.ts) */
@@ -57,6 +76,12 @@ export class SimulatedRtc extends jacdac.SensorServer<RtcReading> {
       this.set(t);
       this.writes.push({ unixSeconds: t, atHostMillis: Date.now() });
     });
+    this.addCommand(CMD_SIMULATED_REGISTER_WRITE, (pkt) => {
+      if (pkt.data[0] === PCF85063A_REG_OFFSET && pkt.data.length > 1) {
+        this.set(this.now());
+        this.offsetRegister = pkt.data[1]!;
+      }
+    });
     // always answer a register read with the time at that instant, not the last streamed value
     this.reading.on(jacdac.REGISTER_PRE_GET, () => this.refreshReading());
     this.on(jacdac.REFRESH, () => this.refreshReading());
@@ -68,7 +93,17 @@ export class SimulatedRtc extends jacdac.SensorServer<RtcReading> {
 
   /** The chip's current time in (fractional) UTC Unix seconds. */
   now(): number {
-    return this.baseSeconds + ((Date.now() - this.baseHostMillis) / 1000) * this.rate;
+    return this.baseSeconds + ((Date.now() - this.baseHostMillis) / 1000) * this.effectiveRate();
+  }
+
+  /** The rate the chip counts at: the crystal's, slowed or sped up by the Offset register. */
+  effectiveRate(): number {
+    return this.rate * (1 - pcf85063aOffsetSlowdownPpm(this.offsetRegister) / 1e6);
+  }
+
+  /** Lets `seconds` of real time pass for the chip at once (the test's own clock moves with it). */
+  elapse(seconds: number) {
+    this.set(this.now() + seconds * this.effectiveRate());
   }
 
   set(unixSeconds: number) {
@@ -96,5 +131,6 @@ export class SimulatedRtc extends jacdac.SensorServer<RtcReading> {
   /** Power loss: the chip restarts from its reset value, as after a flat backup cell. */
   powerLoss() {
     this.set(RTC_RESET_TIME);
+    this.offsetRegister = 0;
   }
 }

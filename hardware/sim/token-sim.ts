@@ -34,8 +34,11 @@ export interface TokenSim {
   readonly token: TokenClient;
   /** milliseconds from VM spawn to token service announced */
   readonly startMillis: number;
-  /** stops the VM and starts a new one on the same flash and device id (a reboot) */
-  reboot(): Promise<TokenClient>;
+  /**
+   * Stops the VM and starts a new one on the same flash and device id (a reboot); `whileOff` runs
+   * in between, e.g. to let months pass for the RTC while the token is off.
+   */
+  reboot(whileOff?: () => void): Promise<TokenClient>;
   close(): Promise<void>;
 }
 
@@ -94,7 +97,7 @@ export async function startTokenSim(options: TokenSimOptions = {}): Promise<Toke
       get startMillis() {
         return current.millis;
       },
-      async reboot() {
+      async reboot(whileOff?: () => void) {
         const id = current.proc.deviceId;
         const serverId = current.token.deviceId;
         // Same VM device id => same server device id. The bus either notices the restart (lower
@@ -102,6 +105,7 @@ export async function startTokenSim(options: TokenSimOptions = {}): Promise<Toke
         // before stopping so neither event is missed.
         const replaced = waitForRestartOrGone(harness!.bus, serverId, timeoutMs);
         await current.proc.stop();
+        whileOff?.();
         current = await launch(id, replaced, []);
         return current.token;
       },

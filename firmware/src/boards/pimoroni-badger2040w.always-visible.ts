@@ -50,7 +50,7 @@ export async function startBoard(): Promise<Board> {
         spi: spi,
     })
     const bus = new I2cRegisterBus(PCF85063A_ADDRESS)
-    const clock = sim ? new SimulatedRtcClock(new ds.RealTimeClock()) : new Pcf85063aClock(bus)
+    const clock = sim ? new SimulatedRtcClock(new ds.RealTimeClock(), true) : new Pcf85063aClock(bus)
 
     async function powerDownAfterDraw(text: string) {
         if (text.indexOf("Press button") === 0) {

@@ -29,7 +29,7 @@ export async function startBoard(): Promise<Board> {
     const screen = await startCharacterScreenDisplay(eink, { rows: 4, columns: 24 })
     return {
         clock: sim
-            ? new SimulatedRtcClock(new ds.RealTimeClock())
+            ? new SimulatedRtcClock(new ds.RealTimeClock(), true)
             : new Pcf85063aClock(new I2cRegisterBus(PCF85063A_ADDRESS)),
         // button A, active high on the Badger
         button: sim ? new ds.Button() : startButton({ pin: pins.GP12, activeHigh: true }),

@@ -17,7 +17,7 @@ export async function startBoard(): Promise<Board> {
     const screen = await startCharacterScreenDisplay(oled, { rows: 4, columns: 21 })
     return {
         clock: sim
-            ? new SimulatedRtcClock(new ds.RealTimeClock())
+            ? new SimulatedRtcClock(new ds.RealTimeClock(), false)
             : new Pcf8563Clock(new I2cRegisterBus(PCF8563_ADDRESS)),
         button: sim ? new ds.Button() : startButton({ pin: pins.A1_D1 }),
         screen: screen,
