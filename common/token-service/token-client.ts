@@ -70,6 +70,14 @@ export class TokenClient {
     return this.command(TokenCommand.SetTime, TokenCommandFormat.SetTime, [req.time, req.counter, req.mac], timeoutMs);
   }
 
+  /**
+   * Sets the time and the clock trim together (`trimPpb` positive: the crystal runs fast, the token slows
+   * its clock). A backward correction waits for the button on the token, hence the confirmation timeout.
+   */
+  setTimeTrim(time: number, counter: number, trimPpb: number, mac: Uint8Array, timeoutMs = CONFIRMATION_TIMEOUT_MS): Promise<number> {
+    return this.command(TokenCommand.SetTimeTrim, TokenCommandFormat.SetTimeTrim, [time, counter, trimPpb, mac], timeoutMs);
+  }
+
   /** Reads a register straight from the device (a GET round trip, never a cached value). */
   async readRegister<T extends unknown[]>(
     service: JDService,

@@ -5,12 +5,17 @@ import { createHmac } from "node:crypto";
 
 export const SRV_JETON_TOKEN = 0x1e70c3a1;
 
-export const TokenCommand = { Provision: 0x80, Wipe: 0x81, SetTime: 0x82 } as const;
+export const TokenCommand = { Provision: 0x80, Wipe: 0x81, SetTime: 0x82, SetTimeTrim: 0x83 } as const;
 export const TokenCommandFormat = {
   Provision: "u64 u8 z b",
   Wipe: "",
   SetTime: "u64 u32 b",
+  /** time, counter (SetTime's counter space), trim in ppb (positive: the crystal runs fast), MAC */
+  SetTimeTrim: "u64 u32 i32 b",
 } as const;
+
+/** The largest trim a token takes, in parts per billion (200 ppm). */
+export const MAX_TRIM_PPB = 200_000;
 
 export const TokenRegister = {
   Provisioned: 0x180,
@@ -54,6 +59,7 @@ export type TokenAlgorithmName = keyof typeof TokenAlgorithm;
 export const ClockState = { Ok: 0, NotSet: 1, IntegrityLost: 2 } as const;
 
 export const SET_TIME_LABEL = "jeton-set-time/1";
+export const SET_TIME_TRIM_LABEL = "jeton-set-time-trim/1";
 export const FINGERPRINT_LABEL = "jeton-fingerprint/1";
 
 function uintLE(value: number, bytes: number): Buffer {
@@ -68,6 +74,22 @@ export function setTimeMac(seed: Uint8Array, unixSeconds: number, counter: numbe
     .update(SET_TIME_LABEL)
     .update(uintLE(unixSeconds, 8))
     .update(uintLE(counter, 4))
+    .digest();
+}
+
+/**
+ * HMAC-SHA-256(seed, "jeton-set-time-trim/1" || time u64 LE || counter u32 LE || trim i32 LE), the trim in
+ * ppb as two's complement: positive means the token's crystal runs fast and the token slows its clock.
+ */
+export function setTimeTrimMac(seed: Uint8Array, unixSeconds: number, counter: number, trimPpb: number): Buffer {
+  if (!Number.isInteger(trimPpb) || trimPpb < -(2 ** 31) || trimPpb >= 2 ** 31) throw new RangeError(`trim ${trimPpb} ppb is not an i32`);
+  const trim = Buffer.alloc(4);
+  trim.writeInt32LE(trimPpb, 0);
+  return createHmac("sha256", seed)
+    .update(SET_TIME_TRIM_LABEL)
+    .update(uintLE(unixSeconds, 8))
+    .update(uintLE(counter, 4))
+    .update(trim)
     .digest();
 }
 
