@@ -135,6 +135,15 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // When each token's clock was last set, to what, and the trim it applies (issue 12): `jeton resync`
+    // computes the drift rate from them. Tokens registered earlier have no known set time (null).
+    "0008-token-clock-set-and-trim": {
+      up: atomically(dialect, async (db) => {
+        await db.schema.alterTable("tokens").addColumn("clock_set_at", "bigint").execute();
+        await db.schema.alterTable("tokens").addColumn("clock_set_to", "bigint").execute();
+        await db.schema.alterTable("tokens").addColumn("clock_trim_ppb", "integer", (column) => column.notNull().defaultTo(0)).execute();
+      }),
+    },
   };
 }
 
