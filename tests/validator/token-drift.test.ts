@@ -54,6 +54,11 @@ describe.each(dialects)("token clock drift on %s", (dialect) => {
       await v.ctx.database.db.updateTable("tokens").set({ offset_steps: -2 }).where("serial", "=", serial).execute();
     });
 
+    it("the OpenAPI document lists set-time-trim-mac", async () => {
+      const openapi = await v.request("GET", "/v1/openapi.json");
+      expect(Object.keys(openapi.json.paths)).toContain("/v1/tokens/{serial}/set-time-trim-mac");
+    });
+
     it("a registration records its clock as set now; a PSKC batch, whose clocks were set elsewhere, as unknown", async () => {
       expect((await tokenOf(serial)).clock).toEqual({ setAt: new Date(v.clock.millis).toISOString(), setTo: now(), trimPpb: 0 });
       const batch = await v.request("POST", "/v1/tokens/batch", { tokens: [{ serial: "PSKC-1", secretHex: randomBytes(20).toString("hex") }] });
