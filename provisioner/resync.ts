@@ -8,7 +8,7 @@
 // validator (POST …/clock-confirmed), which only then resets the offset it had learned and records the
 // set time and trim: a signed correction the token never applied changes nothing.
 import { assessDrift, describeDrift, type DriftAssessment } from "../common/drift-rate.js";
-import type { TokenClient } from "../common/token-service/token-client.js";
+import { CONFIRMATION_TIMEOUT_MS, type TokenClient } from "../common/token-service/token-client.js";
 import { ClockState, resultName, TokenResult } from "../common/token-service/token-protocol.js";
 import { CommandFailure, exitCodes } from "../common/failure.js";
 import type { ReferenceClock } from "./reference-clock.js";
@@ -18,6 +18,8 @@ import { MAX_CLOCK_OFFSET_SECONDS, measureClockOffset } from "./verify.js";
 
 /** The largest backward correction a token takes (firmware bound, agreed wire format). */
 export const MAX_BACKWARD_CORRECTION_SECONDS = 300;
+/** A forward SetTimeTrim needs no button: firmware that has the command answers at once. */
+const SET_FORWARD_TIMEOUT_MS = 3_000;
 
 export interface ResyncOutcome {
   serial: string;
@@ -79,33 +81,40 @@ export async function resyncToken(
 
   // A trim when a rate was measured; a fast token is set back only by a SetTimeTrim (keeping its trim
   // when no rate could be measured); otherwise a plain SetTime, which every firmware takes.
-  const trimPpb = drift.assessment.trimPpb ?? (measured > 0 ? (record.clock?.trimPpb ?? 0) : undefined);
+  let trimPpb = drift.assessment.trimPpb ?? (measured > 0 ? (record.clock?.trimPpb ?? 0) : undefined);
   const counter = (await token.setTimeCounter()) + 1;
-  const time = Math.round(clock.now() / 1000);
+  let time = Math.round(clock.now() / 1000);
   const path = `/v1/tokens/${encodeURIComponent(serial)}`;
-  let result: number;
-  let mac: string;
-  if (trimPpb === undefined) {
-    mac = ((await validator.call("POST", `${path}/set-time-mac`, { time, counter })) as { mac: string }).mac;
-    result = await token.setTime({ time, counter, mac: Buffer.from(mac, "hex") });
-  } else {
+  let result: number | undefined;
+  let mac = "";
+  if (trimPpb !== undefined) {
     mac = ((await validator.call("POST", `${path}/set-time-trim-mac`, { time, counter, trimPpb })) as { mac: string }).mac;
     if (measured > 0) say(`setting token ${serial} back ${measured} s: press its button to confirm`);
     try {
-      result = await token.setTimeTrim(time, counter, trimPpb, Buffer.from(mac, "hex"));
+      // Only a backward correction waits for the button.
+      result = await token.setTimeTrim(time, counter, trimPpb, Buffer.from(mac, "hex"), measured > 0 ? CONFIRMATION_TIMEOUT_MS : SET_FORWARD_TIMEOUT_MS);
     } catch (error) {
-      if (measured <= 0) throw error;
-      throw new CommandFailure(
-        `token ${serial} is ${measured} s fast; the token accepts only forward corrections, so a fast clock needs re-provisioning ` +
-          `(jeton wipe, then jeton provision): its firmware did not answer SetTimeTrim (${(error as Error).message})`,
-        exitCodes.refused,
-        base,
-      );
+      if (measured > 0) {
+        throw new CommandFailure(
+          `token ${serial} is ${measured} s fast; the token accepts only forward corrections, so a fast clock needs re-provisioning ` +
+            `(jeton wipe, then jeton provision): its firmware did not answer SetTimeTrim (${(error as Error).message})`,
+          exitCodes.refused,
+          base,
+        );
+      }
+      // Firmware from before trims: the unanswered command used nothing, so the same counter sets the time.
+      say(`token ${serial} did not answer SetTimeTrim (firmware without trims): correcting its time only`);
+      trimPpb = undefined;
+      time = Math.round(clock.now() / 1000);
     }
+  }
+  if (trimPpb === undefined) {
+    mac = ((await validator.call("POST", `${path}/set-time-mac`, { time, counter })) as { mac: string }).mac;
+    result = await token.setTime({ time, counter, mac: Buffer.from(mac, "hex") });
   }
   if (result !== TokenResult.Ok) {
     const what = trimPpb === undefined ? "set-time" : "set-time with trim";
-    throw new CommandFailure(`token ${serial} refused the authenticated ${what}: ${resultName(result)}`, exitCodes.refused, base);
+    throw new CommandFailure(`token ${serial} refused the authenticated ${what}: ${resultName(result ?? -1)}`, exitCodes.refused, base);
   }
   try {
     await validator.call("POST", `${path}/clock-confirmed`, { time, counter, mac, ...(trimPpb !== undefined && { trimPpb }) });

@@ -2,8 +2,9 @@
 // provisioner over the VM's TCP hub, the validator on real SQLite. The token's simulated RTC runs 50 ppm
 // slow; "30 days since the clock was set" is the validator's record moved back 30 days, and the 130 s
 // the token would have lost by then is the validator's clock moved forward (an RTC jump would be latched
-// as a clock-integrity loss). Needs firmware with SetTimeTrim (the firmware branch of issue 12): with
-// older firmware every test here is skipped, as the probe in beforeAll finds no SetTimeTrim.
+// as a clock-integrity loss). The trim tests need firmware with SetTimeTrim (the firmware branch of
+// issue 12) and are skipped without it (the probe in beforeAll); the fallback test runs only on firmware
+// without it: resync then corrects the time alone.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
 import { jeton } from "../support/cli.js";
@@ -37,8 +38,18 @@ describe("jeton resync measures the drift rate and trims the VM token", () => {
 
   const tokenRecord = async () => (await validator.request("GET", `/v1/tokens/${serial}`)).json;
 
-  test("provisioning records when the token's clock was set", async (ctx) => {
-    if (!supported) ctx.skip();
+  /** The validator's record says the clock was set 30 days ago; the token is now `seconds` slow. */
+  async function thirtyDaysLater(seconds: number) {
+    const thirtyDays = 30 * 86_400_000;
+    await validator.ctx.database.db
+      .updateTable("tokens")
+      .set((set) => ({ clock_set_at: set("clock_set_at", "-", thirtyDays) }))
+      .where("serial", "=", serial)
+      .execute();
+    clock.advance(seconds);
+  }
+
+  test("provisioning records when the token's clock was set", async () => {
     const result = await jeton(["provision", "--tcp", tcp, "--user", "jdupont", "--json"], env);
     expect(result.code, result.stderr).toBe(0);
     serial = JSON.parse(result.stdout).serial;
@@ -49,13 +60,7 @@ describe("jeton resync measures the drift rate and trims the VM token", () => {
 
   test("130 s slow over 30 days: resync shows −50 ppm, sets the time and trims the rate; the validator records both", async (ctx) => {
     if (!supported) ctx.skip();
-    const thirtyDays = 30 * 86_400_000;
-    await validator.ctx.database.db
-      .updateTable("tokens")
-      .set((set) => ({ clock_set_at: set("clock_set_at", "-", thirtyDays) }))
-      .where("serial", "=", serial)
-      .execute();
-    clock.advance(130);
+    await thirtyDaysLater(130);
     const result = await jeton(["resync", "--tcp", tcp], env);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(new RegExp(`token ${serial} 1(29|30|31) s slow over 30 days: \u2212(49|50)\\.[0-9] ppm; trimming to -(49|50)[0-9]{3} ppb`));
@@ -83,5 +88,24 @@ describe("jeton resync measures the drift rate and trims the VM token", () => {
     expect(outcome.measuredOffsetSeconds).toBeGreaterThanOrEqual(58);
     expect(Math.abs(outcome.offsetAfterSeconds)).toBeLessThanOrEqual(2);
     expect((await tokenRecord()).clock.trimPpb).toBe(before.trimPpb);
+  });
+
+  test("firmware without SetTimeTrim: resync shows the rate, then corrects the time alone with a SetTime", async (ctx) => {
+    if (supported) ctx.skip();
+    await thirtyDaysLater(130);
+    const result = await jeton(["resync", "--tcp", tcp, "--json"], env);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(new RegExp(`token ${serial} 1(29|30|31) s slow over 30 days: \u2212(49|50)\\.[0-9] ppm; trimming to -(49|50)[0-9]{3} ppb`));
+    expect(result.stderr).toMatch(/did not answer SetTimeTrim \(firmware without trims\): correcting its time only/);
+    const outcome = JSON.parse(result.stdout);
+    expect(outcome).toMatchObject({ action: "corrected", counter: 1, driftPpm: expect.closeTo(-50, 0) });
+    expect(outcome.trimPpb).toBeUndefined();
+    expect(Math.abs(outcome.offsetAfterSeconds)).toBeLessThanOrEqual(2);
+    const { clock: recorded, offsetSteps } = await tokenRecord();
+    expect(offsetSteps).toBe(0);
+    expect(recorded.trimPpb).toBe(0);
+    expect(Math.abs(Date.parse(recorded.setAt) - clock.now())).toBeLessThan(30_000);
+    const audit = await validator.request("GET", `/v1/audit?serial=${serial}&limit=3`, undefined, "auditor");
+    expect(audit.json.entries.map((entry: { event: string }) => entry.event)).toEqual(["token.clock-confirmed", "token.set-time-signed", "token.set-time-trim-signed"]);
   });
 });
