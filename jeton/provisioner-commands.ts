@@ -158,7 +158,7 @@ function statusCommand(program: Command): void {
 }
 
 function resyncCommand(program: Command): void {
-  addTargetOptions(program.command("resync").description("measure the token's clock offset and correct it with an authenticated set-time (JETON_URL, JETON_API_KEY)")).action(
+  addTargetOptions(program.command("resync").description("measure the token's clock offset and drift rate, and correct them with an authenticated set-time and trim (JETON_URL, JETON_API_KEY)")).action(
     async (options: TargetOptions) => {
       const wait = waitMillis(options);
       const profile = loadProvisionerProfile();
@@ -173,7 +173,7 @@ function resyncCommand(program: Command): void {
         outcome,
         outcome.action === "in-sync"
           ? `${outcome.serial}: measured offset ${sign(outcome.measuredOffsetSeconds)} s — in sync, nothing to do`
-          : `${outcome.serial}: measured offset ${sign(outcome.measuredOffsetSeconds)} s — corrected by authenticated set-time (counter ${outcome.counter}); now ${sign(outcome.offsetAfterSeconds)} s`,
+          : `${outcome.serial}: measured offset ${sign(outcome.measuredOffsetSeconds)} s — corrected by authenticated set-time (counter ${outcome.counter}${outcome.trimPpb === undefined ? "" : `, trim ${sign(outcome.trimPpb)} ppb`}); now ${sign(outcome.offsetAfterSeconds)} s`,
       );
     },
   );

@@ -12,6 +12,8 @@ export interface TokenRecord {
   period: number;
   status: "active" | "disabled";
   offsetSteps: number;
+  /** When the token's clock was last set (ISO; null: unknown), to what, and the trim it applies (ppb). */
+  clock?: { setAt: string | null; setTo: number | null; trimPpb: number };
 }
 
 /** A call to the validator's admin API: the parsed JSON answer, or a CommandFailure. */

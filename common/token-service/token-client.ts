@@ -71,16 +71,11 @@ export class TokenClient {
   }
 
   /**
-   * Time correction with a drift trim (ppb, positive = the crystal runs fast). A backward step waits
-   * for the button on the token: the default timeout allows for it.
+   * Sets the time and the clock trim together (`trimPpb` positive: the crystal runs fast, the token slows
+   * its clock). A backward correction waits for the button on the token, hence the confirmation timeout.
    */
   setTimeTrim(time: number, counter: number, trimPpb: number, mac: Uint8Array, timeoutMs = CONFIRMATION_TIMEOUT_MS): Promise<number> {
-    return this.command(
-      TokenCommand.SetTimeTrim,
-      TokenCommandFormat.SetTimeTrim,
-      [time, counter, trimPpb, mac],
-      timeoutMs,
-    );
+    return this.command(TokenCommand.SetTimeTrim, TokenCommandFormat.SetTimeTrim, [time, counter, trimPpb, mac], timeoutMs);
   }
 
   /** Reads a register straight from the device (a GET round trip, never a cached value). */

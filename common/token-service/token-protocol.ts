@@ -10,8 +10,12 @@ export const TokenCommandFormat = {
   Provision: "u64 u8 z b",
   Wipe: "",
   SetTime: "u64 u32 b",
+  /** time, counter (SetTime's counter space), trim in ppb (positive: the crystal runs fast), MAC */
   SetTimeTrim: "u64 u32 i32 b",
 } as const;
+
+/** The largest trim a token takes, in parts per billion (200 ppm). */
+export const MAX_TRIM_PPB = 200_000;
 
 export const TokenRegister = {
   Provisioned: 0x180,
@@ -74,12 +78,13 @@ export function setTimeMac(seed: Uint8Array, unixSeconds: number, counter: numbe
 }
 
 /**
- * HMAC-SHA-256(seed, "jeton-set-time-trim/1" || time u64 LE || counter u32 LE || trim i32 LE);
- * trim in parts per billion, positive = the token's crystal runs fast.
+ * HMAC-SHA-256(seed, "jeton-set-time-trim/1" || time u64 LE || counter u32 LE || trim i32 LE), the trim in
+ * ppb as two's complement: positive means the token's crystal runs fast and the token slows its clock.
  */
 export function setTimeTrimMac(seed: Uint8Array, unixSeconds: number, counter: number, trimPpb: number): Buffer {
+  if (!Number.isInteger(trimPpb) || trimPpb < -(2 ** 31) || trimPpb >= 2 ** 31) throw new RangeError(`trim ${trimPpb} ppb is not an i32`);
   const trim = Buffer.alloc(4);
-  trim.writeInt32LE(trimPpb);
+  trim.writeInt32LE(trimPpb, 0);
   return createHmac("sha256", seed)
     .update(SET_TIME_TRIM_LABEL)
     .update(uintLE(unixSeconds, 8))

@@ -10,6 +10,7 @@ import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
 import { jeton } from "../support/cli.js";
 import { startValidator, testDatabase, type RunningValidator } from "../support/test-validator.js";
 import { FollowingClock } from "./support/following-clock.js";
+import { supportsSetTimeTrim } from "./support/set-time-trim-probe.js";
 import { startSerialTokenBridge, type SerialTokenBridge } from "./support/serial-token-bridge.js";
 import { codeOnDisplay, nextCodeOnDisplay, seedFromOtpauth } from "./support/token-screen.js";
 
@@ -24,6 +25,8 @@ describe("provision over serial, then log in through the validator", () => {
   let serial = "";
   let seed: Buffer;
   let setTimeCounter = 0;
+  /** firmware with SetTimeTrim sets a fast token back (resync-trim.test.ts); older firmware cannot */
+  let setsBack = false;
 
   const validate = (body: object) => validator.request("POST", "/v1/validate", { user: "jdupont", ...body }, "portal");
 
@@ -39,6 +42,7 @@ describe("provision over serial, then log in through the validator", () => {
     database = await testDatabase("sqlite");
     validator = await startValidator(database.location, { clock });
     sim = await startTokenSim();
+    setsBack = await supportsSetTimeTrim(sim.token);
     bridge = await startSerialTokenBridge(sim.hub.port);
     env = { JETON_URL: validator.url, JETON_API_KEY: validator.keys.helpdesk };
   });
@@ -146,7 +150,8 @@ describe("provision over serial, then log in through the validator", () => {
     expect((await validator.request("GET", `/v1/tokens/${serial}`)).json.offsetSteps).toBe(0);
   });
 
-  test("a token that runs fast cannot be set back: resync refuses and says to re-provision", async () => {
+  test("a token that runs fast cannot be set back by firmware without SetTimeTrim: resync refuses and says to re-provision", async (ctx) => {
+    if (setsBack) ctx.skip();
     // the token's clock alone moves 2 minutes ahead
     setTimeCounter++;
     const time = Math.floor(sim.harness.rtc!.now()) + 120;

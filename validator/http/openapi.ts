@@ -6,6 +6,7 @@ import {
   passcodeRequest,
   setTimeConfirmation,
   setTimeMacRequest,
+  setTimeTrimMacRequest,
   tokenBatchRequest,
   tokenRegistrationRequest,
 } from "./schemas.js";
@@ -66,8 +67,15 @@ export function openApiDocument(version: string) {
           { requestBody: json(setTimeMacRequest) },
         ),
       },
+      "/v1/tokens/{serial}/set-time-trim-mac": {
+        post: operation(
+          "Sign a token clock correction with a rate trim `{time, counter, trimPpb}` → `{mac}` (as set-time-mac; trimPpb within ±200 000, positive for a fast crystal)",
+          "helpdesk",
+          { requestBody: json(setTimeTrimMacRequest) },
+        ),
+      },
       "/v1/tokens/{serial}/clock-confirmed": {
-        post: operation("The token applied a signed correction `{time, counter, mac}`: the learned offset starts over at 0 and the counter is recorded", "helpdesk", {
+        post: operation("The token applied a signed correction `{time, counter, mac, trimPpb?}`: the learned offset starts over at 0; the counter, when the clock was set and to what, and the trim are recorded", "helpdesk", {
           requestBody: json(setTimeConfirmation),
         }),
       },

@@ -2,6 +2,7 @@ import { ScureBase32Plugin } from "otplib";
 import { z } from "zod";
 import { hashAlgorithms } from "../../common/profile.js";
 import { serialNumber, userId } from "../../common/identifiers.js";
+import { MAX_TRIM_PPB } from "../../common/token-service/token-protocol.js";
 import { disableReasons, MAX_BATCH_TOKENS } from "../operations/tokens.js";
 
 export const passcodeRequest = z.strictObject({
@@ -58,8 +59,13 @@ export const setTimeMacRequest = z.strictObject({
   time: z.number().int().min(0).max(2 ** 40),
   counter: z.number().int().min(1).max(2 ** 32 - 1),
 });
+export const setTimeTrimMacRequest = setTimeMacRequest.extend({
+  trimPpb: z.number().int().min(-MAX_TRIM_PPB).max(MAX_TRIM_PPB),
+});
 export const setTimeConfirmation = setTimeMacRequest.extend({
-  mac: z.string().regex(/^[0-9a-fA-F]{64}$/, "the 64 hexadecimal digits returned by set-time-mac"),
+  mac: z.string().regex(/^[0-9a-fA-F]{64}$/, "the 64 hexadecimal digits returned by set-time-mac or set-time-trim-mac"),
+  /** present when confirming a SetTimeTrim */
+  trimPpb: z.number().int().min(-MAX_TRIM_PPB).max(MAX_TRIM_PPB).optional(),
 });
 
 export const assignRequest = z.strictObject({ user: userId });

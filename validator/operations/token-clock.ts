@@ -6,7 +6,11 @@
 // (a counter near 2^32 − 1 would leave the token unable to accept any later correction). The learned
 // offset starts over only when the token has applied the time — the provisioner confirms it — never when
 // a MAC is merely signed.
-import { setTimeMac } from "../../common/token-service/token-protocol.js";
+// A resync may also trim the token's clock rate (issue 12): SetTimeTrim carries the trim in ppb, MAC'd
+// with the same counter rules under its own label; its confirmation records the trim, and every
+// confirmation records when the token's clock was set and to what, from which the next resync measures
+// the drift rate.
+import { MAX_TRIM_PPB, setTimeMac, setTimeTrimMac } from "../../common/token-service/token-protocol.js";
 import type { ValidatorContext } from "../context.js";
 import { constantTimeEqual } from "../secrets/constant-time.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
@@ -27,10 +31,19 @@ export const MAX_CONFIRMATION_AGE_SECONDS = 300;
 export interface SetTimeRequest {
   time: number;
   counter: number;
+  /** SetTimeTrim: the trim the token is to apply, in ppb (positive: its crystal runs fast); absent: SetTime */
+  trimPpb?: number;
+}
+
+/** The MAC of a SetTime, or of a SetTimeTrim when the request carries a trim. */
+function correctionMac(seed: Uint8Array, request: SetTimeRequest): string {
+  const mac = request.trimPpb === undefined ? setTimeMac(seed, request.time, request.counter) : setTimeTrimMac(seed, request.time, request.counter, request.trimPpb);
+  return mac.toString("hex");
 }
 
 export async function signSetTime(ctx: ValidatorContext, actor: Actor, serial: string, request: SetTimeRequest): Promise<SetTimeRequest & { serial: string; mac: string }> {
   const now = ctx.now();
+  checkTrim(request);
   if (Math.abs(request.time - now / 1000) > MAX_SET_TIME_SKEW_SECONDS) {
     throw new OperationError("invalid", `time must be within ${MAX_SET_TIME_SKEW_SECONDS} s of the validator's clock (${new Date(now).toISOString()})`);
   }
@@ -39,27 +52,30 @@ export async function signSetTime(ctx: ValidatorContext, actor: Actor, serial: s
   if (token.disabled_at !== null) throw new OperationError("conflict", `token ${serial} is disabled`);
   checkCounter(serial, request.counter, token.set_time_counter);
   const seed = ctx.vault.open(serial, { ciphertext: token.sealed_secret, keyId: token.key_id });
-  const mac = setTimeMac(seed, request.time, request.counter).toString("hex");
+  const mac = correctionMac(seed, request);
   seed.fill(0);
+  const trim = request.trimPpb === undefined ? {} : { trimPpb: request.trimPpb };
   await ctx.database.transaction((trx) =>
     appendAudit(trx, actor, now, {
-      event: "token.set-time-signed",
+      event: request.trimPpb === undefined ? "token.set-time-signed" : "token.set-time-trim-signed",
       result: "ok",
       serial,
       user: token.user_name,
-      detail: { time: request.time, counter: request.counter },
+      detail: { time: request.time, counter: request.counter, ...trim },
     }),
   );
-  return { serial, time: request.time, counter: request.counter, mac };
+  return { serial, time: request.time, counter: request.counter, ...trim, mac };
 }
 
 /**
  * The token answered OK to a signed correction: its codes now follow the validator's clock, so the learned
- * offset starts over at 0, and its counter is recorded. The MAC proves the validator signed this very
- * correction; a confirmation long after the signing is refused.
+ * offset starts over at 0; its counter, the time it was set (when and to what) and, for a SetTimeTrim, its
+ * trim are recorded. The MAC proves the validator signed this very correction (a trim confirmed with a
+ * SetTime's MAC, or the reverse, does not match); a confirmation long after the signing is refused.
  */
 export async function confirmSetTime(ctx: ValidatorContext, actor: Actor, serial: string, request: SetTimeRequest & { mac: string }): Promise<TokenView> {
   const now = ctx.now();
+  checkTrim(request);
   const age = now / 1000 - request.time;
   if (age < -MAX_SET_TIME_SKEW_SECONDS || age > MAX_CONFIRMATION_AGE_SECONDS) {
     throw new OperationError("invalid", `a correction is confirmed within ${MAX_CONFIRMATION_AGE_SECONDS} s of its time (${new Date(now).toISOString()})`);
@@ -69,19 +85,39 @@ export async function confirmSetTime(ctx: ValidatorContext, actor: Actor, serial
     if (!token) throw new OperationError("not-found", `no token ${serial}`);
     checkCounter(serial, request.counter, token.set_time_counter);
     const seed = ctx.vault.open(serial, { ciphertext: token.sealed_secret, keyId: token.key_id });
-    const expected = setTimeMac(seed, request.time, request.counter).toString("hex");
+    const expected = correctionMac(seed, request);
     seed.fill(0);
-    if (!constantTimeEqual(expected, request.mac.toLowerCase())) throw new OperationError("invalid", "mac is not the one the validator signed for this time and counter");
-    await trx.updateTable("tokens").set({ offset_steps: 0, set_time_counter: request.counter }).where("serial", "=", serial).execute();
+    if (!constantTimeEqual(expected, request.mac.toLowerCase())) {
+      throw new OperationError("invalid", `mac is not the one the validator signed for this time, counter${request.trimPpb === undefined ? "" : " and trim"}`);
+    }
+    await trx
+      .updateTable("tokens")
+      .set({
+        offset_steps: 0,
+        set_time_counter: request.counter,
+        clock_set_at: now,
+        clock_set_to: request.time,
+        ...(request.trimPpb !== undefined && { clock_trim_ppb: request.trimPpb }),
+      })
+      .where("serial", "=", serial)
+      .execute();
+    const trim = request.trimPpb === undefined ? {} : { trimPpb: request.trimPpb, previousTrimPpb: token.clock_trim_ppb };
     await appendAudit(trx, actor, now, {
       event: "token.clock-confirmed",
       result: "ok",
       serial,
       user: token.user_name,
-      detail: { time: request.time, counter: request.counter, previousOffsetSteps: token.offset_steps },
+      detail: { time: request.time, counter: request.counter, previousOffsetSteps: token.offset_steps, ...trim },
     });
   });
   return getToken(ctx, serial);
+}
+
+function checkTrim(request: SetTimeRequest): void {
+  const trim = request.trimPpb;
+  if (trim !== undefined && !(Number.isInteger(trim) && Math.abs(trim) <= MAX_TRIM_PPB)) {
+    throw new OperationError("invalid", `trimPpb must be a whole number of ppb within ±${MAX_TRIM_PPB} (±${MAX_TRIM_PPB / 1000} ppm)`);
+  }
 }
 
 function checkCounter(serial: string, counter: number, confirmed: number): void {

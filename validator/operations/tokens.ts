@@ -32,10 +32,13 @@ export interface TokenView {
   offsetSteps: number;
   lastUsedAt: string | null;
   createdAt: string;
+  /** When its clock was last set and to what (null: unknown), and the trim it applies: `jeton resync` measures its rate from them. */
+  clock: { setAt: string | null; setTo: number | null; trimPpb: number };
 }
 
 export async function registerToken(ctx: ValidatorContext, actor: Actor, registration: TokenRegistration): Promise<TokenView> {
-  const [token] = await registerTokens(ctx, actor, [registration]);
+  // The provisioner registers a token right after writing its seed and time: its clock was set now.
+  const [token] = await registerTokens(ctx, actor, [registration], { clockSetNow: true });
   return token!;
 }
 
@@ -47,7 +50,12 @@ export const MAX_BATCH_TOKENS = 1000;
  * the list) refuses the whole list, naming each problem. A seed is compared by its keyed fingerprint, so
  * the same secret is never accepted under two serials — one passcode would otherwise be accepted twice.
  */
-export async function registerTokens(ctx: ValidatorContext, actor: Actor, registrations: TokenRegistration[]): Promise<TokenView[]> {
+export async function registerTokens(
+  ctx: ValidatorContext,
+  actor: Actor,
+  registrations: TokenRegistration[],
+  { clockSetNow = false }: { clockSetNow?: boolean } = {},
+): Promise<TokenView[]> {
   if (registrations.length === 0 || registrations.length > MAX_BATCH_TOKENS) {
     throw new OperationError("invalid", `register 1–${MAX_BATCH_TOKENS} tokens at a time, got ${registrations.length}`);
   }
@@ -71,6 +79,8 @@ export async function registerTokens(ctx: ValidatorContext, actor: Actor, regist
       sealed_secret: sealed.ciphertext,
       key_id: sealed.keyId,
       seed_fingerprint: ctx.vault.fingerprint(registration.secret),
+      clock_set_at: clockSetNow ? now : null,
+      clock_set_to: clockSetNow ? Math.floor(now / 1000) : null,
       created_at: now,
     };
   });
@@ -135,6 +145,11 @@ export async function getToken(ctx: ValidatorContext, serial: string): Promise<T
     offsetSteps: row.offset_steps,
     lastUsedAt: row.last_used_at === null ? null : new Date(row.last_used_at).toISOString(),
     createdAt: new Date(row.created_at).toISOString(),
+    clock: {
+      setAt: row.clock_set_at === null ? null : new Date(row.clock_set_at).toISOString(),
+      setTo: row.clock_set_to,
+      trimPpb: row.clock_trim_ppb,
+    },
   };
 }
 

@@ -3,6 +3,7 @@ import { countFailure, reject, resetFailures, type Outcome, type StateChange } f
 import { weakPinReason } from "./pin-strength.js";
 import type { VerificationPolicy } from "./policy.js";
 import type { ChallengeState, TokenState, UserState, VerifierChecks } from "./state.js";
+import { challengeWindowAt } from "./challenge-window.js";
 import { codeAt, stepAt } from "./totp.js";
 import { constantTimeEqual } from "../secrets/constant-time.js";
 import { offsetFor } from "./window.js";
@@ -75,12 +76,13 @@ export function answerChallenge(
  * The second code must be the one the token shows now under the offset the first code implied (within
  * the direct window, for step boundaries that fall between the two clocks), so two old consecutive codes
  * typed long after they were shown do not fit; it must be fresh; and the offset it teaches may be at most
- * the challenge window away from the offset learned so far.
+ * the token's challenge window now (grown with the time since it was last accepted, the window that could
+ * open the challenge) away from the offset learned so far.
  */
 function nextCodeFits(token: TokenState, challenge: ChallengeState, step: number, now: number, policy: VerificationPolicy): boolean {
   const impliedOffset = (challenge.step ?? 0) - stepAt(challenge.openedAt, token.parameters);
   const showsNow = stepAt(now, token.parameters) + impliedOffset;
   const fresh = token.lastStep === null || step > token.lastStep;
-  const bounded = Math.abs(offsetFor(token, step, now) - token.offset) <= policy.challengeWindow;
+  const bounded = Math.abs(offsetFor(token, step, now) - token.offset) <= challengeWindowAt(token, now, policy);
   return fresh && bounded && Math.abs(step - showsNow) <= policy.directWindow;
 }

@@ -11,8 +11,12 @@ export interface VerificationPolicy {
   token: { algorithm: HashAlgorithm; digits: number; period: number; t0: number };
   /** Steps either side of the learned offset that are accepted directly. */
   directWindow: number;
-  /** Steps either side of the learned offset that lead to a next-code challenge. */
+  /** Steps either side of the learned offset that lead to a next-code challenge, for a token in daily use… */
   challengeWindow: number;
+  /** …one step more per this many days since the token was last accepted (a drawer token drifts)… */
+  challengeWindowGrowthDays: number;
+  /** …up to this many steps. Every reject computes this whole window, so its cost is the same for every user. */
+  challengeWindowMax: number;
   /** From this many consecutive failures on, each further attempt must wait (exponential back-off). */
   throttleAfter: number;
   throttleBaseSeconds: number;
@@ -39,6 +43,8 @@ export function defaultPolicy(profile: TokenProfile, timeZone = "Europe/Paris", 
     token: { algorithm: profile.algorithm, digits: profile.digits, period: profile.period, t0: profile.t0 },
     directWindow: 1,
     challengeWindow: 10,
+    challengeWindowGrowthDays: 7,
+    challengeWindowMax: 60,
     throttleAfter: 3,
     throttleBaseSeconds: 5,
     throttleMaxSeconds: 300,

@@ -10,6 +10,11 @@ export interface TokenState {
   offset: number;
   /** Highest step ever accepted for this token; codes at or before it are replays. */
   lastStep: number | null;
+  /**
+   * When the token was last accepted (Unix ms; its registration if never): the next-code challenge window
+   * grows with the time since (challenge-window.ts). Absent: unknown, the base window applies.
+   */
+  lastAcceptedAt?: number | null;
   /** A stand-in with a random seed, checked so that every reject costs the same work, never matched. */
   decoy?: true;
 }

@@ -1,4 +1,5 @@
 import { constantTimeEqual } from "../secrets/constant-time.js";
+import { challengeWindowAt } from "./challenge-window.js";
 import type { VerificationPolicy } from "./policy.js";
 import type { TokenState } from "./state.js";
 import { codeAt, stepAt } from "./totp.js";
@@ -18,9 +19,11 @@ function offsetsNearestFirst(radius: number): number[] {
 }
 
 /**
- * Finds the step whose code equals `code` among the user's tokens, within ±challengeWindow of each
- * token's learned offset and after its last accepted step. `exhaustive` computes the whole window even
- * after a match, so a reject costs the same work whatever made it a reject.
+ * Finds the step whose code equals `code` among the user's tokens, within each token's challenge window
+ * (challenge-window.ts) around its learned offset and after its last accepted step. The search always
+ * computes the largest window the policy allows, matching only inside the token's own, so the work does
+ * not tell how long a token was unused (nor an unknown user's decoys from a drawer token). `exhaustive`
+ * computes it all even after a direct match, so a reject costs the same work whatever made it a reject.
  */
 export function findCode(
   tokens: TokenState[],
@@ -30,11 +33,13 @@ export function findCode(
   exhaustive: boolean,
 ): WindowMatch | null {
   let found: WindowMatch | null = null;
+  const searched = offsetsNearestFirst(Math.max(policy.challengeWindow, policy.challengeWindowMax));
   for (const token of tokens) {
     const center = stepAt(now, token.parameters) + token.offset;
-    for (const offset of offsetsNearestFirst(policy.challengeWindow)) {
+    const window = challengeWindowAt(token, now, policy);
+    for (const offset of searched) {
       const step = center + offset;
-      const matches = constantTimeEqual(codeAt(token.secret, step, token.parameters), code);
+      const matches = constantTimeEqual(codeAt(token.secret, step, token.parameters), code) && Math.abs(offset) <= window;
       const fresh = !token.decoy && (token.lastStep === null || step > token.lastStep);
       const direct = Math.abs(offset) <= policy.directWindow;
       // A direct match wins over an earlier challenge-window match of another token.

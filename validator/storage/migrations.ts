@@ -190,6 +190,15 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await sql`UPDATE emergency_passwords SET verifier = ${bound} || verifier WHERE verifier NOT LIKE 'key:%' AND EXISTS ${bound}`.execute(db);
       }),
     },
+    // When each token's clock was last set, to what, and the trim it applies (issue 12): `jeton resync`
+    // computes the drift rate from them. Tokens registered earlier have no known set time (null).
+    "0011-token-clock-set-and-trim": {
+      up: atomically(dialect, async (db) => {
+        await db.schema.alterTable("tokens").addColumn("clock_set_at", "bigint").execute();
+        await db.schema.alterTable("tokens").addColumn("clock_set_to", "bigint").execute();
+        await db.schema.alterTable("tokens").addColumn("clock_trim_ppb", "integer", (column) => column.notNull().defaultTo(0)).execute();
+      }),
+    },
   };
 }
 

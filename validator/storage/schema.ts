@@ -30,6 +30,12 @@ export interface TokensTable {
   seed_fingerprint: string | null;
   /** the last set-time counter the token confirmed applying (the firmware's set_time_counter) */
   set_time_counter: Generated<number>;
+  /** when the token's clock was last set (registration by the provisioner, or a confirmed correction); null: unknown */
+  clock_set_at: number | null;
+  /** the Unix seconds it was set to then */
+  clock_set_to: number | null;
+  /** the trim the token applies, in ppb (positive: its crystal runs fast and it slows its clock) */
+  clock_trim_ppb: Generated<number>;
   offset_steps: Generated<number>;
   last_step: number | null;
   disabled_reason: string | null;

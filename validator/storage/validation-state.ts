@@ -45,6 +45,8 @@ export async function loadUserState(
       "tokens.t0",
       "tokens.offset_steps",
       "tokens.last_step",
+      // Never accepted: its registration, when its clock was set (the challenge window grows from there).
+      (eb) => eb.fn.coalesce("tokens.last_used_at", "tokens.created_at").as("last_accepted_at"),
       "emergency_passwords.verifier as emergency_verifier",
       "emergency_passwords.expires_at as emergency_expires_at",
     ])
@@ -74,6 +76,7 @@ export async function loadUserState(
               },
               offset: token.offset_steps!,
               lastStep: token.last_step,
+              lastAcceptedAt: token.last_accepted_at === null ? null : Number(token.last_accepted_at),
             },
           ],
     ),
