@@ -4,6 +4,7 @@
 // change of the token's display until SIGINT/SIGTERM, then stops the VM (by PID), the bus and
 // the hub. Pressing Enter on an interactive terminal, or sending SIGUSR1, presses the token's button.
 import type { Command } from "commander";
+import { ensureFirmwareBuilt } from "./firmware-build.js";
 import { startTokenSim, type TokenSim } from "./token-sim.js";
 
 export interface SimCommandOptions {
@@ -51,6 +52,8 @@ export function registerSimCommand(program: Command): Command {
         process.stdout.write((options.json ? JSON.stringify({ ...event, at: new Date().toISOString() }) : text) + "\n");
       };
 
+      // a fresh clone installed with --ignore-scripts, or a removed firmware/dist: build it now
+      ensureFirmwareBuilt();
       const sim: TokenSim = await startTokenSim({
         port,
         deviceId: options.deviceId,
