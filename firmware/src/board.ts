@@ -1,16 +1,19 @@
-// What every board gives the token: a clock, a confirmation button, a character screen and the
-// validity-indicator style suited to its display. The board implementation is chosen at build time
+// What every board gives the token: a clock, a confirmation button, a display (its picture is drawn
+// by face.ts) and the validity-indicator style suited to it. The board implementation is chosen at build time
 // from devicescript.json "board" (scripts/build.mjs writes board.g.ts), so a build carries only
 // its own board's drivers. Pin maps and wiring: hardware/boards/*.md.
 import * as ds from "@devicescript/core"
+import { Display } from "@devicescript/graphics"
 import { Clock } from "./clock"
 import { IndicatorStyle } from "./screens"
 
 export interface Board {
     clock: Clock
     button: ds.Button
-    screen: ds.CharacterScreen
+    display: Display
     indicator: IndicatorStyle
+    /** called after each new picture reached the display (battery builds decide about power here) */
+    afterShow?: (text: string) => Promise<void>
 }
 
 /** E-ink: a 4-cell bar redraws 4 times a period; OLED: redraw every second is free. */

@@ -1,10 +1,13 @@
 // Jeton token firmware entry point: board parts, the token service, and the screen loop.
 import * as ds from "@devicescript/core"
+import { startCharacterScreen } from "@devicescript/drivers"
 import { startServer } from "@devicescript/server"
 import { startBoard } from "./board.g"
 import { ClockMonitor } from "./clock-monitor"
 import { ConfirmButton } from "./confirm-button"
 import { TokenDisplay } from "./display"
+import { drawFace } from "./face"
+import { JetonFaceServer } from "./face-server"
 import { PROFILE_DIGITS, PROFILE_PERIOD, PROFILE_T0 } from "./profile.g"
 import {
     clockLostScreen,
@@ -24,8 +27,19 @@ const store = new TokenStore()
 await store.load()
 const monitor = new ClockMonitor(store)
 const confirm = new ConfirmButton(board.button)
+// The screen text goes to a CharacterScreen (what tests and the provisioner read), its drawn
+// picture to the display and, through the face service, to hosts that want the pixels. The text
+// is published after the picture is drawn, so a host that sees it can read the matching pixels.
+await board.display.init()
+const face = new JetonFaceServer(board.display.image)
+startServer(face, { roleName: "face" })
+const screen = await startCharacterScreen(async () => {}, { rows: 4, columns: 24 })
 const display = new TokenDisplay(async text => {
-    await board.screen.message.write(text)
+    drawFace(board.display.image, text)
+    face.frames++
+    await board.display.show()
+    await screen.message.write(text)
+    if (board.afterShow) await board.afterShow(text)
 })
 
 // the code is computed once per time step (SHA-1 is ~1 ms of VM time), not once per tick

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { repoRoot } from "../../hardware/sim/devs-cli.js";
 import { setTimeMac, TokenResult } from "../../hardware/sim/token-protocol.js";
 import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
+import { faceShowing, savePicture } from "./face-pictures.js";
+import { readCode, readDigits } from "./face-reader.js";
 import { expectShowsCurrentCode, newSeed, nowSeconds } from "./token-helpers.js";
 
 describe("firmware built for another token profile", () => {
@@ -62,6 +64,14 @@ describe("firmware built for another token profile", () => {
     const [, code, bar] = text.split("\n");
     expect(code).toMatch(/^\d{4} \d{4}$/);
     expect(bar).toMatch(/^\[[#-]{10}\] \d{1,2}s$/);
+    // drawn on the 128x64 OLED: 8 large digits grouped 4 + 4, each at least 45 % of the height
+    const drawn = await faceShowing(sim, (t) => t.startsWith("AB1234\n"));
+    expect([drawn.face.width, drawn.face.height]).toEqual([128, 64]);
+    expect(readCode(drawn.face)).toBe(drawn.text.split("\n")[1]);
+    const digits = readDigits(drawn.face);
+    expect(digits).toHaveLength(8);
+    for (const d of digits) expect(d.height / drawn.face.height).toBeGreaterThanOrEqual(0.45);
+    savePicture("xiao-code", drawn.face, true);
     const t = Math.floor(sim.harness.rtc!.now()) + 61;
     expect(await sim.token.setTime({ time: t, counter: 1, mac: setTimeMac(seed, t, 1) })).toBe(
       TokenResult.CorrectionTooLarge,

@@ -6,8 +6,8 @@
 // build. A pending confirmation prompt never powers off. In the VM nothing is switched: the
 // decision is logged ("power: ...") so tests can check it. Pins as in pimoroni-badger2040w.ts.
 import * as ds from "@devicescript/core"
-import { startCharacterScreen, UC8151Driver } from "@devicescript/drivers"
-import { fontForText, Image } from "@devicescript/graphics"
+import { UC8151Driver } from "@devicescript/drivers"
+import { Image } from "@devicescript/graphics"
 import { configureHardware, startButton } from "@devicescript/servers"
 import { spi } from "@devicescript/spi"
 import { pins } from "@dsboard/pico_w"
@@ -17,9 +17,6 @@ import { nextRedrawTime } from "../power-schedule"
 import { PROFILE_PERIOD, PROFILE_T0 } from "../profile.g"
 import { I2cRegisterBus } from "../register-bus"
 import { SimulatedRtcClock } from "../simulated-rtc-clock"
-
-const ROWS = 4
-const COLUMNS = 24
 
 /** "123 456": the second screen line holds a code (digits and one space) */
 function isCodeLine(line: string): boolean {
@@ -74,39 +71,11 @@ export async function startBoard(): Promise<Board> {
         pins.GP10.setMode(ds.GPIOMode.OutputLow)
     }
 
-    // Same painting as startCharacterScreenDisplay (drivers package), but the render callback
-    // knows which text it drew, so it decides about power once the e-ink refresh is done.
-    await eink.init()
-    const font = fontForText("")
-    const screen = await startCharacterScreen(
-        async (message: string) => {
-            const ctx = eink.image.allocContext()
-            ctx.font = font
-            ctx.fillColor = 1
-            ctx.strokeColor = 1
-            ctx.clear()
-            let row = 0
-            let column = 0
-            for (const char of message) {
-                if (char === "\n") {
-                    ctx.translate(0, font.charHeight + 1)
-                    row += 1
-                    column = 0
-                } else {
-                    if (column < COLUMNS) ctx.fillText(char, column * (font.charWidth + 1), 0)
-                    column += 1
-                }
-                if (row >= ROWS) break
-            }
-            await eink.show()
-            await powerDownAfterDraw(message)
-        },
-        { rows: ROWS, columns: COLUMNS }
-    )
     return {
         clock: clock,
         button: sim ? new ds.Button() : startButton({ pin: pins.GP12, activeHigh: true }),
-        screen: screen,
+        display: eink,
         indicator: EINK_INDICATOR,
+        afterShow: powerDownAfterDraw,
     }
 }

@@ -2,7 +2,7 @@
 // 0x51 (SDA GP4, SCL GP5), button A on GP12. In the VM the display driver skips the bus and the
 // clock and button come from the test harness. See hardware/boards/pimoroni-badger2040w.md.
 import * as ds from "@devicescript/core"
-import { startCharacterScreenDisplay, UC8151Driver } from "@devicescript/drivers"
+import { UC8151Driver } from "@devicescript/drivers"
 import { Image } from "@devicescript/graphics"
 import { configureHardware, startButton } from "@devicescript/servers"
 import { spi } from "@devicescript/spi"
@@ -26,14 +26,13 @@ export async function startBoard(): Promise<Board> {
         flip: false,
         spi: spi,
     })
-    const screen = await startCharacterScreenDisplay(eink, { rows: 4, columns: 24 })
     return {
         clock: sim
             ? new SimulatedRtcClock(new ds.RealTimeClock())
             : new Pcf85063aClock(new I2cRegisterBus(PCF85063A_ADDRESS)),
         // button A, active high on the Badger
         button: sim ? new ds.Button() : startButton({ pin: pins.GP12, activeHigh: true }),
-        screen: screen,
+        display: eink,
         indicator: EINK_INDICATOR,
     }
 }
