@@ -14,8 +14,16 @@ export interface Board {
     indicator: IndicatorStyle
     /** called after each new picture reached the display (battery builds decide about power here) */
     afterShow?: (text: string) => Promise<void>
+    /** the code is shown only after a button press (press-to-show battery build) */
+    pressToShow?: boolean
+    /** supply voltage, undefined when unknown; boards without a sense leave it out */
+    supplyVolts?: () => Promise<number>
+    /** below this supply voltage the face carries the battery-low mark */
+    batteryLowVolts?: number
 }
 
 /** E-ink: a 4-cell bar redraws 4 times a period; OLED: redraw every second is free. */
 export const EINK_INDICATOR: IndicatorStyle = { cells: 4, showSeconds: false }
 export const OLED_INDICATOR: IndicatorStyle = { cells: 10, showSeconds: true }
+/** E-ink that wakes once per code (always-visible battery build): no bar to keep up to date. */
+export const STATIC_INDICATOR: IndicatorStyle = { cells: 0, showSeconds: false }

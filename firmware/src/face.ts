@@ -5,22 +5,12 @@
 // right-aligned, or a small centred hint). A last line "Battery low" becomes a battery mark in the
 // top right corner. The same layout adapts to the Badger's 296x128 e-ink and the XIAO's 128x64 OLED.
 import { Image } from "@devicescript/graphics"
+import { BATTERY_LOW_LINE, isCodeLine } from "./screens"
 import { drawSevenSegmentDigit } from "./seven-segment"
 import { drawText, GLYPH_HEIGHT, textWidth } from "./small-font"
 
-export const BATTERY_LOW_LINE = "Battery low"
-
 /** Share of the display height taken by a code digit (≥ 45 % required for legibility). */
 const DIGIT_HEIGHT_SHARE = 0.55
-
-function isCodeLine(line: string): boolean {
-    if (line.length < 2) return false
-    for (let i = 0; i < line.length; i++) {
-        const c = line.charCodeAt(i)
-        if (c !== 0x20 && (c < 0x30 || c > 0x39)) return false
-    }
-    return true
-}
 
 function strokeRect(image: Image, x: number, y: number, w: number, h: number, t: number) {
     image.fillRect(x, y, w, t, 1)

@@ -5,6 +5,7 @@ import { startServer } from "@devicescript/server"
 import { startBoard } from "./board.g"
 import { ClockMonitor } from "./clock-monitor"
 import { ConfirmButton } from "./confirm-button"
+import { BatteryMonitor } from "./battery-monitor"
 import { TokenDisplay } from "./display"
 import { drawFace } from "./face"
 import { JetonFaceServer } from "./face-server"
@@ -15,7 +16,10 @@ import {
     codeScreen,
     confirmScreen,
     notProvisionedScreen,
+    sleepingScreen,
+    withBatteryLow,
 } from "./screens"
+import { NEXT_CODE_SECONDS, PressToShow } from "./press-to-show"
 import { JetonTokenServer } from "./token-service"
 import { TokenStore } from "./token-store"
 import { secondsLeft, timeStep, totp } from "./totp"
@@ -27,6 +31,8 @@ const store = new TokenStore()
 await store.load()
 const monitor = new ClockMonitor(store)
 const confirm = new ConfirmButton(board.button)
+const pressToShow = board.pressToShow ? new PressToShow(board.button, confirm) : undefined
+const battery = board.supplyVolts ? new BatteryMonitor(board.batteryLowVolts) : undefined
 // The screen text goes to a CharacterScreen (what tests and the provisioner read), its drawn
 // picture to the display and, through the face service, to hosts that want the pixels. The text
 // is published after the picture is drawn, so a host that sees it can read the matching pixels.
@@ -42,12 +48,19 @@ const display = new TokenDisplay(async text => {
     if (board.afterShow) await board.afterShow(text)
 })
 
-// the code is computed once per time step (SHA-1 is ~1 ms of VM time), not once per tick
+// codes are computed once per time step (SHA-1 is ~1 ms of VM time), not once per tick
 let cachedStep = -1
 let cachedSeedHex = ""
 let cachedCode = ""
+let cachedNext = ""
 
 async function currentScreen(): Promise<string> {
+    const screen = await tokenScreen()
+    if (battery && battery.update(await board.supplyVolts())) return withBatteryLow(screen)
+    return screen
+}
+
+async function tokenScreen(): Promise<string> {
     if (confirm.pending) return confirmScreen(confirm.pending)
     if (!store.isProvisioned()) return notProvisionedScreen()
     const token = store.token
@@ -55,6 +68,8 @@ async function currentScreen(): Promise<string> {
     if (verdict.state === ds.JetonTokenClockState.IntegrityLost) return clockLostScreen(token.serial)
     if (verdict.state !== ds.JetonTokenClockState.Ok) return clockNotSetScreen(token.serial)
     const step = timeStep(verdict.time, PROFILE_PERIOD, PROFILE_T0)
+    if (pressToShow && !pressToShow.showing(verdict.time, PROFILE_T0 + (step + 1) * PROFILE_PERIOD))
+        return sleepingScreen(token.serial)
     if (step !== cachedStep || token.seedHex !== cachedSeedHex) {
         cachedCode = await totp(
             token.algorithm,
@@ -64,15 +79,27 @@ async function currentScreen(): Promise<string> {
             PROFILE_PERIOD,
             PROFILE_T0
         )
+        cachedNext = ""
         cachedStep = step
         cachedSeedHex = token.seedHex
     }
+    const left = secondsLeft(verdict.time, PROFILE_PERIOD, PROFILE_T0)
+    if (pressToShow && left < NEXT_CODE_SECONDS && !cachedNext)
+        cachedNext = await totp(
+            token.algorithm,
+            store.seed(),
+            verdict.time + PROFILE_PERIOD,
+            PROFILE_DIGITS,
+            PROFILE_PERIOD,
+            PROFILE_T0
+        )
     return codeScreen(
         token.serial,
         cachedCode,
-        secondsLeft(verdict.time, PROFILE_PERIOD, PROFILE_T0),
+        left,
         PROFILE_PERIOD,
-        board.indicator
+        board.indicator,
+        pressToShow && left < NEXT_CODE_SECONDS ? cachedNext : undefined
     )
 }
 
@@ -100,6 +127,8 @@ startServer(
         monitor: monitor,
         confirm: confirm,
         changed: async () => {
+            // a host that just provisioned or corrected the clock reads the code off the display
+            if (pressToShow) pressToShow.request()
             await refresh(true)
         },
     }),

@@ -9,12 +9,16 @@ import { faceServiceOf, facePng, readFace, readFaceFrame, type FacePicture } fro
 import type { TokenSim } from "../../hardware/sim/token-sim.js";
 
 /** The face drawn for screen text `text`: waits for the text, then reads the picture. */
-export async function faceShowing(sim: TokenSim, predicate: (text: string) => boolean): Promise<{ text: string; face: FacePicture }> {
-  const text = await sim.token.waitForScreen(predicate);
+export async function faceShowing(
+  sim: TokenSim,
+  predicate: (text: string) => boolean,
+  timeoutMs = 10_000,
+): Promise<{ text: string; face: FacePicture }> {
+  const text = await sim.token.waitForScreen(predicate, timeoutMs);
   // the firmware publishes the text after the picture is drawn: this picture is at least that new
   const face = await readFace(faceServiceOf(sim.token.token));
   const still = await sim.token.screenText();
-  if (still !== text) return faceShowing(sim, predicate);
+  if (still !== text) return faceShowing(sim, predicate, timeoutMs);
   return { text, face };
 }
 

@@ -106,14 +106,15 @@ describe("Badger build with powerMode always-visible", () => {
 
   const powerLines = () => log.filter((l) => l.includes("power: "));
 
-  test("after each code redraw it schedules the RTC wake-up for the next screen change", async () => {
+  test("after each code redraw it schedules the RTC wake-up for the next code, once per step", async () => {
     const seed = newSeed("SHA256");
     const rtc = sim.harness.rtc!;
     const before = powerLines().length;
     expect(await sim.token.provision({ time: nowSeconds(), algorithm: "SHA256", serial: "JT00000505", seed })).toBe(
       TokenResult.Ok,
     );
-    await expectShowsCurrentCode(sim, "JT00000505", seed);
+    const text = await expectShowsCurrentCode(sim, "JT00000505", seed);
+    expect(text.split("\n")[2]).toBe("new code every 60 s");
     const deadline = Date.now() + 5000;
     let wake: number | undefined;
     while (wake === undefined && Date.now() < deadline) {
@@ -125,11 +126,11 @@ describe("Badger build with powerMode always-visible", () => {
       else await new Promise((r) => setTimeout(r, 50));
     }
     expect(wake).toBeDefined();
-    // the next quarter-period boundary (4-cell bar) after the RTC time of the redraw
+    // the start of the next code (60 s steps) after the RTC time of the redraw: no wake in between
     const now = rtc.now();
-    expect(wake! % 15).toBe(0);
+    expect(wake! % 60).toBe(0);
     expect(wake! - now).toBeGreaterThan(-1);
-    expect(wake! - now).toBeLessThanOrEqual(16);
+    expect(wake! - now).toBeLessThanOrEqual(61);
   });
 
   test("a not-provisioned screen powers off with no wake-up, a confirmation prompt never does", async () => {
