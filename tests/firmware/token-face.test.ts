@@ -2,6 +2,7 @@
 // service: the code is drawn as large digits grouped "123 456", each at least 45 % of the display
 // height, and reads back as the code RFC 6238 gives; other screens draw no digits.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { FacePicture } from "../../hardware/sim/face-client.js";
 import { TokenResult } from "../../hardware/sim/token-protocol.js";
 import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
 import { faceShowing, savePicture } from "./face-pictures.js";
@@ -38,6 +39,22 @@ describe("the drawn face (Badger e-ink)", () => {
     expect(digits).toHaveLength(6);
     for (const d of digits) expect(d.height / face.height).toBeGreaterThanOrEqual(0.45);
     savePicture("badger-code", face);
+  });
+
+  test("battery low: a mark top right below 2.9 V, still the code; gone once the supply recovers", async () => {
+    const inkTopRight = (face: FacePicture) => {
+      let n = 0;
+      for (let y = 0; y < 20; y++) for (let x = 200; x < face.width; x++) n += face.ink[y * face.width + x];
+      return n;
+    };
+    sim.harness.supply.setVolts(2.85);
+    const low = await faceShowing(sim, (t) => t.startsWith(serial) && t.endsWith("\nBattery low"));
+    expect(readCode(low.face)).toBe(low.text.split("\n")[1]);
+    expect(inkTopRight(low.face)).toBeGreaterThan(50);
+    savePicture("badger-battery-low", low.face);
+    sim.harness.supply.setVolts(3.1);
+    const fine = await faceShowing(sim, (t) => t.startsWith(serial) && !t.includes("Battery low"));
+    expect(inkTopRight(fine.face)).toBe(0);
   });
 
   test("a confirmation prompt draws no digits", async () => {
