@@ -2,7 +2,7 @@
 // profile (SHA-1, 8 digits, 30 s, another serial format, the XIAO board with its OLED indicator)
 // in a scratch copy, run it in the VM, and check what it accepts and shows.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -34,6 +34,8 @@ describe("firmware built for another token profile", () => {
       [join(repoRoot(), "firmware/scripts/build.mjs"), "--profile", join(dir, "profile.json"), "--out", join(dir, "out")],
       { stdio: "ignore" },
     );
+    // the image must fit the runtime's 32 KB program budget
+    expect(statSync(join(dir, "out", "jeton.devs")).size).toBeLessThanOrEqual(32_768);
     sim = await startTokenSim({ image: join(dir, "out", "jeton.devs") });
   });
   afterAll(async () => {
@@ -97,6 +99,8 @@ describe("Badger build with powerMode always-visible", () => {
       [join(repoRoot(), "firmware/scripts/build.mjs"), "--profile", join(dir, "profile.json"), "--out", join(dir, "out")],
       { stdio: "ignore" },
     );
+    // the image must fit the runtime's 32 KB program budget
+    expect(statSync(join(dir, "out", "jeton.devs")).size).toBeLessThanOrEqual(32_768);
     sim = await startTokenSim({ image: join(dir, "out", "jeton.devs"), onVmLog: (l) => log.push(l) });
   });
   afterAll(async () => {

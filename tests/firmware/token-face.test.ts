@@ -1,6 +1,7 @@
 // The face the firmware draws (Badger build, 296x128 e-ink), read back as pixels through the face
 // service: the code is drawn as large digits grouped "123 456", each at least 45 % of the display
 // height, and reads back as the code RFC 6238 gives; other screens draw no digits.
+import { statSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { FacePicture } from "../../hardware/sim/face-client.js";
 import { TokenResult } from "../../hardware/sim/token-protocol.js";
@@ -18,6 +19,10 @@ describe("the drawn face (Badger e-ink)", () => {
   });
   afterAll(async () => {
     await sim?.close();
+  });
+
+  test("the image fits the 32 KB program budget", () => {
+    expect(statSync(sim.vm.image).size).toBeLessThanOrEqual(32_768);
   });
 
   test("not provisioned: a drawn message, no digits", async () => {

@@ -3,7 +3,7 @@
 // shows the code until the end of its time step, the next code too when fewer than 15 s are left,
 // then it rests again. A press made before a confirmation prompt does not confirm it.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -35,6 +35,8 @@ describe("Badger build with powerMode press-to-show", () => {
       [join(repoRoot(), "firmware/scripts/build.mjs"), "--profile", join(dir, "profile.json"), "--out", join(dir, "out")],
       { stdio: "ignore" },
     );
+    // the image must fit the runtime's 32 KB program budget
+    expect(statSync(join(dir, "out", "jeton.devs")).size).toBeLessThanOrEqual(32_768);
     sim = await startTokenSim({ image: join(dir, "out", "jeton.devs"), onVmLog: (l) => log.push(l) });
   });
   afterAll(async () => {
