@@ -120,6 +120,9 @@ async function refresh(waitForRunning: boolean) {
     }
 }
 
+// the first screen is drawn and published before the token service is announced: a host that finds
+// the token always finds a screen
+await refresh(true)
 startServer(
     new JetonTokenServer({
         store: store,
@@ -135,7 +138,6 @@ startServer(
     { roleName: "token" }
 )
 
-await refresh(true)
 setInterval(async () => {
     await refresh(false)
 }, TICK_MS)

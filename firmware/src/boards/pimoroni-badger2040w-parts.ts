@@ -45,8 +45,14 @@ export function startBadgerParts(holdPower: boolean): BadgerParts {
     }
     const bus = new I2cRegisterBus(PCF85063A_ADDRESS)
     // GP29 is not in DeviceScript's pico_w pin map (the Pico W shares it with the Wi-Fi chip's
-    // clock, idle here): addressed by its hardware number
-    const supply = sim ? new ds.Potentiometer() : startPotentiometer({ pin: ds.gpio(29) })
+    // clock, idle here): addressed by its hardware number. Untried on a board: if the runtime
+    // refuses the pin, the token runs on without a battery mark rather than not at all.
+    let supply: ds.Potentiometer = undefined
+    try {
+        supply = sim ? new ds.Potentiometer() : startPotentiometer({ pin: ds.gpio(29) })
+    } catch (e) {
+        console.log("supply sense unavailable")
+    }
     return {
         sim: sim,
         eink: new UC8151Driver(Image.alloc(296, 128, 1), {
@@ -63,7 +69,7 @@ export function startBadgerParts(holdPower: boolean): BadgerParts {
         button: sim ? new ds.Button() : startButton({ pin: pins.GP12, activeHigh: true }),
         supplyVolts: async () => {
             // no sense (a harness without it): unknown, never "low"
-            if (!supply.isBound) return undefined
+            if (!supply || !supply.isBound) return undefined
             return (await supply.reading.read()) * SUPPLY_FULL_SCALE_VOLTS
         },
     }
