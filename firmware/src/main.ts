@@ -55,9 +55,9 @@ let cachedCode = ""
 let cachedNext = ""
 
 async function currentScreen(): Promise<string> {
-    const screen = await tokenScreen()
-    if (battery && battery.update(await board.supplyVolts())) return withBatteryLow(screen)
-    return screen
+    const text = await tokenScreen()
+    if (battery && battery.update(await board.supplyVolts())) return withBatteryLow(text)
+    return text
 }
 
 async function tokenScreen(): Promise<string> {
