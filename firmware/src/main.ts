@@ -1,10 +1,14 @@
 // Jeton token firmware entry point: board parts, the token service, and the screen loop.
 import * as ds from "@devicescript/core"
+import { startCharacterScreen } from "@devicescript/drivers"
 import { startServer } from "@devicescript/server"
 import { startBoard } from "./board.g"
 import { ClockMonitor } from "./clock-monitor"
 import { ConfirmButton } from "./confirm-button"
+import { BatteryMonitor } from "./battery-monitor"
 import { TokenDisplay } from "./display"
+import { drawFace } from "./face"
+import { JetonFaceServer } from "./face-server"
 import { PROFILE_DIGITS, PROFILE_PERIOD, PROFILE_T0 } from "./profile.g"
 import {
     clockLostScreen,
@@ -13,7 +17,10 @@ import {
     confirmScreen,
     notProvisionedScreen,
     waitScreen,
+    sleepingScreen,
+    withBatteryLow,
 } from "./screens"
+import { NEXT_CODE_SECONDS, PressToShow } from "./press-to-show"
 import { JetonTokenServer } from "./token-service"
 import { TokenStore } from "./token-store"
 import { secondsLeft, timeStep, totp } from "./totp"
@@ -25,16 +32,36 @@ const store = new TokenStore()
 await store.load()
 const monitor = new ClockMonitor(store)
 const confirm = new ConfirmButton(board.button)
+const pressToShow = board.pressToShow ? new PressToShow(board.button, confirm) : undefined
+const battery = board.supplyVolts ? new BatteryMonitor(board.batteryLowVolts) : undefined
+// The screen text goes to a CharacterScreen (what tests and the provisioner read), its drawn
+// picture to the display and, through the face service, to hosts that want the pixels. The text
+// is published after the picture is drawn, so a host that sees it can read the matching pixels.
+await board.display.init()
+const face = new JetonFaceServer(board.display.image)
+startServer(face, { roleName: "face" })
+const screen = await startCharacterScreen(async () => {}, { rows: 4, columns: 24 })
 const display = new TokenDisplay(async text => {
-    await board.screen.message.write(text)
+    drawFace(board.display.image, text)
+    face.frames++
+    await board.display.show()
+    await screen.message.write(text)
+    if (board.afterShow) await board.afterShow(text)
 })
 
-// the code is computed once per time step (SHA-1 is ~1 ms of VM time), not once per tick
+// codes are computed once per time step (SHA-1 is ~1 ms of VM time), not once per tick
 let cachedStep = -1
 let cachedSeedHex = ""
 let cachedCode = ""
+let cachedNext = ""
 
 async function currentScreen(): Promise<string> {
+    const text = await tokenScreen()
+    if (battery && battery.update(await board.supplyVolts())) return withBatteryLow(text)
+    return text
+}
+
+async function tokenScreen(): Promise<string> {
     if (confirm.pending) return confirmScreen(confirm.pending)
     if (!store.isProvisioned()) return notProvisionedScreen()
     const token = store.token
@@ -43,6 +70,8 @@ async function currentScreen(): Promise<string> {
     if (verdict.state !== ds.JetonTokenClockState.Ok) return clockNotSetScreen(token.serial)
     const step = timeStep(verdict.time, PROFILE_PERIOD, PROFILE_T0)
     if (step <= token.heldStep) return waitScreen(token.serial)
+    if (pressToShow && !pressToShow.showing(verdict.time, PROFILE_T0 + (step + 1) * PROFILE_PERIOD))
+        return sleepingScreen(token.serial)
     if (step !== cachedStep || token.seedHex !== cachedSeedHex) {
         cachedCode = await totp(
             token.algorithm,
@@ -52,15 +81,27 @@ async function currentScreen(): Promise<string> {
             PROFILE_PERIOD,
             PROFILE_T0
         )
+        cachedNext = ""
         cachedStep = step
         cachedSeedHex = token.seedHex
     }
+    const left = secondsLeft(verdict.time, PROFILE_PERIOD, PROFILE_T0)
+    if (pressToShow && left < NEXT_CODE_SECONDS && !cachedNext)
+        cachedNext = await totp(
+            token.algorithm,
+            store.seed(),
+            verdict.time + PROFILE_PERIOD,
+            PROFILE_DIGITS,
+            PROFILE_PERIOD,
+            PROFILE_T0
+        )
     return codeScreen(
         token.serial,
         cachedCode,
-        secondsLeft(verdict.time, PROFILE_PERIOD, PROFILE_T0),
+        left,
         PROFILE_PERIOD,
-        board.indicator
+        board.indicator,
+        pressToShow && left < NEXT_CODE_SECONDS ? cachedNext : undefined
     )
 }
 
@@ -81,6 +122,9 @@ async function refresh(waitForRunning: boolean) {
     }
 }
 
+// the first screen is drawn and published before the token service is announced: a host that finds
+// the token always finds a screen
+await refresh(true)
 startServer(
     new JetonTokenServer({
         store: store,
@@ -88,13 +132,14 @@ startServer(
         monitor: monitor,
         confirm: confirm,
         changed: async () => {
+            // a host that just provisioned or corrected the clock reads the code off the display
+            if (pressToShow) pressToShow.request()
             await refresh(true)
         },
     }),
     { roleName: "token" }
 )
 
-await refresh(true)
 setInterval(async () => {
     await refresh(false)
 }, TICK_MS)

@@ -15,6 +15,8 @@ export function groupCode(code: string): string {
 }
 
 export function validityBar(secondsLeft: number, period: number, style: IndicatorStyle): string {
+    // a face redrawn only when the code changes says so instead of showing a bar that would stand still
+    if (style.cells === 0) return "new code every " + period + " s"
     const filled = Math.ceil((secondsLeft * style.cells) / period)
     let bar = "["
     for (let i = 0; i < style.cells; i++) bar += i < filled ? "#" : "-"
@@ -28,9 +30,36 @@ export function codeScreen(
     code: string,
     secondsLeft: number,
     period: number,
-    style: IndicatorStyle
+    style: IndicatorStyle,
+    nextCode?: string
 ): string {
-    return serial + "\n" + groupCode(code) + "\n" + validityBar(secondsLeft, period, style)
+    const footer = validityBar(secondsLeft, period, style)
+    return serial + "\n" + groupCode(code) + "\n" + (nextCode ? footer + " next " + groupCode(nextCode) : footer)
+}
+
+/** "123 456": a line of digits and group spaces. */
+export function isCodeLine(line: string): boolean {
+    if (!line || line.length < 2) return false
+    for (let i = 0; i < line.length; i++) {
+        const c = line.charCodeAt(i)
+        if (c !== 0x20 && (c < 0x30 || c > 0x39)) return false
+    }
+    return true
+}
+
+export function isCodeScreen(text: string): boolean {
+    return isCodeLine(text.split("\n")[1])
+}
+
+export function isConfirmScreen(text: string): boolean {
+    return text.indexOf("Press button to") === 0
+}
+
+/** The last line of any screen while the supply is low; the face draws it as a battery mark. */
+export const BATTERY_LOW_LINE = "Battery low"
+
+export function withBatteryLow(text: string): string {
+    return text + "\n" + BATTERY_LOW_LINE
 }
 
 export function notProvisionedScreen(): string {
@@ -54,7 +83,7 @@ export function confirmScreen(action: string): string {
     return "Press button to\n" + action + "\n(10 s)"
 }
 
-/** What an e-ink token leaves on the glass when it powers down between wake-ups. */
+/** The rest screen of a press-to-show token, left on the e-ink while it is off. */
 export function sleepingScreen(serial: string): string {
     return serial + "\nPress for code"
 }

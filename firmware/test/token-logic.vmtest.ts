@@ -7,7 +7,8 @@ import { ALGORITHM_SHA1, ALGORITHM_SHA256, seedLengthFor } from "../src/algorith
 import { TokenDisplay } from "../src/display"
 import { MAX_FORWARD_CORRECTION_SECONDS, SERIAL_PATTERN } from "../src/profile.g"
 import { nextRedrawTime } from "../src/power-schedule"
-import { codeScreen, groupCode, validityBar } from "../src/screens"
+import { BatteryMonitor } from "../src/battery-monitor"
+import { codeScreen, groupCode, isCodeScreen, isConfirmScreen, validityBar, withBatteryLow } from "../src/screens"
 import { isValidSerial } from "../src/serial-format"
 import { checkSetTime } from "../src/set-time-policy"
 import { trimmedTime } from "../src/software-trim"
@@ -167,6 +168,33 @@ describe("screens", () => {
         expect(codeScreen("JT00000042", "123456", 60, 60, { cells: 4, showSeconds: false })).toBe(
             "JT00000042\n123 456\n[####]"
         )
+    })
+    test("press-to-show: the next code after the bar", () => {
+        expect(codeScreen("JT00000042", "123456", 10, 60, { cells: 4, showSeconds: false }, "789012")).toBe(
+            "JT00000042\n123 456\n[#---] next 789 012"
+        )
+    })
+    test("always-visible e-ink: no bar, the code's period instead", () => {
+        expect(validityBar(37, 60, { cells: 0, showSeconds: false })).toBe("new code every 60 s")
+    })
+    test("screen kinds and the battery line", () => {
+        expect(isCodeScreen("JT00000042\n123 456\n[####]")).toBe(true)
+        expect(isCodeScreen("JT00000042\nPress for code")).toBe(false)
+        expect(isCodeScreen("Press button to\nwipe\n(10 s)")).toBe(false)
+        expect(isConfirmScreen("Press button to\nwipe\n(10 s)")).toBe(true)
+        expect(withBatteryLow("JT00000042\nPress for code")).toBe("JT00000042\nPress for code\nBattery low")
+    })
+})
+
+describe("battery monitor", () => {
+    test("low below the threshold, back only 0.1 V above it, unknown readings change nothing", () => {
+        const m = new BatteryMonitor(2.9)
+        expect(m.update(3.1)).toBe(false)
+        expect(m.update(undefined)).toBe(false)
+        expect(m.update(2.89)).toBe(true)
+        expect(m.update(undefined)).toBe(true)
+        expect(m.update(2.95)).toBe(true)
+        expect(m.update(3.0)).toBe(false)
     })
 })
 

@@ -6,6 +6,7 @@ import { firmwareServicesJson } from "../../common/token-service/devs-cli.js";
 import { jacdac, type JDBus, type Packet } from "../../common/token-service/jacdac.js";
 import { SimulatedButton } from "./simulated-button.js";
 import { SimulatedRtc } from "./simulated-rtc.js";
+import { SimulatedSupply } from "./simulated-supply.js";
 
 export interface HarnessBusOptions {
   hubPort: number;
@@ -13,12 +14,15 @@ export interface HarnessBusOptions {
   rtcStartTime?: number;
   /** host no RTC at all (to see the token's "clock not set" screen) */
   withoutRtc?: boolean;
+  /** battery voltage the simulated supply sense starts at (default 3.0 V, fresh 2 × AAA lithium) */
+  supplyVolts?: number;
 }
 
 export interface HarnessBus {
   readonly bus: JDBus;
   readonly rtc: SimulatedRtc | undefined;
   readonly button: SimulatedButton;
+  readonly supply: SimulatedSupply;
   close(): Promise<void>;
 }
 
@@ -61,12 +65,14 @@ export async function startHarnessBus(options: HarnessBusOptions): Promise<Harne
   const bus = await connectBus(options.hubPort);
   const rtc = options.withoutRtc ? undefined : new SimulatedRtc(options.rtcStartTime);
   const button = new SimulatedButton();
-  const servers = rtc ? [rtc, button] : [button];
+  const supply = new SimulatedSupply(options.supplyVolts ?? 3.0);
+  const servers = rtc ? [rtc, button, supply] : [button, supply];
   bus.addServiceProvider(new PeripheralDevice(servers, rtc));
   return {
     bus,
     rtc,
     button,
+    supply,
     async close() {
       await bus.disconnect();
       await bus.dispose();

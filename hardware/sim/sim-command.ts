@@ -3,7 +3,13 @@
 // DeviceScript VM running the prebuilt firmware, and the simulated RTC and button; prints every
 // change of the token's display until SIGINT/SIGTERM, then stops the VM (by PID), the bus and
 // the hub. Pressing Enter on an interactive terminal, or sending SIGUSR1, presses the token's button.
+// With --png FILE it also writes the face the firmware drew (read through the Jeton Face service)
+// as a PNG at twice the display's resolution, every time the picture changes.
+import { renameSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Command } from "commander";
+import { faceServiceOf, facePng, readFace, readFaceFrame } from "./face-client.js";
+import { ensureFirmwareBuilt } from "./firmware-build.js";
 import { startTokenSim, type TokenSim } from "./token-sim.js";
 
 export interface SimCommandOptions {
@@ -13,6 +19,7 @@ export interface SimCommandOptions {
   driftPpm: string;
   workDir?: string;
   json?: boolean;
+  png?: string;
 }
 
 function parseNumber(name: string, value: string, integer: boolean): number {
@@ -39,6 +46,7 @@ export function registerSimCommand(program: Command): Command {
     .option("--drift-ppm <ppm>", "simulated crystal drift in parts per million (positive = fast)", "0")
     .option("--work-dir <dir>", "keep the token's flash in this directory (survives restarts)")
     .option("--json", "print JSON lines instead of text")
+    .option("--png <file>", "write the token's display face to this PNG file (×2) at every change")
     .action(async (options: SimCommandOptions) => {
       const port = parseNumber("port", options.port, true);
       const clockOffsetSeconds = parseNumber("clock-offset", options.clockOffset, false);
@@ -51,6 +59,8 @@ export function registerSimCommand(program: Command): Command {
         process.stdout.write((options.json ? JSON.stringify({ ...event, at: new Date().toISOString() }) : text) + "\n");
       };
 
+      // a fresh clone installed with --ignore-scripts, or a removed firmware/dist: build it now
+      ensureFirmwareBuilt();
       const sim: TokenSim = await startTokenSim({
         port,
         deviceId: options.deviceId,
@@ -66,6 +76,20 @@ export function registerSimCommand(program: Command): Command {
 
       let stopping = false;
       let shown: string | undefined;
+      let drawn = -1;
+      const pngFile = options.png === undefined ? undefined : resolve(options.png);
+      const writeFace = async () => {
+        const face = faceServiceOf(sim.token.token);
+        if ((await readFaceFrame(face)) === drawn) return;
+        const picture = await readFace(face);
+        // the XIAO's OLED lights its pixels; e-ink shows dark ink on light paper
+        const png = facePng(picture, 2, picture.height <= 64);
+        // a viewer never sees a half-written file
+        writeFileSync(`${pngFile}.tmp`, png);
+        renameSync(`${pngFile}.tmp`, pngFile!);
+        drawn = picture.frame;
+        emit({ event: "face", file: pngFile, frame: drawn }, `face: ${pngFile} (picture ${drawn})`);
+      };
       const watch = async () => {
         while (!stopping) {
           try {
@@ -74,6 +98,7 @@ export function registerSimCommand(program: Command): Command {
               shown = text;
               emit({ event: "display", text }, `display: ${displayLine(text)}`);
             }
+            if (pngFile) await writeFace();
           } catch {
             // a read can time out while the VM is busy; the next poll retries
           }

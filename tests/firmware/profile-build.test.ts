@@ -2,13 +2,15 @@
 // profile (SHA-1, 8 digits, 30 s, another serial format, the XIAO board with its OLED indicator)
 // in a scratch copy, run it in the VM, and check what it accepts and shows.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { repoRoot } from "../../common/token-service/devs-cli.js";
 import { setTimeMac, TokenResult } from "../../common/token-service/token-protocol.js";
 import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
+import { faceShowing, savePicture } from "./face-pictures.js";
+import { readCode, readDigits } from "./face-reader.js";
 import { expectShowsCurrentCode, newSeed, nowSeconds } from "./token-helpers.js";
 
 describe("firmware built for another token profile", () => {
@@ -32,6 +34,8 @@ describe("firmware built for another token profile", () => {
       [join(repoRoot(), "firmware/scripts/build.mjs"), "--profile", join(dir, "profile.json"), "--out", join(dir, "out")],
       { stdio: "ignore" },
     );
+    // the image must fit the runtime's 32 KB program budget
+    expect(statSync(join(dir, "out", "jeton.devs")).size).toBeLessThanOrEqual(32_768);
     sim = await startTokenSim({ image: join(dir, "out", "jeton.devs") });
   });
   afterAll(async () => {
@@ -62,6 +66,14 @@ describe("firmware built for another token profile", () => {
     const [, code, bar] = text.split("\n");
     expect(code).toMatch(/^\d{4} \d{4}$/);
     expect(bar).toMatch(/^\[[#-]{10}\] \d{1,2}s$/);
+    // drawn on the 128x64 OLED: 8 large digits grouped 4 + 4, each at least 45 % of the height
+    const drawn = await faceShowing(sim, (t) => t.startsWith("AB1234\n"));
+    expect([drawn.face.width, drawn.face.height]).toEqual([128, 64]);
+    expect(readCode(drawn.face)).toBe(drawn.text.split("\n")[1]);
+    const digits = readDigits(drawn.face);
+    expect(digits).toHaveLength(8);
+    for (const d of digits) expect(d.height / drawn.face.height).toBeGreaterThanOrEqual(0.45);
+    savePicture("xiao-code", drawn.face, true);
     const t = Math.floor(sim.harness.rtc!.now()) + 61;
     expect(await sim.token.setTime({ time: t, counter: 1, mac: setTimeMac(seed, t, 1) })).toBe(
       TokenResult.CorrectionTooLarge,
@@ -87,6 +99,8 @@ describe("Badger build with powerMode always-visible", () => {
       [join(repoRoot(), "firmware/scripts/build.mjs"), "--profile", join(dir, "profile.json"), "--out", join(dir, "out")],
       { stdio: "ignore" },
     );
+    // the image must fit the runtime's 32 KB program budget
+    expect(statSync(join(dir, "out", "jeton.devs")).size).toBeLessThanOrEqual(32_768);
     sim = await startTokenSim({ image: join(dir, "out", "jeton.devs"), onVmLog: (l) => log.push(l) });
   });
   afterAll(async () => {
@@ -96,14 +110,15 @@ describe("Badger build with powerMode always-visible", () => {
 
   const powerLines = () => log.filter((l) => l.includes("power: "));
 
-  test("after each code redraw it schedules the RTC wake-up for the next screen change", async () => {
+  test("after each code redraw it schedules the RTC wake-up for the next code, once per step", async () => {
     const seed = newSeed("SHA256");
     const rtc = sim.harness.rtc!;
     const before = powerLines().length;
     expect(await sim.token.provision({ time: nowSeconds(), algorithm: "SHA256", serial: "JT00000505", seed })).toBe(
       TokenResult.Ok,
     );
-    await expectShowsCurrentCode(sim, "JT00000505", seed);
+    const text = await expectShowsCurrentCode(sim, "JT00000505", seed);
+    expect(text.split("\n")[2]).toBe("new code every 60 s");
     const deadline = Date.now() + 5000;
     let wake: number | undefined;
     while (wake === undefined && Date.now() < deadline) {
@@ -115,11 +130,11 @@ describe("Badger build with powerMode always-visible", () => {
       else await new Promise((r) => setTimeout(r, 50));
     }
     expect(wake).toBeDefined();
-    // the next quarter-period boundary (4-cell bar) after the RTC time of the redraw
+    // the start of the next code (60 s steps) after the RTC time of the redraw: no wake in between
     const now = rtc.now();
-    expect(wake! % 15).toBe(0);
+    expect(wake! % 60).toBe(0);
     expect(wake! - now).toBeGreaterThan(-1);
-    expect(wake! - now).toBeLessThanOrEqual(16);
+    expect(wake! - now).toBeLessThanOrEqual(61);
   });
 
   test("a not-provisioned screen powers off with no wake-up, a confirmation prompt never does", async () => {

@@ -3,12 +3,16 @@
 // stops its VM and exits 0.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect, test } from "vitest";
 import { repoRoot } from "../../common/token-service/devs-cli.js";
 import { connectBus } from "../../hardware/sim/harness-bus.js";
 import { waitForToken } from "../../common/token-service/token-client.js";
 import { TokenResult } from "../../common/token-service/token-protocol.js";
+import { faceFromPng } from "./face-pictures.js";
+import { readCode } from "./face-reader.js";
 import { newSeed, nowSeconds, SCREEN } from "./token-helpers.js";
 
 
@@ -21,13 +25,15 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-const cleanups: (() => Promise<void> | void)[] = [];
+const dir = mkdtempSync(join(tmpdir(), "jeton-sim-png-"));
+const cleanups: (() => Promise<void> | void)[] = [() => rmSync(dir, { recursive: true, force: true })];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-test("jeton sim: ready line, display changes, provisioning over the hub, clean SIGTERM", async () => {
-  const child = spawn(process.execPath, [join(repoRoot(), "bin/jeton.js"), "sim", "--port", "0", "--json"], {
+test("jeton sim: ready line, display changes and faces (--png), provisioning over the hub, clean SIGTERM", async () => {
+  const png = join(dir, "face.png");
+  const child = spawn(process.execPath, [join(repoRoot(), "bin/jeton.js"), "sim", "--port", "0", "--json", "--png", png], {
     cwd: repoRoot(),
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -72,6 +78,12 @@ test("jeton sim: ready line, display changes, provisioning over the hub, clean S
   );
   const shown = await next((e) => e.event === "display" && String(e.text).startsWith(serial));
   expect(String(shown.text)).toMatch(/^JT00000777\n\d{3} \d{3}\n\[[#-]{4}\]$/);
+  // the PNG written after that change shows the same code, at twice the display's resolution
+  await next((e) => e.event === "face" && events.indexOf(e) > events.indexOf(shown));
+  const face = faceFromPng(readFileSync(png));
+  expect([face.width, face.height]).toEqual([296, 128]);
+  const codes = events.filter((e) => e.event === "display").map((e) => String(e.text).split("\n")[1]);
+  expect(codes).toContain(readCode(face));
 
   // SIGUSR1 presses the button: confirm a wipe requested by the "provisioner"
   const wiping = token.wipe();

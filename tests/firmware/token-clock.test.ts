@@ -7,6 +7,8 @@ import { setTimeMac, TokenResult } from "../../common/token-service/token-protoc
 import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
 import { newVmWorkDir } from "../../hardware/sim/vm-process.js";
 import { rmSync } from "node:fs";
+import { faceShowing, savePicture } from "./face-pictures.js";
+import { readDigits } from "./face-reader.js";
 import { expectShowsCurrentCode, grouped, newSeed, nowSeconds, profile, referenceTotp, SCREEN } from "./token-helpers.js";
 
 const noDigits = (s: string) => !/\d{3} \d{3}/.test(s.split("\n").slice(1).join("\n"));
@@ -131,8 +133,10 @@ describe("no clock answering", () => {
       await withRtc.close();
       const withoutRtc = await startTokenSim({ workDir, withoutRtc: true });
       try {
-        const text = await withoutRtc.token.waitForScreen((s) => s.startsWith(serial));
+        const { text, face } = await faceShowing(withoutRtc, (s) => s.startsWith(serial));
         expect(text).toBe(SCREEN.clockNotSet(serial));
+        expect(readDigits(face)).toEqual([]);
+        savePicture("badger-clock-not-set", face);
         expect(await withoutRtc.token.clockState()).toBe(1);
         expect(await withoutRtc.token.deviceTime()).toBe(0);
       } finally {

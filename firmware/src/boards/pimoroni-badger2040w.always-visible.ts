@@ -1,112 +1,51 @@
 // Pimoroni Badger 2040 W on battery with the code always visible (devicescript.json:
 // boards["pimoroni-badger2040w"].powerMode = "always-visible"). The e-ink keeps the picture without
-// power, so after each redraw the token arms the PCF85063A alarm for the next change of the screen
-// (next bar cell or next code) and releases the power latch (ENABLE_3V3, GP10); the alarm (INT on
-// GP8) powers the board again. On USB power the board keeps running, exactly like the stay-on
-// build. A pending confirmation prompt never powers off. In the VM nothing is switched: the
-// decision is logged ("power: ...") so tests can check it. Pins as in pimoroni-badger2040w.ts.
+// power, so after each redraw the token arms the PCF85063A alarm for the start of the next code and
+// releases the power latch (ENABLE_3V3, GP10); the alarm (INT on GP8) powers the board again. It
+// wakes once per time step: the face carries no validity bar that would need more redraws. On USB
+// power the board keeps running, exactly like the stay-on build. A pending confirmation prompt
+// never powers off. In the VM nothing is switched: the decision is logged ("power: ...") so tests
+// can check it.
 import * as ds from "@devicescript/core"
-import { startCharacterScreen, UC8151Driver } from "@devicescript/drivers"
-import { fontForText, Image } from "@devicescript/graphics"
-import { configureHardware, startButton } from "@devicescript/servers"
-import { spi } from "@devicescript/spi"
 import { pins } from "@dsboard/pico_w"
-import { Board, EINK_INDICATOR } from "../board"
-import { armPcf85063aAlarm, Pcf85063aClock, PCF85063A_ADDRESS } from "../pcf85063a"
+import { Board, STATIC_INDICATOR } from "../board"
+import { armPcf85063aAlarm } from "../pcf85063a"
 import { nextRedrawTime } from "../power-schedule"
 import { PROFILE_PERIOD, PROFILE_T0 } from "../profile.g"
-import { I2cRegisterBus } from "../register-bus"
-import { SimulatedRtcClock } from "../simulated-rtc-clock"
-
-const ROWS = 4
-const COLUMNS = 24
-
-/** "123 456": the second screen line holds a code (digits and one space) */
-function isCodeLine(line: string): boolean {
-    if (!line || line.length < 3) return false
-    for (let i = 0; i < line.length; i++) {
-        const c = line.charAt(i)
-        if (c !== " " && "0123456789".indexOf(c) < 0) return false
-    }
-    return true
-}
+import { isCodeScreen, isConfirmScreen } from "../screens"
+import { BADGER_BATTERY_LOW_VOLTS, startBadgerParts } from "./pimoroni-badger2040w-parts"
 
 export async function startBoard(): Promise<Board> {
-    const sim = ds.isSimulator()
-    if (!sim) {
-        // hold the power latch while working (the RTC alarm or a button only pulses it on)
-        pins.GP10.setMode(ds.GPIOMode.OutputHigh)
-        configureHardware({ i2c: { pinSDA: pins.GP4, pinSCL: pins.GP5 }, log: { pinTX: pins.GP0 } })
-        spi.configure({ miso: pins.GP16, mosi: pins.GP19, sck: pins.GP18, hz: 8000000 })
-    }
-    // The same set-up as pimoroni-badger2040w.ts, kept inline: sharing it as a function adds 64 bytes to
-    // the stay-on image, which sits at the 32 KB budget (32 736 of 32 768 bytes).
-    const eink = new UC8151Driver(Image.alloc(296, 128, 1), {
-        cs: pins.GP17,
-        dc: pins.GP20,
-        reset: pins.GP21,
-        busy: pins.GP26,
-        flip: false,
-        spi: spi,
-    })
-    const bus = new I2cRegisterBus(PCF85063A_ADDRESS)
-    const clock = sim ? new SimulatedRtcClock(new ds.RealTimeClock(), true) : new Pcf85063aClock(bus)
+    const parts = startBadgerParts(true)
+    const sim = parts.sim
 
     async function powerDownAfterDraw(text: string) {
-        if (text.indexOf("Press button") === 0) {
+        if (isConfirmScreen(text)) {
             // a person is about to press the button: stay on
             if (sim) console.log("power: held (confirmation pending)")
             return
         }
-        const lines = text.split("\n")
         let wake = -1
-        if (lines.length > 1 && isCodeLine(lines[1])) {
-            const now = await clock.read()
-            if (now)
-                wake = nextRedrawTime(now.unixSeconds, PROFILE_PERIOD, PROFILE_T0, EINK_INDICATOR.cells)
+        if (isCodeScreen(text)) {
+            const now = await parts.clock.read()
+            if (now) wake = nextRedrawTime(now.unixSeconds, PROFILE_PERIOD, PROFILE_T0, 1)
         }
         if (sim) {
             console.log(`power: ${wake >= 0 ? "wake at " + wake : "no wake-up"}, latch released`)
             return
         }
-        if (wake >= 0) await armPcf85063aAlarm(bus, wake)
+        if (wake >= 0) await armPcf85063aAlarm(parts.bus, wake)
         // on battery the board switches off here; on USB it simply keeps running
         pins.GP10.setMode(ds.GPIOMode.OutputLow)
     }
 
-    // Same painting as startCharacterScreenDisplay (drivers package), but the render callback
-    // knows which text it drew, so it decides about power once the e-ink refresh is done.
-    await eink.init()
-    const font = fontForText("")
-    const screen = await startCharacterScreen(
-        async (message: string) => {
-            const ctx = eink.image.allocContext()
-            ctx.font = font
-            ctx.fillColor = 1
-            ctx.strokeColor = 1
-            ctx.clear()
-            let row = 0
-            let column = 0
-            for (const char of message) {
-                if (char === "\n") {
-                    ctx.translate(0, font.charHeight + 1)
-                    row += 1
-                    column = 0
-                } else {
-                    if (column < COLUMNS) ctx.fillText(char, column * (font.charWidth + 1), 0)
-                    column += 1
-                }
-                if (row >= ROWS) break
-            }
-            await eink.show()
-            await powerDownAfterDraw(message)
-        },
-        { rows: ROWS, columns: COLUMNS }
-    )
     return {
-        clock: clock,
-        button: sim ? new ds.Button() : startButton({ pin: pins.GP12, activeHigh: true }),
-        screen: screen,
-        indicator: EINK_INDICATOR,
+        clock: parts.clock,
+        button: parts.button,
+        display: parts.eink,
+        indicator: STATIC_INDICATOR,
+        afterShow: powerDownAfterDraw,
+        supplyVolts: parts.supplyVolts,
+        batteryLowVolts: BADGER_BATTERY_LOW_VOLTS,
     }
 }

@@ -1,0 +1,108 @@
+// Badger build with powerMode "press-to-show", in the VM with the simulated button and clock: at
+// rest the face says "Press for code" and the board powers off; a press (or the provisioning)
+// shows the code until the end of its time step, the next code too when fewer than 15 s are left,
+// then it rests again. A press made before a confirmation prompt does not confirm it.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { repoRoot } from "../../common/token-service/devs-cli.js";
+import { TokenResult } from "../../common/token-service/token-protocol.js";
+import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
+import { faceShowing, savePicture } from "./face-pictures.js";
+import { readCode, readDigits } from "./face-reader.js";
+import { grouped, newSeed, profile, referenceTotp, SCREEN } from "./token-helpers.js";
+
+describe("Badger build with powerMode press-to-show", () => {
+  const dir = mkdtempSync(join(tmpdir(), "jeton-press-"));
+  const log: string[] = [];
+  let sim: TokenSim;
+  const serial = "JT00000606";
+  const seed = newSeed("SHA256");
+  const rest = `${serial}\nPress for code`;
+
+  beforeAll(async () => {
+    const base = JSON.parse(readFileSync(join(repoRoot(), "devicescript.json"), "utf8"));
+    const variant = {
+      ...base,
+      board: "pimoroni-badger2040w",
+      boards: { ...base.boards, "pimoroni-badger2040w": { ...base.boards["pimoroni-badger2040w"], powerMode: "press-to-show" } },
+    };
+    writeFileSync(join(dir, "profile.json"), JSON.stringify(variant));
+    execFileSync(
+      process.execPath,
+      [join(repoRoot(), "firmware/scripts/build.mjs"), "--profile", join(dir, "profile.json"), "--out", join(dir, "out")],
+      { stdio: "ignore" },
+    );
+    // the image must fit the runtime's 32 KB program budget
+    expect(statSync(join(dir, "out", "jeton.devs")).size).toBeLessThanOrEqual(32_768);
+    sim = await startTokenSim({ image: join(dir, "out", "jeton.devs"), onVmLog: (l) => log.push(l) });
+  });
+  afterAll(async () => {
+    await sim?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const powerLines = (from: number) => log.slice(from).filter((l) => l.includes("power: "));
+  async function waitForPower(from: number, text: string): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while (!powerLines(from).some((l) => l.includes(text))) {
+      if (Date.now() > deadline) throw new Error(`no "${text}" power decision; got:\n${powerLines(from).join("\n")}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  test("not provisioned: the message stays on the glass and the board powers off", async () => {
+    await sim.token.waitForScreen((t) => t === SCREEN.notProvisioned);
+    await waitForPower(0, "power: no wake-up, latch released");
+  });
+
+  test("provisioning shows the code to the end of the step, with the next code in its last 15 s, then rests", async () => {
+    // provision 12 s before a step ends: the token shows the current and the next code at once
+    const period = profile.period;
+    const now = Math.floor(Date.now() / 1000);
+    const time = (Math.floor(now / period) + 1) * period - 12;
+    const from = log.length;
+    expect(await sim.token.provision({ time, algorithm: "SHA256", serial, seed })).toBe(TokenResult.Ok);
+    const { text, face } = await faceShowing(sim, (t) => t.startsWith(`${serial}\n`) && t.includes(" next "));
+    const [, code, footer] = text.split("\n");
+    expect(code).toBe(grouped(referenceTotp(seed, time)));
+    expect(footer).toBe(`[#---] next ${grouped(referenceTotp(seed, time + period))}`);
+    expect(readCode(face)).toBe(code);
+    savePicture("badger-press-code-and-next", face);
+    await waitForPower(from, "power: held (code shown)");
+
+    const atCode = log.length;
+    const rested = await faceShowing(sim, (t) => t === rest, 20_000);
+    expect(readDigits(rested.face)).toEqual([]);
+    expect(sim.harness.rtc!.now()).toBeGreaterThanOrEqual(time + 12 - 1);
+    savePicture("badger-press-for-code", rested.face);
+    await waitForPower(atCode, "power: no wake-up, latch released");
+  });
+
+  test("a button press shows the current code until the end of its step", async () => {
+    const from = log.length;
+    await sim.harness.button.press();
+    const { text, face } = await faceShowing(sim, (t) => t.startsWith(`${serial}\n`) && t !== rest);
+    const t = sim.harness.rtc!.now();
+    const code = text.split("\n")[1];
+    expect([t - 2, t].map((s) => grouped(referenceTotp(seed, s)))).toContain(code);
+    expect(readCode(face)).toBe(code);
+    await waitForPower(from, "power: held (code shown)");
+  });
+
+  test("the press that showed the code does not confirm a wipe; a press during the prompt does", async () => {
+    await sim.harness.button.press();
+    const unconfirmed = sim.token.wipe();
+    await sim.token.waitForScreen((t) => t === SCREEN.confirm("wipe"));
+    expect(await unconfirmed).toBe(TokenResult.NotConfirmed);
+    expect(await sim.token.provisioned()).toBe(true);
+
+    const wiping = sim.token.wipe();
+    await sim.token.waitForScreen((t) => t === SCREEN.confirm("wipe"));
+    await sim.harness.button.press();
+    expect(await wiping).toBe(TokenResult.Ok);
+    await sim.token.waitForScreen((t) => t === SCREEN.notProvisioned);
+  });
+});
