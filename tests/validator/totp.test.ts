@@ -1,3 +1,6 @@
+import { createHash } from "node:crypto";
+import { NodeCryptoPlugin } from "@otplib/plugin-crypto-node";
+import { generateSync } from "otplib";
 import { describe, expect, it } from "vitest";
 import { codeAt, stepAt } from "../../validator/policy/totp.js";
 
@@ -35,5 +38,22 @@ describe("RFC 6238 Appendix B", () => {
   it("steps count from T0 with 60-second periods beyond 2038", () => {
     expect(stepAt(Date.UTC(2040, 0, 1) , { period: 60, t0: 0 })).toBe(Math.floor(Date.UTC(2040, 0, 1) / 60_000));
     expect(stepAt(90_000, { period: 60, t0: 30 })).toBe(1);
+  });
+});
+
+const otplibAlgorithm = { SHA1: "sha1", SHA256: "sha256", SHA512: "sha512" } as const;
+
+describe("codes beside an independent implementation", () => {
+  it("agrees with otplib's HOTP for every algorithm and length, including counters above 2^32", () => {
+    const steps = [0, 1, 29_000_000, 0xffff_ffff, 0x1_0000_0000, 0x1_2345_6789, 2 ** 40 + 17];
+    for (const algorithm of ["SHA1", "SHA256", "SHA512"] as const) {
+      for (const digits of [6, 7, 8] as const) {
+        for (const step of steps) {
+          const secret = createHash("sha512").update(`${algorithm}/${digits}/${step}`).digest();
+          const expected = generateSync({ strategy: "hotp", secret, counter: step, algorithm: otplibAlgorithm[algorithm], digits, crypto: new NodeCryptoPlugin() });
+          expect(codeAt(secret, step, { algorithm, digits, period: 30, t0: 0 })).toBe(expected);
+        }
+      }
+    }
   });
 });

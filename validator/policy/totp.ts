@@ -1,5 +1,4 @@
-import { generateSync } from "otplib";
-import { NodeCryptoPlugin } from "@otplib/plugin-crypto-node";
+import { createHmac } from "node:crypto";
 import type { HashAlgorithm } from "../../common/profile.js";
 
 export interface TotpParameters {
@@ -9,22 +8,27 @@ export interface TotpParameters {
   t0: number;
 }
 
-const crypto = new NodeCryptoPlugin();
-const otplibAlgorithm = { SHA1: "sha1", SHA256: "sha256", SHA512: "sha512" } as const;
+const hmacAlgorithm = { SHA1: "sha1", SHA256: "sha256", SHA512: "sha512" } as const;
+const powersOfTen = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000];
 
 /** RFC 6238 time step of a Unix time in milliseconds. */
 export function stepAt(unixMillis: number, parameters: Pick<TotpParameters, "period" | "t0">): number {
   return Math.floor((Math.floor(unixMillis / 1000) - parameters.t0) / parameters.period);
 }
 
-/** The code a token shows during `step` (RFC 4226 HOTP with the step as counter). */
+/**
+ * The code a token shows during `step` (RFC 4226 HOTP with the step as counter). node:crypto's HMAC
+ * directly: a reject computes the whole window for every token (tens of codes), and a library's HOTP
+ * cost about three times as much per code.
+ */
 export function codeAt(secret: Uint8Array, step: number, parameters: TotpParameters): string {
-  return generateSync({
-    strategy: "hotp",
-    secret,
-    counter: step,
-    algorithm: otplibAlgorithm[parameters.algorithm],
-    digits: parameters.digits as 6 | 7 | 8,
-    crypto,
-  });
+  const counter = Buffer.allocUnsafe(8);
+  // Steps stay far below 2^53; split into two 32-bit halves for the big-endian counter.
+  counter.writeUInt32BE(Math.floor(step / 0x1_0000_0000), 0);
+  counter.writeUInt32BE(step >>> 0, 4);
+  const digest = createHmac(hmacAlgorithm[parameters.algorithm], secret).update(counter).digest();
+  // RFC 4226 §5.3 dynamic truncation.
+  const offset = digest[digest.length - 1]! & 0x0f;
+  const binary = (digest.readUInt32BE(offset) & 0x7fff_ffff) % powersOfTen[parameters.digits]!;
+  return String(binary).padStart(parameters.digits, "0");
 }
