@@ -5,8 +5,17 @@ type Work<T> = (trx: Kysely<Schema>) => Promise<T>;
 
 interface Pending {
   work: Work<unknown>;
+  /** Times it was put back for SQLITE_BUSY (see runBatch). */
+  retries: number;
   resolve(value: unknown): void;
   reject(error: unknown): void;
+}
+
+const MAX_BUSY_RETRIES = 100;
+const BUSY_RETRY_DELAY_MS = 2;
+
+function lockBusy(error: unknown): boolean {
+  return typeof (error as { code?: unknown }).code === "string" && (error as { code: string }).code.startsWith("SQLITE_BUSY");
 }
 
 /**
@@ -27,7 +36,7 @@ export class GroupCommit {
 
   run<T>(work: Work<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ work, retries: 0, resolve: resolve as (value: unknown) => void, reject });
       if (!this.draining) void this.drain();
     });
   }
@@ -35,21 +44,29 @@ export class GroupCommit {
   private async drain(): Promise<void> {
     this.draining = true;
     try {
-      while (this.queue.length > 0) await this.runBatch(this.queue.splice(0, this.maxBatch));
+      while (this.queue.length > 0) {
+        const retried = await this.runBatch(this.queue.splice(0, this.maxBatch));
+        if (retried.length === 0) continue;
+        // Give the checkpointer's RESTART the moment it needs, then run them first in a fresh transaction.
+        await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_DELAY_MS));
+        this.queue.unshift(...retried);
+      }
     } finally {
       this.draining = false;
     }
   }
 
-  private async runBatch(batch: Pending[]): Promise<void> {
+  /** Runs `batch` in one transaction; returns the attempts put back because the write lock was busy. */
+  private async runBatch(batch: Pending[]): Promise<Pending[]> {
     let trx: ControlledTransaction<Schema>;
     try {
       trx = await this.db.startTransaction().execute();
     } catch (error) {
       for (const pending of batch) pending.reject(error);
-      return;
+      return [];
     }
     const outcomes: { pending: Pending; ok: boolean; value: unknown }[] = [];
+    const retried: Pending[] = [];
     try {
       for (const pending of batch) {
         const attempt = await trx.savepoint("attempt").execute();
@@ -60,7 +77,13 @@ export class GroupCommit {
         } catch (error) {
           await attempt.rollbackToSavepoint("attempt").execute();
           await attempt.releaseSavepoint("attempt").execute();
-          outcomes.push({ pending, ok: false, value: error });
+          // A read-then-write attempt whose snapshot cannot take the write lock (the checkpointer's
+          // RESTART holds it) fails at once with nothing written: run it again in the next transaction
+          // instead of answering a 500.
+          if (lockBusy(error) && pending.retries < MAX_BUSY_RETRIES) {
+            pending.retries++;
+            retried.push(pending);
+          } else outcomes.push({ pending, ok: false, value: error });
         }
       }
       await trx.commit().execute();
@@ -68,8 +91,9 @@ export class GroupCommit {
     } catch (error) {
       await trx.rollback().execute().catch(() => undefined);
       for (const pending of batch) pending.reject(error);
-      return;
+      return [];
     }
     for (const { pending, ok, value } of outcomes) (ok ? pending.resolve : pending.reject)(value);
+    return retried;
   }
 }
