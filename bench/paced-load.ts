@@ -8,27 +8,37 @@ export interface PacedResult {
   errors: number;
 }
 
+/** A request's body, and what to do with the `result` field of its answer. */
+export interface PacedRequest {
+  body: string;
+  onResult?: (result: string) => void;
+}
+
 /**
  * Open-loop load: request i is sent at start + i / rate, whether or not earlier ones were answered, so
  * latency includes any queueing the server causes (autocannon's rate limit sends each second's share in
- * a burst, which measures the burst instead).
+ * a burst, which measures the burst instead). Requests go round-robin to `urls`.
  */
-export async function pacedLoad(url: string, headers: Record<string, string>, nextBody: () => string, ratePerSecond: number, seconds: number): Promise<PacedResult> {
+export async function pacedLoad(urls: string[], headers: Record<string, string>, next: () => PacedRequest, ratePerSecond: number, seconds: number): Promise<PacedResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  const target = new URL(url);
+  const targets = urls.map((url) => new URL(url));
   const latencies: number[] = [];
   let errors = 0;
   const total = Math.round(ratePerSecond * seconds);
   const started = performance.now();
   const inFlight: Promise<void>[] = [];
-  const send = () =>
+  const send = (target: URL) =>
     new Promise<void>((resolve) => {
+      const { body, onResult } = next();
       const sentAt = performance.now();
       const outgoing = request(target, { method: "POST", agent, headers }, (response) => {
-        response.resume();
+        let text = "";
+        response.on("data", (chunk: Buffer) => (text += chunk));
         response.on("end", () => {
-          if (response.statusCode === 200) latencies.push(performance.now() - sentAt);
-          else errors++;
+          if (response.statusCode === 200) {
+            latencies.push(performance.now() - sentAt);
+            onResult?.((JSON.parse(text) as { result: string }).result);
+          } else errors++;
           resolve();
         });
       });
@@ -36,12 +46,12 @@ export async function pacedLoad(url: string, headers: Record<string, string>, ne
         errors++;
         resolve();
       });
-      outgoing.end(nextBody());
+      outgoing.end(body);
     });
   for (let sent = 0; sent < total; ) {
     const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * ratePerSecond) + 1);
     while (sent < due) {
-      inFlight.push(send());
+      inFlight.push(send(targets[sent % targets.length]!));
       sent++;
     }
     await new Promise((resolve) => setTimeout(resolve, 1));
