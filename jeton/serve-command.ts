@@ -37,6 +37,8 @@ export function serveCommand(program: Command): void {
         ? await startRadiusServer(ctx, { ...config.radius, log: log.child({ frontDoor: "radius" }), logError: (message) => log.error({ event: "radius-error" }, message) })
         : null;
       const radiusAddress = radius && `udp://${radius.address.address.includes(":") ? `[${radius.address.address}]` : radius.address.address}:${radius.address.port}`;
+      // Before the start-up line, which whoever waits for the server reads as "ready".
+      if (radiusAddress) log.info({ event: "radius-start", radius: radiusAddress }, `RADIUS listening on ${radiusAddress} (clients: jeton radius-client add)`);
       const metricsApp = config.metricsListener && buildMetricsServer(ctx, { logger: log.child({ listener: "metrics" }) });
       const metricsAddress = metricsApp && (await metricsApp.listen(config.metricsListener!));
       const started = {
@@ -60,7 +62,6 @@ export function serveCommand(program: Command): void {
         `Jeton validator listening on ${address} (${started.database}, emergency passwords end 23:59 ${started.timeZone}). ` +
           `First API key: jeton keys create --role helpdesk (same environment as this server)`,
       );
-      if (radiusAddress) log.info({ event: "radius-start", radius: radiusAddress }, `RADIUS listening on ${radiusAddress} (clients: jeton radius-client add)`);
       const stop = async () => {
         log.info({ event: "stop" }, "stopping");
         await radius?.close();
