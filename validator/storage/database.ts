@@ -94,7 +94,9 @@ function openSqlite(file: string, events: StorageEvents): Database {
   connection.pragma(`journal_size_limit = ${WAL_RESTART_BYTES}`);
   // Checkpoints copy the WAL into the database and fsync it: done on the request path they cost
   // ~100 µs per validation on average and stalls of tens of ms at the p99. A worker thread does them.
-  connection.pragma("wal_autocheckpoint = 0");
+  // Backstop: writes that never pause can keep the worker's RESTART from ever getting the lock (seen on
+  // a fast, idle machine), so the writer checkpoints itself once the WAL holds twice the worker's bound.
+  connection.pragma(`wal_autocheckpoint = ${(2 * WAL_RESTART_BYTES) / (connection.pragma("page_size", { simple: true }) as number)}`);
   const checkpointer = startCheckpointer(file, () => {
     // Without the worker nothing would checkpoint and the WAL would grow for ever: the writer's own
     // automatic checkpoints (slower at the p99, but bounded) take over.
