@@ -45,10 +45,14 @@ export function startServe(env: NodeJS.ProcessEnv, nodeArguments: string[] = [],
     }),
   );
   return new Promise((resolve, reject) => {
+    let ready = false;
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const listening = /listening on (https?:\/\/\S+)/.exec(output);
+      // Matched only until ready: a server under load writes a line per request, and searching the
+      // whole output at each chunk cost the benchmarks more CPU than the server itself.
+      const listening = ready ? null : /listening on (https?:\/\/\S+)/.exec(output);
       if (listening) {
+        ready = true;
         resolve({
           child,
           url: listening[1]!,

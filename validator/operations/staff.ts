@@ -64,6 +64,6 @@ export async function staffRole(db: Kysely<Schema>, user: string): Promise<Staff
  * emergency password (support must not be able to sign in as support with one it issued).
  */
 export const staffDoor: Admission = {
-  admits: async (trx, user) => (await staffRole(trx, user)) !== null,
+  admits: (loaded) => loaded.staff,
   acceptsEmergencyPasswords: false,
 };

@@ -4,7 +4,7 @@ import type { ValidatorContext } from "../context.js";
 import type { HashAlgorithm } from "../../common/profile.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
 import type { Schema } from "../storage/schema.js";
-import { voidChallenges } from "../storage/validation-state.js";
+import { voidChallenges } from "../storage/challenge-epoch.js";
 import { OperationError } from "./operation-error.js";
 
 export const disableReasons = ["lost", "stolen", "broken", "other"] as const;

@@ -4,7 +4,7 @@ import type { ValidatorContext } from "../context.js";
 import { gate, standing } from "../policy/lockout.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
 import type { Schema } from "../storage/schema.js";
-import { voidChallenges } from "../storage/validation-state.js";
+import { voidChallenges } from "../storage/challenge-epoch.js";
 import { OperationError } from "./operation-error.js";
 
 export interface UserView {

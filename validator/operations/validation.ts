@@ -2,20 +2,20 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { normaliseUserId } from "../../common/identifiers.js";
 import { answerChallenge } from "../policy/answer-challenge.js";
 import type { Decision, Outcome, StateChange } from "../policy/outcome.js";
-import type { TokenState, UserState } from "../policy/state.js";
+import type { ChallengeState, TokenState, UserState } from "../policy/state.js";
 import { verifyPasscode } from "../policy/verify-passcode.js";
 import type { ValidatorContext } from "../context.js";
 import type { SealedSeed } from "../secrets/seed-vault.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
 import { withRekeyedVerifiers } from "./verifier-rekey.js";
-import { applyChange, ConcurrentChange, loadChallenge, loadUserState } from "../storage/validation-state.js";
+import { ConcurrentChange, type LoadedAttempt, type StoredUserState } from "../storage/attempt-store.js";
 
 /**
  * Where a passcode is decided: one transaction reads the user's state, the pure rules decide, the
  * change and the audit record are written together (so counters and the audit log always agree).
  */
 export async function validatePasscode(ctx: ValidatorContext, actor: Actor, user: string, passcode: string, door?: Admission): Promise<Decision> {
-  return decide(ctx, actor, user, "validate", door, async (state, now) =>
+  return decide(ctx, actor, user, "validate", null, door, (state, _challenge, now) =>
     withRekeyedVerifiers(ctx, state, passcode, verifyPasscode(state, { passcode, newChallengeId: newChallengeId() }, now, ctx.policy, ctx.verifiers)),
   );
 }
@@ -28,41 +28,48 @@ export async function respondToChallenge(
   response: string,
   door?: Admission,
 ): Promise<Decision> {
-  return decide(ctx, actor, user, "challenge-response", door, async (state, now, trx) => {
-    // Loaded for unknown users too (nothing is found): answering costs the same work either way.
-    const challenge = await loadChallenge(trx, state.user, challengeId);
-    return answerChallenge(state, { challenge, response, newChallengeId: newChallengeId() }, now, ctx.policy, ctx.verifiers);
-  });
+  // The challenge is looked up for unknown users too (nothing is found): answering costs the same work either way.
+  return decide(ctx, actor, user, "challenge-response", challengeId, door, (state, challenge, now) =>
+    answerChallenge(state, { challenge, response, newChallengeId: newChallengeId() }, now, ctx.policy, ctx.verifiers),
+  );
 }
 
 /**
- * A front door that opens to some users only (the support console: staff). `admits` runs in the
- * validation's transaction, before anything is written: a user it refuses is treated exactly like an
- * unknown user (same work, same generic reject, nothing consumed or counted).
+ * A front door that opens to some users only (the support console: staff). `admits` looks at what the
+ * attempt loaded, before anything is written: a user it refuses is treated exactly like an unknown user
+ * (same work, same generic reject, nothing consumed or counted).
  */
 export interface Admission {
-  admits(trx: ValidatorContext["database"]["db"], user: string): Promise<boolean>;
+  admits(loaded: LoadedAttempt): boolean;
   /** False: an emergency password is not a way in here (the passcode is then simply wrong). */
   acceptsEmergencyPasswords: boolean;
 }
 
-type Rules = (state: UserState, now: number, trx: ValidatorContext["database"]["db"]) => Promise<Outcome>;
+type Rules = (state: UserState, challenge: ChallengeState | null, now: number) => Outcome;
 
-async function decide(ctx: ValidatorContext, actor: Actor, givenUser: string, event: string, door: Admission | undefined, rules: Rules): Promise<Decision> {
+async function decide(
+  ctx: ValidatorContext,
+  actor: Actor,
+  givenUser: string,
+  event: string,
+  challengeId: string | null,
+  door: Admission | undefined,
+  rules: Rules,
+): Promise<Decision> {
   const user = normaliseUserId(givenUser);
   const now = ctx.now();
   try {
-    const { decision, locks } = await ctx.database.transaction(async (trx) => {
-      const loaded = await loadUserState(trx, ctx.database.dialect, user, ctx.vault);
-      // Asked for unknown users too, so the reject costs the same work either way.
-      const refused = door !== undefined && !(await door.admits(trx, user)) && loaded !== null;
-      const admitted = refused ? null : loaded && door?.acceptsEmergencyPasswords === false ? { ...loaded, emergency: null } : loaded;
+    const { decision, locks } = await ctx.database.attempts.run({ user, challengeId, actor, now }, (loaded) => {
+      const refused = door !== undefined && !door.admits(loaded) && loaded.state !== null;
+      const admitted = refused ? null : loaded.state && door?.acceptsEmergencyPasswords === false ? { ...loaded.state, emergency: null } : loaded.state;
       const state = withDecoys(ctx, user, admitted);
-      const { decision, change } = await rules(state, now, trx);
-      await applyChange(trx, user, change, now);
+      const { decision, change } = rules(state, loaded.challenge, now);
       const entry = auditEntry(event, user, decision, change);
-      await appendAudit(trx, actor, now, refused ? { ...entry, detail: { reason: "not-admitted" } } : entry);
-      return { decision, locks: state.known && change.failures === "increment" && state.lockout.failures + 1 === ctx.policy.lockAfter };
+      return {
+        change,
+        audit: refused ? { ...entry, detail: { reason: "not-admitted" } } : entry,
+        result: { decision, locks: state.known && change.failures === "increment" && state.lockout.failures + 1 === ctx.policy.lockAfter },
+      };
     });
     if (locks) ctx.metrics.userLocked();
     return decision;
@@ -98,13 +105,13 @@ const decoys = new WeakMap<ValidatorContext, { sealed: SealedSeed; parameters: T
  * (and an unknown user against a decoy PIN), so a reject costs the same work whoever the user is and
  * however many tokens they hold, down to opening a sealed seed.
  */
-function withDecoys(ctx: ValidatorContext, user: string, state: UserState | null): UserState {
+function withDecoys(ctx: ValidatorContext, user: string, stored: StoredUserState | null): UserState {
   let decoy = decoys.get(ctx);
   if (!decoy) {
     decoy = { sealed: ctx.vault.seal("", randomBytes(32)), parameters: ctx.policy.token, pinVerifier: ctx.verifiers.pinVerifier("", randomUUID()) };
     decoys.set(ctx, decoy);
   }
-  const held = state?.tokens ?? [];
+  const held = (stored?.tokens ?? []).map(({ sealed, ...token }): TokenState => ({ ...token, secret: ctx.vault.open(token.serial, sealed) }));
   const padding = Array.from({ length: Math.max(0, ctx.policy.tokensPerUser - held.length) }, (): TokenState => ({
     serial: "",
     secret: ctx.vault.open("", decoy.sealed),
@@ -114,6 +121,6 @@ function withDecoys(ctx: ValidatorContext, user: string, state: UserState | null
     lastStep: null,
     decoy: true,
   }));
-  if (state !== null) return { ...state, tokens: [...held, ...padding] };
+  if (stored !== null) return { ...stored, tokens: [...held, ...padding] };
   return { user, known: false, pinVerifier: decoy.pinVerifier, lockout: { failures: 0, lastFailureAt: null }, epoch: 0, tokens: padding, emergency: null };
 }

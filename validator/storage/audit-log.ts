@@ -29,21 +29,23 @@ export interface AuditRecord extends Required<Omit<AuditEntry, "detail">> {
 }
 
 export async function appendAudit(db: Kysely<Schema>, actor: Actor, at: number, entry: AuditEntry): Promise<void> {
+  await db.insertInto("audit_log").values(auditRow(actor, at, entry)).execute();
+}
+
+/** The audit row of an entry: the actor's context (a RADIUS NAS) merged into the detail. */
+export function auditRow(actor: Actor, at: number, entry: AuditEntry) {
   const detail = actor.context ? { ...actor.context, ...entry.detail } : entry.detail;
-  await db
-    .insertInto("audit_log")
-    .values({
-      at,
-      actor: actor.id,
-      role: actor.role,
-      source: actor.source,
-      event: entry.event,
-      result: entry.result,
-      user_name: entry.user ?? null,
-      serial: entry.serial ?? null,
-      detail: detail ? JSON.stringify(detail) : null,
-    })
-    .execute();
+  return {
+    at,
+    actor: actor.id,
+    role: actor.role,
+    source: actor.source,
+    event: entry.event,
+    result: entry.result,
+    user_name: entry.user ?? null,
+    serial: entry.serial ?? null,
+    detail: detail ? JSON.stringify(detail) : null,
+  };
 }
 
 export interface AuditFilter {

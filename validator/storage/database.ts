@@ -3,7 +3,10 @@ import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
+import type { AttemptStore } from "./attempt-store.js";
 import { GroupCommit } from "./group-commit.js";
+import { postgresAttemptStore } from "./postgres-attempts.js";
+import { sqliteAttemptStore } from "./sqlite-attempts.js";
 import { migrationProvider } from "./migrations.js";
 import { createPrivateFile, refuseSharedSqliteFiles } from "./private-files.js";
 import type { Schema } from "./schema.js";
@@ -18,6 +21,8 @@ export interface Database {
    * PostgreSQL each is its own transaction, retried while its pooled connection turns out closed.
    */
   transaction<T>(work: (trx: Kysely<Schema>) => Promise<T>): Promise<T>;
+  /** The validation hot path: prepared statements, one atomic unit per attempt (attempt-store.ts). */
+  attempts: AttemptStore;
   /** Human description without credentials, for start-up messages. */
   description: string;
   close(): Promise<void>;
@@ -58,17 +63,19 @@ export async function openDatabase(location: DatabaseLocation, events: StorageEv
 }
 
 function withFailuresReported(database: Database, events: StorageEvents): Database {
-  const transaction = database.transaction;
+  const { transaction, attempts } = database;
+  const reported = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      events.transactionFailed?.();
+      throw error;
+    }
+  };
   return {
     ...database,
-    async transaction(work) {
-      try {
-        return await transaction(work);
-      } catch (error) {
-        events.transactionFailed?.();
-        throw error;
-      }
-    },
+    transaction: (work) => reported(() => transaction(work)),
+    attempts: { run: (request, decide) => reported(() => attempts.run(request, decide)) },
   };
 }
 
@@ -105,12 +112,13 @@ function openSqlite(file: string, events: StorageEvents): Database {
   connection.pragma("foreign_keys = ON");
   connection.pragma("busy_timeout = 5000");
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
-  const groupCommit = new GroupCommit(db, events.groupCommitted);
+  const groupCommit = new GroupCommit(db, connection, events.groupCommitted);
   return {
     db,
     dialect: "sqlite",
     description: `SQLite ${file}`,
     transaction: (work) => groupCommit.run(work),
+    attempts: sqliteAttemptStore(connection, groupCommit),
     async close() {
       await db.destroy();
       await checkpointer.terminate();
@@ -196,23 +204,25 @@ function openPostgres(url: string, events: StorageEvents): Database {
   pool.on("connect", (client) => client.on("error", connectionClosed));
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   const parsed = new URL(url);
+  const transaction: Database["transaction"] = async (work) => {
+    // A pooled connection the server closed (restart, failover) fails on first use and leaves the
+    // pool; after a restart every idle one does, so retry up to the pool's size. (If the commit itself
+    // was lost, the retry finds its effects or none: a replayed step is refused, never accepted twice.)
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await db.transaction().execute(work);
+      } catch (error) {
+        if (!connectionLost(error) || attempt >= POOL_SIZE) throw error;
+        events.transactionRetried?.();
+      }
+    }
+  };
   return {
     db,
     dialect: "postgres",
     description: `PostgreSQL ${parsed.host}${parsed.pathname}`,
-    async transaction(work) {
-      // A pooled connection the server closed (restart, failover) fails on first use and leaves the
-      // pool; after a restart every idle one does, so retry up to the pool's size. (If the commit itself
-      // was lost, the retry finds its effects or none: a replayed step is refused, never accepted twice.)
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await db.transaction().execute(work);
-        } catch (error) {
-          if (!connectionLost(error) || attempt >= POOL_SIZE) throw error;
-          events.transactionRetried?.();
-        }
-      }
-    },
+    transaction,
+    attempts: postgresAttemptStore({ transaction }),
     close: () => db.destroy(),
   };
 }

@@ -1,10 +1,12 @@
+import type BetterSqlite3 from "better-sqlite3";
 import type { ControlledTransaction, Kysely } from "kysely";
 import type { Schema } from "./schema.js";
 
-type Work<T> = (trx: Kysely<Schema>) => Promise<T>;
+/** A unit of work: Kysely queries, or better-sqlite3 statements run synchronously on the same connection. */
+type Work = { kind: "async"; run(trx: Kysely<Schema>): Promise<unknown> } | { kind: "sync"; run(): unknown };
 
 interface Pending {
-  work: Work<unknown>;
+  work: Work;
   /** Times it was put back for SQLITE_BUSY (see runBatch). */
   retries: number;
   resolve(value: unknown): void;
@@ -23,26 +25,42 @@ function lockBusy(error: unknown): boolean {
  * one, each inside its own savepoint (so one attempt's failure undoes only its own writes), and all are
  * answered only after that transaction commits. A commit (and the WAL pages it writes) is the largest
  * cost of a validation; SQLite serialises writers anyway, so batching them loses no concurrency.
+ * The hot path's work is synchronous (prepared statements, sqlite-attempts.ts): a batch of it runs in
+ * one go, with nothing else interleaved on the connection.
  */
 export class GroupCommit {
   private readonly queue: Pending[] = [];
   private draining = false;
+  private savepoints: { open: BetterSqlite3.Statement; release: BetterSqlite3.Statement; rollback: BetterSqlite3.Statement } | undefined;
 
   constructor(
     private readonly db: Kysely<Schema>,
+    private readonly connection: BetterSqlite3.Database,
     private readonly committed: (size: number) => void = () => undefined,
     private readonly maxBatch = 64,
   ) {}
 
-  run<T>(work: Work<T>): Promise<T> {
+  run<T>(work: (trx: Kysely<Schema>) => Promise<T>): Promise<T> {
+    return this.enqueue({ kind: "async", run: work });
+  }
+
+  /** `work` runs statements on the connection itself, inside the batch's transaction. */
+  runSync<T>(work: () => T): Promise<T> {
+    return this.enqueue({ kind: "sync", run: work });
+  }
+
+  private enqueue<T>(work: Work): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, retries: 0, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.draining) void this.drain();
+      // After the current I/O callbacks: the requests that arrived together share one transaction.
+      if (!this.draining) {
+        this.draining = true;
+        setImmediate(() => void this.drain());
+      }
     });
   }
 
   private async drain(): Promise<void> {
-    this.draining = true;
     try {
       while (this.queue.length > 0) {
         const retried = await this.runBatch(this.queue.splice(0, this.maxBatch));
@@ -60,23 +78,30 @@ export class GroupCommit {
   private async runBatch(batch: Pending[]): Promise<Pending[]> {
     let trx: ControlledTransaction<Schema>;
     try {
+      // Through Kysely, which then holds the connection: no other Kysely query runs inside the batch.
       trx = await this.db.startTransaction().execute();
     } catch (error) {
       for (const pending of batch) pending.reject(error);
       return [];
     }
+    const savepoints = (this.savepoints ??= {
+      open: this.connection.prepare("SAVEPOINT attempt"),
+      release: this.connection.prepare("RELEASE attempt"),
+      rollback: this.connection.prepare("ROLLBACK TO attempt"),
+    });
     const outcomes: { pending: Pending; ok: boolean; value: unknown }[] = [];
     const retried: Pending[] = [];
     try {
       for (const pending of batch) {
-        const attempt = await trx.savepoint("attempt").execute();
+        savepoints.open.run();
         try {
-          const value = await pending.work(attempt);
-          await attempt.releaseSavepoint("attempt").execute();
+          const { work } = pending;
+          const value = work.kind === "sync" ? work.run() : await work.run(trx);
+          savepoints.release.run();
           outcomes.push({ pending, ok: true, value });
         } catch (error) {
-          await attempt.rollbackToSavepoint("attempt").execute();
-          await attempt.releaseSavepoint("attempt").execute();
+          savepoints.rollback.run();
+          savepoints.release.run();
           // A read-then-write attempt whose snapshot cannot take the write lock (the checkpointer's
           // RESTART holds it) fails at once with nothing written: run it again in the next transaction
           // instead of answering a 500.

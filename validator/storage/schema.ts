@@ -13,7 +13,7 @@ export interface UsersTable {
   last_failure_at: number | null;
   last_attempt_at: number | null;
   created_at: number;
-  /** Bumped by every change that voids the user's open challenges (see validation-state.ts). */
+  /** Bumped by every change that voids the user's open challenges (see challenge-epoch.ts). */
   epoch: Generated<number>;
 }
 
