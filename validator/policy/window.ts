@@ -1,8 +1,7 @@
-import { constantTimeEqual } from "../secrets/constant-time.js";
 import { challengeWindowAt } from "./challenge-window.js";
 import type { VerificationPolicy } from "./policy.js";
 import type { TokenState } from "./state.js";
-import { codeAt, stepAt } from "./totp.js";
+import { codeValueAt, stepAt, typedCodeValue } from "./totp.js";
 
 export interface WindowMatch {
   token: TokenState;
@@ -37,9 +36,10 @@ export function findCode(
   for (const token of tokens) {
     const center = stepAt(now, token.parameters) + token.offset;
     const window = challengeWindowAt(token, now, policy);
+    const typed = typedCodeValue(code, token.parameters.digits);
     for (const offset of searched) {
       const step = center + offset;
-      const matches = constantTimeEqual(codeAt(token.secret, step, token.parameters), code) && Math.abs(offset) <= window;
+      const matches = codeValueAt(token.secret, step, token.parameters) === typed && Math.abs(offset) <= window;
       const fresh = !token.decoy && (token.lastStep === null || step > token.lastStep);
       const direct = Math.abs(offset) <= policy.directWindow;
       // A direct match wins over an earlier challenge-window match of another token.
