@@ -175,16 +175,19 @@ describe("jeton serve: logs and metrics", () => {
 });
 
 describe("log redaction and the lock counter", () => {
-  test("secret fields are redacted wherever they appear in a log call", () => {
+  test("secret fields are redacted at the top level, in request parts and in a whole request", () => {
     const written: string[] = [];
     const log = createLogger("info", { write: (line: string) => written.push(line) });
     log.info(
       { passcode: "111111222222", headers: { authorization: "Bearer jeton_x" }, body: { pin: "583920", secret: "JBSWY3DP", password: "Aa1!Aa1!Aa", response: "654321" }, key: "jeton_y" },
       "hostile call",
     );
+    log.info({ request: { body: { passcode: "333333444444" }, headers: { authorization: "Bearer jeton_z" } }, err: { secret: "MZXW6YTB" } }, "a whole request");
     const line = written.join("");
-    for (const secret of ["111111222222", "jeton_x", "583920", "JBSWY3DP", "Aa1!Aa1!Aa", "654321", "jeton_y"]) expect(line).not.toContain(secret);
-    expect(JSON.parse(line)).toMatchObject({ passcode: "[redacted]", headers: { authorization: "[redacted]" }, body: { pin: "[redacted]" } });
+    for (const secret of ["111111222222", "jeton_x", "583920", "JBSWY3DP", "Aa1!Aa1!Aa", "654321", "jeton_y", "333333444444", "jeton_z", "MZXW6YTB"]) {
+      expect(line).not.toContain(secret);
+    }
+    expect(JSON.parse(written[0]!)).toMatchObject({ passcode: "[redacted]", headers: { authorization: "[redacted]" }, body: { pin: "[redacted]" } });
   });
 
   test("locking a user counts once", async () => {

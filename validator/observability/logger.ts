@@ -11,8 +11,18 @@ export type LogLevel = (typeof logLevels)[number];
 
 const secretFields = ["authorization", "passcode", "pin", "newPin", "secret", "secretHex", "password", "response", "key", "apiKey"];
 
-/** Top level, one and two levels down (a body, a request's headers). */
-export const redactedPaths = secretFields.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]);
+/**
+ * Where a secret field can sit in a log call: at the top level, in an object holding a request's parts
+ * (a body, headers, query, parameters, an attempt, an error) and in a whole request's body and headers.
+ * Named rather than wildcards: pino's wildcard paths cost ~50 µs per line (two lines per validation),
+ * these ~3 µs.
+ */
+const secretHolders = ["body", "headers", "query", "params", "attempt", "err", "req", "request", "reply", "res"];
+export const redactedPaths = secretFields.flatMap((field) => [
+  field,
+  ...secretHolders.map((holder) => `${holder}.${field}`),
+  ...["req", "request"].flatMap((request) => ["body", "headers", "query"].map((part) => `${request}.${part}.${field}`)),
+]);
 
 /**
  * To `destination`, or to stdout: pretty on a terminal, JSON lines otherwise. The lines are written
