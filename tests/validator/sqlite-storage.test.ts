@@ -3,7 +3,11 @@ import { statSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { benchUser, PasscodeSource, seedUsers } from "../../bench/seed.js";
 import { createBenchWorkspace, type BenchWorkspace } from "../../bench/workspace.js";
+import { SqliteQueryCompiler } from "kysely";
+import { respondToChallenge, validatePasscode } from "../../validator/operations/validation.js";
+import { masterKeyFrom } from "../../validator/secrets/master-key.js";
 import { openDatabase, type Database } from "../../validator/storage/database.js";
+import { openValidator } from "../../validator/validator.js";
 import { startServe, type ServerProcess } from "../support/cli.js";
 import { testDatabase } from "../support/test-validator.js";
 
@@ -119,5 +123,44 @@ describe("jeton serve started from a directory other than the project's", () => 
     // The server's own connection never checkpoints (wal_autocheckpoint = 0): only the worker grows the file.
     await vi.waitFor(() => expect(statSync(file).size).toBeGreaterThan(before), { timeout: 5_000, interval: 100 });
     expect(server.output()).not.toMatch(/checkpointer/);
+  });
+});
+
+describe("the validation hot path on SQLite", () => {
+  let workspace: BenchWorkspace;
+
+  beforeAll(async () => {
+    workspace = await createBenchWorkspace("sqlite");
+    await seedUsers(workspace.location, workspace.masterKey, 30);
+  });
+  afterAll(async () => {
+    await workspace?.remove();
+  });
+
+  it("builds no query and prepares no statement once warm: accepts, rejects, unknown users and challenges", async () => {
+    const ctx = await openValidator({ database: workspace.location, masterKey: masterKeyFrom(workspace.masterKey) });
+    const actor = { id: "test", role: "portal", source: "test" };
+    const passcodes = new PasscodeSource();
+    const round = (users: number[]) =>
+      Promise.all(
+        users.flatMap((index) => [
+          validatePasscode(ctx, actor, benchUser(index), passcodes.valid(index)),
+          validatePasscode(ctx, actor, benchUser(index + 10), passcodes.wrong()),
+          validatePasscode(ctx, actor, `nobody${index}`, passcodes.wrong()),
+          respondToChallenge(ctx, actor, benchUser(index + 20), "00000000-0000-4000-8000-000000000000", "123456"),
+        ]),
+      );
+    try {
+      await round([0, 1]);
+      const compiled = vi.spyOn(SqliteQueryCompiler.prototype, "compileQuery");
+      const prepared = vi.spyOn(BetterSqlite3.prototype, "prepare");
+      const decisions = await round([2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(decisions.map((decision) => decision.result)).toEqual(Array.from({ length: 8 }, () => ["accept", "reject", "reject", "reject"]).flat());
+      expect(compiled).not.toHaveBeenCalled();
+      expect(prepared).not.toHaveBeenCalled();
+    } finally {
+      vi.restoreAllMocks();
+      await ctx.database.close();
+    }
   });
 });
