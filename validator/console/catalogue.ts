@@ -3,9 +3,9 @@ import type { StaffRole } from "../operations/staff.js";
 import type { DisableReason, TokenView } from "../operations/tokens.js";
 import type { UserView } from "../operations/users.js";
 import type { SessionEnd } from "../policy/console-session.js";
-import type { WeakPinReason } from "../policy/pin-strength.js";
 import type { ActionName } from "./actions.js";
 import type { VerificationPolicy } from "../policy/policy.js";
+import { messages } from "../messages.js";
 
 export type ConsoleLanguage = "fr" | "en";
 export const consoleLanguages: ConsoleLanguage[] = ["fr", "en"];
@@ -17,6 +17,7 @@ export const consoleLanguages: ConsoleLanguage[] = ["fr", "en"];
  */
 function french(policy: VerificationPolicy) {
   const { minLength, maxLength } = policy.pin;
+  const shared = messages("fr", policy);
   return {
     languageName: "Français",
     switchTo: "English",
@@ -48,18 +49,10 @@ function french(policy: VerificationPolicy) {
       newPin: `Première utilisation : choisissez un code PIN de ${minLength} à ${maxLength} chiffres.`,
       newPinField: "Nouveau code PIN",
       nextCodeTitle: "Code suivant",
-      nextCode: "Attendez le code suivant sur votre clé et saisissez-le.",
+      nextCode: shared.nextCode,
       nextCodeField: "Code suivant de la clé",
       submit: "Valider",
-      weakPin: {
-        "not-digits": "Un code PIN ne contient que des chiffres.",
-        "too-short": `Ce code PIN est trop court : au moins ${minLength} chiffres.`,
-        "too-long": `Ce code PIN est trop long : au plus ${maxLength} chiffres.`,
-        "repeated-digit": "Ce code PIN répète un seul chiffre : choisissez-en un autre.",
-        sequence: "Ce code PIN est une suite de chiffres : choisissez-en un autre.",
-        date: "Ce code PIN ressemble à une date : choisissez-en un autre.",
-        "too-common": "Ce code PIN fait partie des plus courants : choisissez-en un autre.",
-      } satisfies Record<WeakPinReason, string>,
+      weakPin: shared.weakPin,
     },
     stepUp: {
       title: "Confirmez votre identité",
@@ -202,6 +195,7 @@ export type Catalogue = ReturnType<typeof french>;
 
 function english(policy: VerificationPolicy): Catalogue {
   const { minLength, maxLength } = policy.pin;
+  const shared = messages("en", policy);
   return {
     languageName: "English",
     switchTo: "Français",
@@ -233,18 +227,10 @@ function english(policy: VerificationPolicy): Catalogue {
       newPin: `First use: choose a PIN of ${minLength} to ${maxLength} digits.`,
       newPinField: "New PIN",
       nextCodeTitle: "Next code",
-      nextCode: "Wait for the next code on your token and enter it.",
+      nextCode: shared.nextCode,
       nextCodeField: "Next code of the token",
       submit: "Confirm",
-      weakPin: {
-        "not-digits": "A PIN contains digits only.",
-        "too-short": `This PIN is too short: use at least ${minLength} digits.`,
-        "too-long": `This PIN is too long: use at most ${maxLength} digits.`,
-        "repeated-digit": "This PIN repeats one digit: choose another.",
-        sequence: "This PIN is a run of consecutive digits: choose another.",
-        date: "This PIN looks like a date: choose another.",
-        "too-common": "This PIN is among the most common ones: choose another.",
-      },
+      weakPin: shared.weakPin,
     },
     stepUp: {
       title: "Confirm it is you",

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { ValidatorContext } from "../context.js";
-import { languageOf } from "../http/messages.js";
+import { languageOf } from "../messages.js";
 import { resumeSession, type ConsoleSession } from "../operations/console-sessions.js";
 import { OperationError } from "../operations/operation-error.js";
 import { defaultConsoleSessionLimits, secondsLeft, type ConsoleSessionLimits } from "../policy/console-session.js";

@@ -2,7 +2,7 @@ import { radiusSecretAssociatedData } from "../storage/sealed-columns.js";
 import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
 import type { ValidatorContext } from "../context.js";
-import type { Language } from "../http/messages.js";
+import type { Language } from "../messages.js";
 import { promptKinds, type PromptOverrides } from "../radius/prompts.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
 import { OperationError } from "./operation-error.js";

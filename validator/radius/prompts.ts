@@ -1,4 +1,4 @@
-import { messages, type Language } from "../http/messages.js";
+import { messages, type Language } from "../messages.js";
 import type { WeakPinReason } from "../policy/pin-strength.js";
 import type { VerificationPolicy } from "../policy/policy.js";
 

@@ -5,7 +5,7 @@ import { respondToChallenge, validatePasscode } from "../../operations/validatio
 import type { Decision } from "../../policy/outcome.js";
 import type { Actor } from "../../storage/audit-log.js";
 import type { Authorise } from "../authentication.js";
-import { languageOf, messages } from "../messages.js";
+import { languageOf, messages } from "../../messages.js";
 import { challengeResponseRequest, passcodeRequest } from "../schemas.js";
 import { parseRequest } from "../request-error.js";
 

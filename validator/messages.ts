@@ -1,5 +1,7 @@
-import type { WeakPinReason } from "../policy/pin-strength.js";
-import type { VerificationPolicy } from "../policy/policy.js";
+// The texts every front door shows the person logging in (HTTP answers, RADIUS Reply-Messages, the
+// console's sign-in pages), in French and English: one wording whichever door they come through.
+import type { WeakPinReason } from "./policy/pin-strength.js";
+import type { VerificationPolicy } from "./policy/policy.js";
 
 export type Language = "en" | "fr";
 
