@@ -20,6 +20,8 @@ export interface Board {
     supplyVolts?: () => Promise<number>
     /** below this supply voltage the face carries the battery-low mark */
     batteryLowVolts?: number
+    /** cells in use this long get the mark too (builds whose consumption is a fixed rate; cell-age.ts) */
+    cellsMarkAfterSeconds?: number
 }
 
 /** E-ink: a 4-cell bar redraws 4 times a period; OLED: redraw every second is free. */
