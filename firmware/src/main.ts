@@ -6,7 +6,6 @@ import { startBoard } from "./board.g"
 import { ClockMonitor } from "./clock-monitor"
 import { ConfirmButton } from "./confirm-button"
 import { BatteryMonitor } from "./battery-monitor"
-import { CellAge } from "./cell-age"
 import { TokenDisplay } from "./display"
 import { drawFace } from "./face"
 import { JetonFaceServer } from "./face-server"
@@ -34,12 +33,7 @@ await store.load()
 const monitor = new ClockMonitor(store)
 const confirm = new ConfirmButton(board.button)
 const pressToShow = board.pressToShow ? new PressToShow(board.button, confirm) : undefined
-const battery = board.supplyVolts
-    ? new BatteryMonitor(
-          board.batteryLowVolts,
-          board.cellsMarkAfterSeconds ? new CellAge(board.cellsMarkAfterSeconds) : undefined
-      )
-    : undefined
+const battery = board.supplyVolts ? new BatteryMonitor(board.batteryLowVolts, board.cellAge) : undefined
 // The screen text goes to a CharacterScreen (what tests and the provisioner read), its drawn
 // picture to the display and, through the face service, to hosts that want the pixels. The text
 // is published after the picture is drawn, so a host that sees it can read the matching pixels.

@@ -10,6 +10,7 @@
 import * as ds from "@devicescript/core"
 import { pins } from "@dsboard/pico_w"
 import { Board, STATIC_INDICATOR } from "../board"
+import { CellAge } from "../cell-age"
 import { armPcf85063aAlarm } from "../pcf85063a"
 import { nextRedrawTime } from "../power-schedule"
 import { PROFILE_PERIOD, PROFILE_T0 } from "../profile.g"
@@ -55,6 +56,7 @@ export async function startBoard(): Promise<Board> {
         afterShow: powerDownAfterDraw,
         supplyVolts: parts.supplyVolts,
         batteryLowVolts: BADGER_BATTERY_LOW_VOLTS,
-        cellsMarkAfterSeconds: BADGER_CELLS_MARK_AFTER_DAYS * 86400,
+        // built here, not in main.ts: the other images do not carry it (bytecode budget)
+        cellAge: new CellAge(BADGER_CELLS_MARK_AFTER_DAYS * 86400),
     }
 }
