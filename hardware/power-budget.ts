@@ -33,6 +33,7 @@ export interface BoardInputs {
   batteries: Chemistry[];
   supplyFloor: Figure; // V: the board stops below this supply voltage
   batteryLowVolts: Figure; // V: the firmware shows its battery-low mark below this (0: no sense)
+  cellsMarkAfterDays: Figure; // days after fresh cells at which the always-visible build shows the mark (0: none)
   offCurrent: Figure; // µA while the code is not being computed/drawn (board off or asleep)
   bootTime: Figure; // s from power-on/wake to first code drawn (runtime start + program start)
   radioStartCharge: Figure; // mA·s the Wi-Fi chip costs per boot
@@ -53,7 +54,7 @@ const LITHIUM_AAA: Chemistry = {
     value: 1.6,
     unit: "V/cell",
     source: "assumed",
-    note: "read off the L92 datasheet's discharge plots at light load: flat near 1.5-1.6 V, a knee in the last ~10 %",
+    note: "read off the L92 datasheet's discharge plots at light load: flat near 1.5-1.6 V, a knee in the last ~10 % (users' reports agree: ~1.7 V open circuit fresh, a slow fall to ~1.5 V, then a cliff; budgetlightforum.com/node/33238, archived.hpcalc.org museumforum thread 233964)",
     points: [[0, 1.65], [0.5, 1.55], [0.8, 1.5], [0.9, 1.45], [0.95, 1.35], [1, 1.0]],
   },
 };
@@ -89,6 +90,7 @@ export const BADGER_2040W: BoardInputs = {
   batteries: [LITHIUM_AAA, ALKALINE_AAA],
   supplyFloor: { value: 2.7, unit: "V", source: "vendor", note: "Badger 2040 W battery input specified 2.7-6 V (Pimoroni); below it the board may brown out" },
   batteryLowVolts: { value: 2.9, unit: "V", source: "vendor", note: "firmware: BADGER_BATTERY_LOW_VOLTS (VSYS sense on GP29 through 1/3 divider)" },
+  cellsMarkAfterDays: { value: 28, unit: "d", source: "vendor", note: "firmware: BADGER_CELLS_MARK_AFTER_DAYS; always-visible wakes once per code, so time since fresh cells counts the charge (cell-age.ts); whichever mark comes first" },
   offCurrent: { value: 10, unit: "µA", source: "assumed", note: "power latch off: PCF85063A 0.22 µA (datasheet) + regulator and latch leakage; to be measured" },
   bootTime: { value: 1.2, unit: "s", source: "assumed", note: "RP2040 boot + DeviceScript runtime + program start to first code; the VM figure is in the firmware report" },
   radioStartCharge: { value: 0, unit: "mA·s", source: "vendor", note: "Badger builds set devNetwork: true, so the runtime does not start the CYW43 (without it each boot loads the Wi-Fi firmware, ~0.5 s at ~50 mA (assumed), and may scan 2 s later)" },
@@ -103,6 +105,7 @@ export const XIAO_ESP32C3_EXPANSION: BoardInputs = {
   batteries: [LIPO_400],
   supplyFloor: { value: 3.3, unit: "V", source: "assumed", note: "3.3 V LDO from the cell: below ~3.3-3.4 V the MCU rail sags; the cell's protection stops at ~3.0 V" },
   batteryLowVolts: { value: 0, unit: "V", source: "vendor", note: "no supply sense: the XIAO board routes no battery voltage to an ADC pin, so the firmware shows no battery-low mark (a divider to A0 would add one)" },
+  cellsMarkAfterDays: { value: 0, unit: "d", source: "vendor", note: "no battery mark on this board" },
   offCurrent: { value: 60, unit: "µA", source: "vendor", note: "XIAO ESP32-C3 deep sleep ~44 µA (Seeed wiki) + SSD1306 sleep ≤10 µA + PCF8563 0.25 µA (datasheets)" },
   bootTime: { value: 1.0, unit: "s", source: "assumed", note: "ESP32-C3 boot + DeviceScript runtime + program start" },
   radioStartCharge: { value: 0, unit: "mA·s", source: "assumed", note: "the ESP32-C3 runtime starts Wi-Fi only when configured for it" },
@@ -203,15 +206,19 @@ export function estimate(b: BoardInputs, mode: Mode, battery: Chemistry = b.batt
   const daysOf = (mAh: number) => mAh / (microAmps / 1000) / 24;
   const floor = b.supplyFloor.value;
   const low = b.batteryLowVolts.value;
-  return {
-    board: b.name,
-    mode,
-    battery: battery.name,
-    averageMicroAmps: microAmps,
-    days: daysOf(chargeBetween(battery, fresh, floor)),
-    warningDays: low > 0 ? daysOf(chargeBetween(battery, Math.min(low, fresh), floor)) : undefined,
-    assumptions,
-  };
+  const days = daysOf(chargeBetween(battery, fresh, floor));
+  // the first mark to appear leaves the most days: the voltage threshold, or the cells' age
+  let warningDays = low > 0 ? daysOf(chargeBetween(battery, Math.min(low, fresh), floor)) : undefined;
+  const markAfter = b.cellsMarkAfterDays.value;
+  if (mode === "always-visible" && markAfter > 0 && days > markAfter) warningDays = Math.max(warningDays ?? 0, days - markAfter);
+  return { board: b.name, mode, battery: battery.name, averageMicroAmps: microAmps, days, warningDays, assumptions };
+}
+
+/** Most press-to-show uses a day for which the battery mark still leaves `minDays` (the search stops at 100). */
+export function maxUsesPerDayWithWarning(b: BoardInputs, battery: Chemistry, minDays = 14): number {
+  let uses = 0;
+  while (uses < 100 && (estimate(b, "press-to-show", battery, { usesPerDay: uses + 1 }).warningDays ?? 0) >= minDays) uses++;
+  return uses;
 }
 
 export function allEstimates(m: ModeInputs = DEFAULT_MODE_INPUTS): Estimate[] {
@@ -240,6 +247,10 @@ function printTable(): void {
     console.log(
       `  ${r.board.padEnd(44)} ${r.battery.padEnd(26)} ${r.mode.padEnd(15)} ${r.averageMicroAmps.toFixed(0).padStart(7)} µA avg  ${duration(r.days).padStart(12)}  ${warning}  (${r.assumptions})`,
     );
+  }
+  for (const c of BADGER_2040W.batteries) {
+    const uses = maxUsesPerDayWithWarning(BADGER_2040W, c);
+    console.log(`  press-to-show on ${c.name}: the mark leaves 2 weeks up to ${uses >= 100 ? "100 or more" : uses} uses a day`);
   }
 }
 

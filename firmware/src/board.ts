@@ -4,6 +4,7 @@
 // its own board's drivers. Pin maps and wiring: hardware/boards/*.md.
 import * as ds from "@devicescript/core"
 import { Display } from "@devicescript/graphics"
+import { CellAge } from "./cell-age"
 import { Clock } from "./clock"
 import { IndicatorStyle } from "./screens"
 
@@ -20,6 +21,8 @@ export interface Board {
     supplyVolts?: () => Promise<number>
     /** below this supply voltage the face carries the battery-low mark */
     batteryLowVolts?: number
+    /** dates the cells: old ones get the mark too (builds whose consumption is a fixed rate) */
+    cellAge?: CellAge
 }
 
 /** E-ink: a 4-cell bar redraws 4 times a period; OLED: redraw every second is free. */

@@ -33,7 +33,7 @@ await store.load()
 const monitor = new ClockMonitor(store)
 const confirm = new ConfirmButton(board.button)
 const pressToShow = board.pressToShow ? new PressToShow(board.button, confirm) : undefined
-const battery = board.supplyVolts ? new BatteryMonitor(board.batteryLowVolts) : undefined
+const battery = board.supplyVolts ? new BatteryMonitor(board.batteryLowVolts, board.cellAge) : undefined
 // The screen text goes to a CharacterScreen (what tests and the provisioner read), its drawn
 // picture to the display and, through the face service, to hosts that want the pixels. The text
 // is published after the picture is drawn, so a host that sees it can read the matching pixels.
@@ -55,9 +55,13 @@ let cachedSeedHex = ""
 let cachedCode = ""
 let cachedNext = ""
 
+/** UTC Unix seconds of the screen being built when the clock is trusted, else -1 (dates the cells). */
+let trustedTime = -1
+
 async function currentScreen(): Promise<string> {
+    trustedTime = -1
     const text = await tokenScreen()
-    if (battery && battery.update(await board.supplyVolts())) return withBatteryLow(text)
+    if (battery && (await battery.update(await board.supplyVolts(), trustedTime))) return withBatteryLow(text)
     return text
 }
 
@@ -66,6 +70,7 @@ async function tokenScreen(): Promise<string> {
     if (!store.isProvisioned()) return notProvisionedScreen()
     const token = store.token
     const verdict = await monitor.evaluate(await board.clock.read(), ds.millis())
+    if (verdict.state === ds.JetonTokenClockState.Ok) trustedTime = verdict.time
     if (verdict.state === ds.JetonTokenClockState.IntegrityLost) return clockLostScreen(token.serial)
     if (verdict.state !== ds.JetonTokenClockState.Ok) return clockNotSetScreen(token.serial)
     const step = timeStep(verdict.time, PROFILE_PERIOD, PROFILE_T0)

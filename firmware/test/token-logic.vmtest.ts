@@ -8,6 +8,7 @@ import { TokenDisplay } from "../src/display"
 import { MAX_FORWARD_CORRECTION_SECONDS, SERIAL_PATTERN } from "../src/profile.g"
 import { nextRedrawTime } from "../src/power-schedule"
 import { BatteryMonitor } from "../src/battery-monitor"
+import { CellAge, CellRecord, nextCellRecord } from "../src/cell-age"
 import { codeScreen, groupCode, isCodeScreen, isConfirmScreen, validityBar, withBatteryLow } from "../src/screens"
 import { isValidSerial } from "../src/serial-format"
 import { checkSetTime } from "../src/set-time-policy"
@@ -187,14 +188,52 @@ describe("screens", () => {
 })
 
 describe("battery monitor", () => {
-    test("low below the threshold, back only 0.1 V above it, unknown readings change nothing", () => {
+    test("low below the threshold, back only 0.1 V above it, unknown readings change nothing", async () => {
         const m = new BatteryMonitor(2.9)
-        expect(m.update(3.1)).toBe(false)
-        expect(m.update(undefined)).toBe(false)
-        expect(m.update(2.89)).toBe(true)
-        expect(m.update(undefined)).toBe(true)
-        expect(m.update(2.95)).toBe(true)
-        expect(m.update(3.0)).toBe(false)
+        expect(await m.update(3.1, T)).toBe(false)
+        expect(await m.update(undefined, T)).toBe(false)
+        expect(await m.update(2.89, T)).toBe(true)
+        expect(await m.update(undefined, T)).toBe(true)
+        expect(await m.update(2.95, T)).toBe(true)
+        expect(await m.update(3.0, -1)).toBe(false)
+    })
+})
+
+describe("cell age", () => {
+    const fresh: CellRecord = { since: T, lowest: 3.3 }
+    test("first cells seen are dated; USB readings date nothing", () => {
+        const r = nextCellRecord(undefined, 3.3, T)
+        expect(r.since).toBe(T)
+        expect(r.lowest).toBe(3.3)
+        expect(nextCellRecord(undefined, 4.7, T)).toBe(undefined)
+        expect(nextCellRecord(fresh, 4.7, T + 86400)).toBe(undefined)
+    })
+    test("a falling supply keeps the date, stored only per 50 mV", () => {
+        expect(nextCellRecord(fresh, 3.27, T + 86400)).toBe(undefined)
+        const r = nextCellRecord(fresh, 3.25, T + 86400)
+        expect(r.since).toBe(T)
+        expect(r.lowest).toBe(3.25)
+    })
+    test("a rise of 0.15 V above the lowest reading means new cells; less is noise", () => {
+        const worn: CellRecord = { since: T, lowest: 3.05 }
+        expect(nextCellRecord(worn, 3.15, T + 86400)).toBe(undefined)
+        const r = nextCellRecord(worn, 3.3, T + 86400)
+        expect(r.since).toBe(T + 86400)
+        expect(r.lowest).toBe(3.3)
+    })
+    test("cells in use 28 days get the mark, kept in flash; new cells clear it; an untrusted clock dates nothing", async () => {
+        const days = 86400
+        const age = new CellAge(28 * days)
+        expect(await age.update(3.3, T)).toBe(false)
+        expect(await age.update(3.05, T + 27 * days)).toBe(false)
+        expect(await age.update(undefined, T + 28 * days)).toBe(true)
+        expect(await new CellAge(28 * days).update(3.05, T + 28 * days)).toBe(true)
+        expect(await age.update(3.05, -1)).toBe(false)
+        expect(await age.update(3.3, T + 29 * days)).toBe(false)
+        expect(await new CellAge(28 * days).update(undefined, T + 30 * days)).toBe(false)
+        const monitor = new BatteryMonitor(2.9, new CellAge(28 * days))
+        expect(await monitor.update(3.25, T + 56 * days)).toBe(false)
+        expect(await monitor.update(3.2, T + 57 * days + 1)).toBe(true)
     })
 })
 

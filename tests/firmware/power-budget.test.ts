@@ -8,8 +8,10 @@ import {
   averageCurrent,
   BADGER_2040W,
   chargeBetween,
+  DEFAULT_MODE_INPUTS,
   estimate,
   fractionDrawnAt,
+  maxUsesPerDayWithWarning,
   PERIOD_SECONDS,
   XIAO_ESP32C3_EXPANSION,
 } from "../../hardware/power-budget.js";
@@ -35,11 +37,29 @@ test("more uses never last longer", () => {
   expect(many.days).toBeLessThan(few.days);
 });
 
-test("press-to-show: the firmware's battery-low threshold leaves at least two weeks, with either AAA chemistry", () => {
-  for (const battery of BADGER_2040W.batteries) {
-    const e = estimate(BADGER_2040W, "press-to-show", battery);
-    expect(e.warningDays!, battery.name).toBeGreaterThanOrEqual(14);
-  }
+test("the battery-low mark leaves at least two weeks in both modes, with either AAA chemistry", () => {
+  for (const mode of ["always-visible", "press-to-show"] as const)
+    for (const battery of BADGER_2040W.batteries) {
+      const e = estimate(BADGER_2040W, mode, battery);
+      expect(e.warningDays!, `${mode}, ${battery.name}`).toBeGreaterThanOrEqual(14);
+    }
+});
+
+test("always-visible on lithium: the voltage alone warns days ahead, the cells' age weeks ahead, also at 10 % more current", () => {
+  const [lithium] = BADGER_2040W.batteries;
+  const byVoltage = estimate({ ...BADGER_2040W, cellsMarkAfterDays: { ...BADGER_2040W.cellsMarkAfterDays, value: 0 } }, "always-visible", lithium);
+  expect(byVoltage.warningDays!).toBeLessThan(7);
+  const e = estimate(BADGER_2040W, "always-visible", lithium);
+  expect(e.warningDays).toBeCloseTo(e.days - BADGER_2040W.cellsMarkAfterDays.value, 6);
+  expect(e.days / 1.1 - BADGER_2040W.cellsMarkAfterDays.value).toBeGreaterThanOrEqual(14);
+});
+
+test("press-to-show on lithium: the voltage mark leaves two weeks up to a stated number of uses a day", () => {
+  const [lithium] = BADGER_2040W.batteries;
+  const uses = maxUsesPerDayWithWarning(BADGER_2040W, lithium);
+  expect(uses).toBeGreaterThanOrEqual(DEFAULT_MODE_INPUTS.usesPerDay);
+  expect(estimate(BADGER_2040W, "press-to-show", lithium, { usesPerDay: uses }).warningDays!).toBeGreaterThanOrEqual(14);
+  expect(estimate(BADGER_2040W, "press-to-show", lithium, { usesPerDay: uses + 1 }).warningDays!).toBeLessThan(14);
 });
 
 test("an OLED shown all the time lasts hours, not days; the XIAO has no battery mark", () => {
@@ -57,7 +77,10 @@ test("every input names its source", () => {
   }
 });
 
-test("the model's battery-low threshold is the firmware's", () => {
-  const parts = readFileSync(join(repoRoot(), "firmware/src/boards/pimoroni-badger2040w-parts.ts"), "utf8");
+test("the model's battery-low threshold and cell age are the firmware's", () => {
+  const boards = join(repoRoot(), "firmware/src/boards");
+  const parts = readFileSync(join(boards, "pimoroni-badger2040w-parts.ts"), "utf8");
   expect(Number(/BADGER_BATTERY_LOW_VOLTS = ([\d.]+)/.exec(parts)?.[1])).toBe(BADGER_2040W.batteryLowVolts.value);
+  const alwaysVisible = readFileSync(join(boards, "pimoroni-badger2040w.always-visible.ts"), "utf8");
+  expect(Number(/BADGER_CELLS_MARK_AFTER_DAYS = (\d+)/.exec(alwaysVisible)?.[1])).toBe(BADGER_2040W.cellsMarkAfterDays.value);
 });

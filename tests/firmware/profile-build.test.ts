@@ -159,4 +159,46 @@ describe("Badger build with powerMode always-visible", () => {
     const after = powerLines().slice(atPrompt);
     expect(after.some((l) => l.includes("power: no wake-up"))).toBe(true);
   });
+
+  test("cells still above 2.9 V get the battery mark 28 days after they were fresh (lithium's flat curve); new cells clear it", async () => {
+    const DAY = 86_400;
+    const serial = "JT00000506";
+    const rtc = sim.harness.rtc!;
+    // the firmware logs each record it stores about the cells: "battery: cells since <t>, lowest <V> V"
+    const cellRecord = async (match: (since: number, lowest: number) => boolean) => {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const found = log
+          .map((l) => /battery: cells since (\d+), lowest ([\d.]+) V/.exec(l))
+          .filter((m) => m !== null)
+          .map((m) => ({ since: Number(m![1]), lowest: Number(m![2]) }))
+          .find((r) => match(r.since, r.lowest));
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error(`no matching cell record in:\n${log.filter((l) => l.includes("battery:")).join("\n")}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const near = (v: number, target: number) => Math.abs(v - target) < 0.01;
+    sim.harness.supply.setVolts(3.3);
+    const provisionedAt = rtc.now();
+    expect(await sim.token.provision({ time: nowSeconds(), algorithm: "SHA256", serial, seed: newSeed("SHA256") })).toBe(TokenResult.Ok);
+    const fresh = await cellRecord((since, lowest) => since >= provisionedAt - 2 && near(lowest, 3.3));
+    // 27 days on, the cells have fallen to 3.05 V (the model's lithium curve): a new lowest voltage, same date
+    await sim.reboot(() => {
+      rtc.elapse(27 * DAY);
+      sim.harness.supply.setVolts(3.05);
+    });
+    await cellRecord((since, lowest) => since === fresh.since && near(lowest, 3.05));
+    const day27 = await sim.token.waitForScreen((t) => t.startsWith(serial + "\n"));
+    expect(day27).not.toContain("Battery low");
+    // a day and a minute later, still 3.05 V, far above the 2.9 V threshold: the mark, with the code
+    await sim.reboot(() => rtc.elapse(DAY + 60));
+    const marked = await sim.token.waitForScreen((t) => t.startsWith(serial + "\n") && t.endsWith("\nBattery low"));
+    expect(marked.split("\n")[2]).toBe("new code every 60 s");
+    // new cells (3.3 V, 0.25 V above the lowest reading): dated anew, the mark goes. On a board the
+    // RTC stops while the cells are out and the help desk sets the time again; here only the supply changes.
+    await sim.reboot(() => sim.harness.supply.setVolts(3.3));
+    await cellRecord((since, lowest) => since >= fresh.since + 28 * DAY && near(lowest, 3.3));
+    await sim.token.waitForScreen((t) => t.startsWith(serial + "\n") && !t.includes("Battery low"));
+  });
 });

@@ -17,8 +17,9 @@ import { SimulatedRtcClock } from "../simulated-rtc-clock"
 
 /**
  * Supply voltage under which the token shows its battery-low mark. The board runs down to 2.7 V;
- * 2 × AAA lithium cells hold 2.9 V or more until their last ~10 % of charge, which keeps the
- * press-to-show token going for months (hardware/power-budget.ts computes the days left per mode).
+ * 2 × AAA lithium cells hold 2.9 V or more until their last ~5 % of charge (weeks for the
+ * press-to-show token, days always-visible, which therefore also dates its cells), alkaline cells
+ * pass it at ~10 % (hardware/power-budget.ts computes the days left per mode and chemistry).
  */
 export const BADGER_BATTERY_LOW_VOLTS = 2.9
 

@@ -5,15 +5,24 @@
 // wakes once per time step: the face carries no validity bar that would need more redraws. On USB
 // power the board keeps running, exactly like the stay-on build. A pending confirmation prompt
 // never powers off. In the VM nothing is switched: the decision is logged ("power: ...") so tests
-// can check it.
+// can check it. Besides the voltage threshold, the mark appears once the cells have been in use
+// BADGER_CELLS_MARK_AFTER_DAYS (cell-age.ts): lithium cells give no voltage warning weeks ahead.
 import * as ds from "@devicescript/core"
 import { pins } from "@dsboard/pico_w"
 import { Board, STATIC_INDICATOR } from "../board"
+import { CellAge } from "../cell-age"
 import { armPcf85063aAlarm } from "../pcf85063a"
 import { nextRedrawTime } from "../power-schedule"
 import { PROFILE_PERIOD, PROFILE_T0 } from "../profile.g"
 import { isCodeScreen, isConfirmScreen } from "../screens"
 import { BADGER_BATTERY_LOW_VOLTS, startBadgerParts } from "./pimoroni-badger2040w-parts"
+
+/**
+ * Days after fresh cells at which this build shows the battery-low mark. By the power model
+ * (hardware/power-budget.ts) 2 × AAA lithium cells last ≈ 46 days here: the mark leaves ≈ 18 days,
+ * 2 weeks even if the board draws 10 % more than modelled. Alkaline cells reach the 2.9 V mark first.
+ */
+export const BADGER_CELLS_MARK_AFTER_DAYS = 28
 
 export async function startBoard(): Promise<Board> {
     const parts = startBadgerParts(true)
@@ -47,5 +56,7 @@ export async function startBoard(): Promise<Board> {
         afterShow: powerDownAfterDraw,
         supplyVolts: parts.supplyVolts,
         batteryLowVolts: BADGER_BATTERY_LOW_VOLTS,
+        // built here, not in main.ts: the other images do not carry it (bytecode budget)
+        cellAge: new CellAge(BADGER_CELLS_MARK_AFTER_DAYS * 86400),
     }
 }
