@@ -8,7 +8,7 @@
  * accepted directly, accepted after a next-code challenge (the user types the following code), or refused.
  *
  * Rules: "offset-only" — today's: a fixed ±10-step challenge window (the policy with no growth);
- * "grown-window" — the default policy, the window growing one step per week unused up to ±60;
+ * "grown-window" — the default policy, the window growing one step per week unused up to ±30;
  * "grown-window+trim" — the same, with a help-desk resync at the end of the use period that sets the
  * clock and trims the rate measured since provisioning (quantised to the PCF85063A's 4.34 ppm steps on
  * every other token, the Badger; exact on the others, the XIAO's software rate).

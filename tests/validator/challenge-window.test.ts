@@ -36,16 +36,17 @@ const answer = (state: UserState, opener: number) =>
   answerChallenge(state, { challenge: challengeFor(opener), response: referenceCode(state.tokens[0]!.secret, opener + 1), newChallengeId: "n" }, now, policy, checks);
 
 describe("challenge window of a rarely used token", () => {
-  it("grows one step per week since the last acceptance, from ±10 up to ±60", () => {
+  it("grows one step per week since the last acceptance, from ±10 up to ±30", () => {
     const at = (idleDays: number | null) => challengeWindowAt({ lastAcceptedAt: idleDays === null ? null : now - idleDays * DAY }, now, policy);
     expect(at(null)).toBe(10);
     expect(challengeWindowAt({}, now, policy)).toBe(10);
     expect(at(0)).toBe(10);
     expect(at(6.9)).toBe(10);
     expect(at(7)).toBe(11);
-    expect(at(26 * 7)).toBe(36);
-    expect(at(50 * 7)).toBe(60);
-    expect(at(1000)).toBe(60);
+    expect(at(19 * 7)).toBe(29);
+    expect(at(20 * 7)).toBe(30);
+    expect(at(26 * 7)).toBe(30);
+    expect(at(1000)).toBe(30);
     // A last acceptance in the future (another instance's clock) never shrinks the window below the base.
     expect(at(-30)).toBe(10);
   });
@@ -69,11 +70,12 @@ describe("challenge window of a rarely used token", () => {
     expect(login(drawer, step + 2).decision).toMatchObject({ result: "challenge", kind: "next-code" });
   });
 
-  it("stops at ±60 steps however long the token was unused", () => {
+  it("stops at ±30 steps however long the token was unused", () => {
     const drawer = user({ lastAcceptedAt: now - 1000 * DAY });
-    expect(login(drawer, step + 60).decision).toMatchObject({ result: "challenge" });
-    expect(login(drawer, step + 61).decision).toEqual({ result: "reject", reason: "bad-passcode" });
-    expect(login(drawer, step - 61).decision).toEqual({ result: "reject", reason: "bad-passcode" });
+    expect(login(drawer, step + 30).decision).toMatchObject({ result: "challenge" });
+    expect(login(drawer, step - 30).decision).toMatchObject({ result: "challenge" });
+    expect(login(drawer, step + 31).decision).toEqual({ result: "reject", reason: "bad-passcode" });
+    expect(login(drawer, step - 31).decision).toEqual({ result: "reject", reason: "bad-passcode" });
   });
 
   it("replay is unchanged: a step at or before the last accepted one is refused", () => {
@@ -85,9 +87,9 @@ describe("challenge window of a rarely used token", () => {
   it("finding 8's bound follows the grown window: a challenge moves the offset at most the current window", () => {
     const secret = randomBytes(32);
     const idle = (days: number) => user({ secret, lastAcceptedAt: now - days * DAY });
-    // Unused 26 weeks: window ±36.
-    expect(answer(idle(26 * 7), step + 35).change.acceptStep).toMatchObject({ offset: 36 });
-    expect(answer(idle(26 * 7), step + 36).decision).toEqual({ result: "reject", reason: "wrong-next-code" });
+    // Unused 16 weeks: window ±26.
+    expect(answer(idle(16 * 7), step + 25).change.acceptStep).toMatchObject({ offset: 26 });
+    expect(answer(idle(16 * 7), step + 26).decision).toEqual({ result: "reject", reason: "wrong-next-code" });
     // The same challenge answered for a token accepted yesterday (its window is back to ±10) is refused.
     expect(answer(idle(1), step + 20).decision).toEqual({ result: "reject", reason: "wrong-next-code" });
     expect(answer(idle(1), step + 9).change.acceptStep).toMatchObject({ offset: 10 });

@@ -144,13 +144,13 @@ describe.each(dialects)("token clock drift on %s", (dialect) => {
       expect((await v.request("POST", "/v1/tokens", { serial: "SPARE-1", secretHex: unused.toString("hex") })).status).toBe(201);
       expect((await v.request("POST", "/v1/tokens/SPARE-1/assign", { user: "spare" })).status).toBe(200);
       v.clock.advance(30 * WEEK);
-      // First use (no PIN yet): the code alone, 35 steps off, opens a next-code challenge, then the new-pin one.
-      const opened = await validate({ user: "spare", passcode: codeOf(unused, 35) });
+      // First use (no PIN yet): the code alone, 28 steps off, opens a next-code challenge, then the new-pin one.
+      const opened = await validate({ user: "spare", passcode: codeOf(unused, 28) });
       expect(opened.json).toMatchObject({ result: "challenge", challenge: { kind: "next-code" } });
       v.clock.advance(60);
-      const next = await validate({ user: "spare", challenge: opened.json.challenge.id, response: codeOf(unused, 35) });
+      const next = await validate({ user: "spare", challenge: opened.json.challenge.id, response: codeOf(unused, 28) });
       expect(next.json).toMatchObject({ result: "challenge", challenge: { kind: "new-pin" } });
-      expect((await tokenOf("SPARE-1")).offsetSteps).toBe(35);
+      expect((await tokenOf("SPARE-1")).offsetSteps).toBe(28);
     });
   });
 });
