@@ -72,4 +72,19 @@ describe.each(dialects)("attempt store on %s", (dialect) => {
     await expect(attempt).rejects.toBeInstanceOf(ConcurrentChange);
     expect(await snapshot("guarded")).toEqual(before);
   });
+
+  it("rules that throw: nothing written, and the user's next attempt is served (the lock was let go)", async () => {
+    const before = await snapshot("guarded");
+    const request = { user: "guarded", challengeId: null, actor: { id: "test", role: "portal", source: "test" }, now: v.clock.now() };
+    await expect(v.ctx.database.attempts.run(request, () => { throw new Error("rules failed"); })).rejects.toThrow("rules failed");
+    expect(await snapshot("guarded")).toEqual(before);
+    if (dialect === "postgres") {
+      // From another connection: a connection returned to the pool inside the attempt's transaction
+      // would still hold the row (and be handed to the next attempt, which would then seem to work).
+      const locked = v.ctx.database.transaction((trx) => trx.selectFrom("users").select("name").where("name", "=", "guarded").forUpdate().noWait().execute());
+      await expect(locked).resolves.toHaveLength(1);
+    }
+    expect((await validate({ user: "guarded", passcode: "583920000000" })).result).toBe("reject");
+    expect((await snapshot("guarded")).user!.failures).toBe(before.user!.failures + 1);
+  });
 });
