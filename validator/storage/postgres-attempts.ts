@@ -55,15 +55,15 @@ async function attempt<T>(client: pg.PoolClient, request: AttemptRequest, decide
     client.query<UserStateRow & { staff: boolean }>({ name: "jeton_attempt_load", text: LOAD_USER, values: [user] }),
     ...(challengeId === null ? [] : [client.query<ChallengeRow>({ name: "jeton_attempt_challenge", text: LOAD_CHALLENGE, values: [challengeKey(challengeId), user] })]),
   ]);
-  const rows = loaded!.rows;
-  const challenge = challengeId === null ? null : challengeFromRow(challengeId, challengeRows!.rows[0]);
+  const { rows } = loaded;
+  const challenge = challengeId === null ? null : challengeFromRow(challengeId, challengeRows?.rows[0]);
   const { change, audit, result } = decide({ state: userStateFromRows(user, rows), challenge, staff: rows[0]?.staff === true });
 
   const [written] = await roundTrip(client, () => [
     client.query<{ written: boolean }>({ name: "jeton_attempt_write", text: WRITE, values: writeParameters(request, change, auditRow(actor, now, audit)) }),
     client.query("COMMIT"),
   ]);
-  if (!written!.rows[0]!.written) {
+  if (!written.rows[0]!.written) {
     const { serial, step } = change.acceptStep!;
     throw new ConcurrentChange(`step ${step} of ${serial} was already accepted`);
   }
@@ -76,10 +76,10 @@ async function attempt<T>(client: pg.PoolClient, request: AttemptRequest, decide
  * failure, after all have answered, so the caller sees the connection's state at the end of the batch:
  * a failed statement aborts the transaction, and the COMMIT sent behind it answers as a ROLLBACK.
  */
-async function roundTrip(client: pg.PoolClient, send: () => Promise<pg.QueryResult<any>>[]): Promise<(pg.QueryResult<any> | undefined)[]> {
+async function roundTrip<T extends Promise<pg.QueryResult>[]>(client: pg.PoolClient, send: () => [...T]): Promise<{ [K in keyof T]: Awaited<T[K]> }> {
   const { stream } = client.connection;
   stream.cork();
-  let queries: Promise<pg.QueryResult<any>>[];
+  let queries: T;
   try {
     queries = send();
   } finally {
@@ -88,7 +88,7 @@ async function roundTrip(client: pg.PoolClient, send: () => Promise<pg.QueryResu
   const answers = await Promise.allSettled(queries);
   const failed = answers.find((answer) => answer.status === "rejected");
   if (failed) throw failed.reason;
-  return answers.map((answer) => (answer as PromiseFulfilledResult<pg.QueryResult<any>>).value);
+  return answers.map((answer) => (answer as PromiseFulfilledResult<pg.QueryResult>).value) as { [K in keyof T]: Awaited<T[K]> };
 }
 
 const LOCK_USER = "SELECT name FROM users WHERE name = $1 FOR UPDATE";
