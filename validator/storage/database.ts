@@ -5,7 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
 import type { AttemptStore } from "./attempt-store.js";
 import { GroupCommit } from "./group-commit.js";
-import { postgresAttemptStore } from "./postgres-attempts.js";
+import { postgresAttemptStore, type RetryOnLostConnection } from "./postgres-attempts.js";
 import { sqliteAttemptStore } from "./sqlite-attempts.js";
 import { migrationProvider } from "./migrations.js";
 import { createPrivateFile, refuseSharedSqliteFiles } from "./private-files.js";
@@ -186,11 +186,16 @@ function connectionLost(error: unknown): boolean {
   return /^(08|57P0[1-3])/.test(code ?? "") || /Connection terminated|ECONNRESET|EPIPE/.test(message ?? "");
 }
 
-function openPostgres(url: string, events: StorageEvents): Database {
+/**
+ * A pool of connections with the BIGINT columns (Unix milliseconds and steps, well inside Number's
+ * exact range) read as numbers. `pipeline`: queries are sent without waiting for the answer to the
+ * previous one (the attempt store batches its statements into two round trips).
+ */
+function postgresPool(url: string, pipeline: boolean): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: POOL_SIZE,
-    // BIGINT columns hold Unix milliseconds and steps, well inside Number's exact range.
+    pipeline,
     types: {
       getTypeParser: ((oid: number, format?: "text" | "binary") =>
         oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
@@ -198,19 +203,27 @@ function openPostgres(url: string, events: StorageEvents): Database {
   });
   // A connection dropped by the server (restart, failover, admin) emits an error event, idle in the pool
   // or checked out; without a listener that event ends the process. The pool replaces the connection
-  // and Database.transaction retries on a fresh one.
+  // and the work is retried on a fresh one (retryOnLostConnection).
   const connectionClosed = (error: Error) => process.stderr.write(`jeton: a PostgreSQL connection was closed: ${error.message}\n`);
   pool.on("error", connectionClosed);
   pool.on("connect", (client) => client.on("error", connectionClosed));
+  return pool;
+}
+
+function openPostgres(url: string, events: StorageEvents): Database {
+  const pool = postgresPool(url, false);
+  // The hot path has a pool of its own: long administrative transactions cannot take all of its
+  // connections, and Kysely never runs on a pipelined one (where its streamed queries would be refused).
+  const attemptPool = postgresPool(url, true);
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   const parsed = new URL(url);
-  const transaction: Database["transaction"] = async (work) => {
+  const retryOnLostConnection: RetryOnLostConnection = async (work) => {
     // A pooled connection the server closed (restart, failover) fails on first use and leaves the
     // pool; after a restart every idle one does, so retry up to the pool's size. (If the commit itself
     // was lost, the retry finds its effects or none: a replayed step is refused, never accepted twice.)
     for (let attempt = 0; ; attempt++) {
       try {
-        return await db.transaction().execute(work);
+        return await work();
       } catch (error) {
         if (!connectionLost(error) || attempt >= POOL_SIZE) throw error;
         events.transactionRetried?.();
@@ -221,8 +234,11 @@ function openPostgres(url: string, events: StorageEvents): Database {
     db,
     dialect: "postgres",
     description: `PostgreSQL ${parsed.host}${parsed.pathname}`,
-    transaction,
-    attempts: postgresAttemptStore({ transaction }),
-    close: () => db.destroy(),
+    transaction: (work) => retryOnLostConnection(() => db.transaction().execute(work)),
+    attempts: postgresAttemptStore(attemptPool, retryOnLostConnection),
+    async close() {
+      await db.destroy();
+      await attemptPool.end();
+    },
   };
 }

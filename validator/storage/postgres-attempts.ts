@@ -1,118 +1,187 @@
-import type { Kysely } from "kysely";
-import type { StateChange } from "../policy/outcome.js";
-import { appendAudit } from "./audit-log.js";
+import type pg from "pg";
 import {
   challengeFromRow,
   challengeKey,
   ConcurrentChange,
   userStateFromRows,
   userUpdateParameters,
+  type AttemptRequest,
   type AttemptStore,
+  type AttemptWrite,
+  type ChallengeRow,
+  type LoadedAttempt,
+  type UserStateRow,
 } from "./attempt-store.js";
-import type { Database } from "./database.js";
-import type { Schema } from "./schema.js";
+import { auditRow } from "./audit-log.js";
+import type { StateChange } from "../policy/outcome.js";
+
+/** Runs `work` again on a fresh connection while its connection turns out closed (database.ts). */
+export type RetryOnLostConnection = <T>(work: () => Promise<T>) => Promise<T>;
 
 /**
- * The attempt store on PostgreSQL: the user's row is locked first, so attempts for one user are decided
- * one after the other across all validator instances.
+ * The attempt store on PostgreSQL: two round trips per attempt, on a pool in pipeline mode (queries are
+ * sent without waiting for the previous one's answer) with statements prepared once per connection.
+ *
+ * 1. BEGIN, lock the user's row, load the user's state, load the challenge: sent together.
+ * 2. One statement writing the whole change and its audit entry, then COMMIT: sent together.
+ *
+ * The user's row is locked first, so attempts for one user are decided one after the other across all
+ * validator instances; the load is a statement of its own after the lock, so under READ COMMITTED it
+ * sees what the previous holder committed (a statement that waited for the lock would see the tokens
+ * and emergency password as they were before).
  */
-export function postgresAttemptStore(database: Pick<Database, "transaction">): AttemptStore {
+export function postgresAttemptStore(pool: pg.Pool, retried: RetryOnLostConnection): AttemptStore {
   return {
-    run(request, decide) {
-      const { user, challengeId, actor, now } = request;
-      return database.transaction(async (trx) => {
-        // Lock first, read after: a statement that waited for the lock would otherwise see the tokens and
-        // emergency password as they were before the previous holder committed (READ COMMITTED snapshots).
-        await trx.selectFrom("users").select("name").where("name", "=", user).forUpdate().execute();
-        const rows = await trx
-          .selectFrom("users")
-          .leftJoin("tokens", (join) => join.onRef("tokens.user_name", "=", "users.name").on("tokens.disabled_at", "is", null))
-          .leftJoin("emergency_passwords", "emergency_passwords.user_name", "users.name")
-          .select((eb) => [
-            "users.pin_verifier",
-            "users.failures",
-            "users.last_failure_at",
-            "users.epoch",
-            "tokens.serial",
-            "tokens.sealed_secret",
-            "tokens.key_id",
-            "tokens.algorithm",
-            "tokens.digits",
-            "tokens.period",
-            "tokens.t0",
-            "tokens.offset_steps",
-            "tokens.last_step",
-            eb.fn.coalesce("tokens.last_used_at", "tokens.created_at").as("last_accepted_at"),
-            "emergency_passwords.verifier as emergency_verifier",
-            "emergency_passwords.expires_at as emergency_expires_at",
-            eb.exists(eb.selectFrom("staff").select("staff.user_name").whereRef("staff.user_name", "=", "users.name")).as("staff"),
-          ])
-          .where("users.name", "=", user)
-          .orderBy("tokens.serial")
-          .execute();
-        const challenge =
-          challengeId === null
-            ? null
-            : challengeFromRow(
-                challengeId,
-                await trx.selectFrom("challenges").selectAll().where("id", "=", challengeKey(challengeId)).where("user_name", "=", user).executeTakeFirst(),
-              );
-        const { change, audit, result } = decide({ state: userStateFromRows(user, rows), challenge, staff: rows[0]?.staff === true });
-        await applyChange(trx, user, change, now);
-        await appendAudit(trx, actor, now, audit);
-        return result;
-      });
-    },
+    run: (request, decide) =>
+      retried(async () => {
+        const client = await pool.connect();
+        try {
+          return await attempt(client, request, decide);
+        } finally {
+          // Back to the pool only outside a transaction. One left open (a statement that failed while
+          // loading, a `decide` that threw, a lost COMMIT) is closed instead, which rolls it back and
+          // frees the user's lock; its pipeline holds no answers still to come (every query was awaited).
+          client.release(client.getTransactionStatus() === "I" ? undefined : true);
+        }
+      }),
   };
 }
 
-async function applyChange(trx: Kysely<Schema>, user: string, change: StateChange, now: number): Promise<void> {
-  if (change.acceptStep) {
-    const { serial, step, offset } = change.acceptStep;
-    const result = await trx
-      .updateTable("tokens")
-      .set({ last_step: step, offset_steps: offset, last_used_at: now })
-      .where("serial", "=", serial)
-      .where((where) => where.or([where("last_step", "is", null), where("last_step", "<", step)]))
-      .executeTakeFirst();
-    if (result.numUpdatedRows !== 1n) throw new ConcurrentChange(`step ${step} of ${serial} was already accepted`);
+async function attempt<T>(client: pg.PoolClient, request: AttemptRequest, decide: (loaded: LoadedAttempt) => AttemptWrite<T>): Promise<T> {
+  const { user, challengeId, actor, now } = request;
+  const [, , loaded, challengeRows] = await roundTrip(client, () => [
+    client.query("BEGIN"),
+    client.query({ name: "jeton_attempt_lock", text: LOCK_USER, values: [user] }),
+    client.query<UserStateRow & { staff: boolean }>({ name: "jeton_attempt_load", text: LOAD_USER, values: [user] }),
+    ...(challengeId === null ? [] : [client.query<ChallengeRow>({ name: "jeton_attempt_challenge", text: LOAD_CHALLENGE, values: [challengeKey(challengeId), user] })]),
+  ]);
+  const { rows } = loaded;
+  const challenge = challengeId === null ? null : challengeFromRow(challengeId, challengeRows?.rows[0]);
+  const { change, audit, result } = decide({ state: userStateFromRows(user, rows), challenge, staff: rows[0]?.staff === true });
+
+  const [written] = await roundTrip(client, () => [
+    client.query<{ written: boolean }>({ name: "jeton_attempt_write", text: WRITE, values: writeParameters(request, change, auditRow(actor, now, audit)) }),
+    client.query("COMMIT"),
+  ]);
+  if (!written.rows[0]!.written) {
+    const { serial, step } = change.acceptStep!;
+    throw new ConcurrentChange(`step ${step} of ${serial} was already accepted`);
   }
+  return result;
+}
+
+/**
+ * Sends the queries in one write and waits for every answer: one round trip. (The client sends each
+ * query as it is made; corking the socket around them keeps them in one packet.) Throws the first
+ * failure, after all have answered, so the caller sees the connection's state at the end of the batch:
+ * a failed statement aborts the transaction, and the COMMIT sent behind it answers as a ROLLBACK.
+ */
+async function roundTrip<T extends Promise<pg.QueryResult>[]>(client: pg.PoolClient, send: () => [...T]): Promise<{ [K in keyof T]: Awaited<T[K]> }> {
+  const { stream } = client.connection;
+  stream.cork();
+  let queries: T;
+  try {
+    queries = send();
+  } finally {
+    stream.uncork();
+  }
+  const answers = await Promise.allSettled(queries);
+  const failed = answers.find((answer) => answer.status === "rejected");
+  if (failed) throw failed.reason;
+  return answers.map((answer) => (answer as PromiseFulfilledResult<pg.QueryResult>).value) as { [K in keyof T]: Awaited<T[K]> };
+}
+
+const LOCK_USER = "SELECT name FROM users WHERE name = $1 FOR UPDATE";
+
+const LOAD_USER = `SELECT u.pin_verifier, u.failures, u.last_failure_at, u.epoch,
+         t.serial, t.sealed_secret, t.key_id, t.algorithm, t.digits, t.period, t.t0, t.offset_steps, t.last_step,
+         coalesce(t.last_used_at, t.created_at) AS last_accepted_at,
+         e.verifier AS emergency_verifier, e.expires_at AS emergency_expires_at,
+         EXISTS (SELECT 1 FROM staff s WHERE s.user_name = u.name) AS staff
+    FROM users u
+    LEFT JOIN tokens t ON t.user_name = u.name AND t.disabled_at IS NULL
+    LEFT JOIN emergency_passwords e ON e.user_name = u.name
+   WHERE u.name = $1
+   ORDER BY t.serial`;
+
+const LOAD_CHALLENGE = "SELECT user_name, kind, serial, step, opened_at, expires_at, epoch, answered_at FROM challenges WHERE id = $1 AND user_name = $2";
+
+/**
+ * The whole change in one statement, its optional parts switched off by null parameters. The replay
+ * guard comes first: when a step is to be accepted and the token's last step is no longer below it, no
+ * other part writes anything (each is conditioned on `guard.ok`, computed from the guarded update's
+ * RETURNING, since all parts see the same snapshot and would not see each other's writes) and the
+ * statement answers `written = false`. The users update runs for rejects too, so a locked user's attempt
+ * costs what a wrong one does (for an unknown user it matches no row).
+ *
+ * Where two parts could touch one row, one is made to stand aside (a row modified twice in one
+ * statement keeps an unpredictable one of the changes): a revoked emergency password is not re-keyed.
+ * A consumed challenge is never an expired one (the rules consume only open challenges here), so the
+ * expired-challenge sweep and the consume update touch different rows.
+ */
+const WRITE = `WITH accepted AS (
+    UPDATE tokens SET last_step = $4::bigint, offset_steps = $5::integer, last_used_at = $1::bigint
+     WHERE $3::text IS NOT NULL AND serial = $3::text AND (last_step IS NULL OR last_step < $4::bigint)
+    RETURNING serial
+  ), guard AS (
+    SELECT $3::text IS NULL OR EXISTS (SELECT 1 FROM accepted) AS ok
+  ), user_updated AS (
+    UPDATE users SET
+      last_attempt_at = $1::bigint,
+      failures = CASE $6::text WHEN 'increment' THEN failures + 1 WHEN 'restart' THEN 1 WHEN 'reset' THEN 0 ELSE failures END,
+      last_failure_at = CASE $6::text WHEN 'increment' THEN $1::bigint WHEN 'restart' THEN $1::bigint WHEN 'reset' THEN NULL ELSE last_failure_at END,
+      pin_verifier = coalesce($7::text, pin_verifier),
+      epoch = CASE WHEN $9::bigint IS NOT NULL THEN $9::bigint WHEN $8::integer = 1 THEN epoch + 1 ELSE epoch END
+     WHERE name = $2::text AND (SELECT ok FROM guard)
+  ), emergency_rekeyed AS (
+    UPDATE emergency_passwords SET verifier = $10::text
+     WHERE $10::text IS NOT NULL AND NOT $11::boolean AND user_name = $2::text AND (SELECT ok FROM guard)
+  ), emergency_revoked AS (
+    DELETE FROM emergency_passwords WHERE $11::boolean AND user_name = $2::text AND (SELECT ok FROM guard)
+  ), challenge_consumed AS (
+    UPDATE challenges SET answered_at = $1::bigint WHERE $12::text IS NOT NULL AND id = $12::text AND (SELECT ok FROM guard)
+  ), challenges_expired AS (
+    DELETE FROM challenges WHERE $13::text IS NOT NULL AND user_name = $2::text AND expires_at < $1::bigint AND (SELECT ok FROM guard)
+  ), challenge_created AS (
+    INSERT INTO challenges (id, user_name, kind, serial, step, opened_at, expires_at, epoch)
+    SELECT $13::text, $2::text, $14::text, $15::text, $16::bigint, $1::bigint, $17::bigint, $9::bigint
+     WHERE $13::text IS NOT NULL AND (SELECT ok FROM guard)
+  ), audited AS (
+    INSERT INTO audit_log (at, actor, role, source, event, result, user_name, serial, detail)
+    SELECT $1::bigint, $18::text, $19::text, $20::text, $21::text, $22::text, $23::text, $24::text, $25::text
+     WHERE (SELECT ok FROM guard)
+  )
+  SELECT ok AS written FROM guard`;
+
+/** WRITE's parameters, in the order of their numbers. */
+function writeParameters({ user, now }: AttemptRequest, change: StateChange, audit: ReturnType<typeof auditRow>): unknown[] {
   const { failures, newPinVerifier, bumpEpoch, challengeEpoch } = userUpdateParameters(change);
-  await trx
-    .updateTable("users")
-    .set((set) => ({
-      last_attempt_at: now,
-      ...(failures === "increment" && { failures: set("failures", "+", 1), last_failure_at: now }),
-      ...(failures === "restart" && { failures: 1, last_failure_at: now }),
-      ...(failures === "reset" && { failures: 0, last_failure_at: null }),
-      ...(newPinVerifier !== null && { pin_verifier: newPinVerifier }),
-      ...(bumpEpoch === 1 && { epoch: set("epoch", "+", 1) }),
-      ...(challengeEpoch !== null && { epoch: challengeEpoch }),
-    }))
-    .where("name", "=", user)
-    .execute();
-  if (change.rekeyEmergencyVerifier) {
-    await trx.updateTable("emergency_passwords").set({ verifier: change.rekeyEmergencyVerifier }).where("user_name", "=", user).execute();
-  }
-  if (change.revokeEmergency) await trx.deleteFrom("emergency_passwords").where("user_name", "=", user).execute();
-  if (change.consumeChallenge) {
-    await trx.updateTable("challenges").set({ answered_at: now }).where("id", "=", challengeKey(change.consumeChallenge)).execute();
-  }
-  if (change.createChallenge) {
-    const challenge = change.createChallenge;
-    await trx.deleteFrom("challenges").where("user_name", "=", user).where("expires_at", "<", now).execute();
-    await trx
-      .insertInto("challenges")
-      .values({
-        id: challengeKey(challenge.id),
-        user_name: user,
-        kind: challenge.kind,
-        serial: challenge.serial,
-        step: challenge.step,
-        opened_at: now,
-        expires_at: challenge.expiresAt,
-        epoch: challenge.epoch,
-      })
-      .execute();
-  }
+  const created = change.createChallenge;
+  return [
+    now,
+    user,
+    change.acceptStep?.serial ?? null,
+    change.acceptStep?.step ?? null,
+    change.acceptStep?.offset ?? null,
+    failures,
+    newPinVerifier,
+    bumpEpoch,
+    challengeEpoch,
+    change.rekeyEmergencyVerifier ?? null,
+    change.revokeEmergency === true,
+    change.consumeChallenge === undefined ? null : challengeKey(change.consumeChallenge),
+    created ? challengeKey(created.id) : null,
+    created?.kind ?? null,
+    created?.serial ?? null,
+    created?.step ?? null,
+    created?.expiresAt ?? null,
+    audit.actor,
+    audit.role,
+    audit.source,
+    audit.event,
+    audit.result,
+    audit.user_name,
+    audit.serial,
+    audit.detail,
+  ];
 }
