@@ -200,7 +200,9 @@ try {
   await addRadiusClient(ctx, { id: "bench", role: "operator", source: "bench" }, { name: "bench", address: "127.0.0.1", secret, requireMessageAuthenticator: true, language: "en", prompts: {} });
   await ctx.database.close();
 
-  server = await startServe({ ...workspace.environment, JETON_RADIUS_PORT: "0" }, args["profile-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${args["profile-dir"]}`] : []);
+  server = await startServe({ ...workspace.environment, JETON_RADIUS_PORT: "0" }, args["profile-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${args["profile-dir"]}`] : [], undefined, {
+    logFile: join(workspace.directory, "server.log"),
+  });
   const jetonPort = Number(/RADIUS listening on udp:\/\/127\.0\.0\.1:(\d+)/.exec(server.output())![1]);
   const passcodes = new PasscodeSource();
   // Warm-up, then the measured run; each request a unique valid PIN + code (see PasscodeSource).

@@ -1,5 +1,5 @@
 /**
- * npm run bench:validate [-- --db sqlite|postgres --instances N --tokens N --failure-share F --seconds S]
+ * npm run bench:validate [-- --db sqlite|postgres --instances N --tokens N --failure-share F --seconds S --log-level L]
  *
  * Seeds N users with a token and a PIN, then, all in one run:
  * 1. the same validations driven in-process through validator/operations/ (no HTTP), the server's ceiling;
@@ -13,6 +13,7 @@
  * Prints a summary, then one JSON line (the last line).
  */
 import autocannon from "autocannon";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startServe, type ServerProcess } from "../tests/support/cli.js";
 import { validatePasscode } from "../validator/operations/validation.js";
@@ -30,6 +31,8 @@ const { values: args } = parseArgs({
     "failure-share": { type: "string", default: "0.1" },
     seconds: { type: "string", default: "8" },
     connections: { type: "string", default: "32" },
+    /** The servers' JETON_LOG_LEVEL (info, their default, logs a line per request and per decision). */
+    "log-level": { type: "string", default: "info" },
     /** Directory for V8 CPU profiles of the servers (node --cpu-prof), to see what dominates. */
     "profile-dir": { type: "string" },
   },
@@ -113,7 +116,14 @@ const inProcess = await (async () => {
 })();
 
 const nodeArguments = (index: number) => (args["profile-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${args["profile-dir"]}`, `--cpu-prof-name=server-${index}.cpuprofile`] : []);
-const servers = await Promise.all(Array.from({ length: instances }, (_, index) => startServe(workspace.environment, nodeArguments(index))));
+const servers = await Promise.all(
+  Array.from({ length: instances }, (_, index) =>
+    startServe({ ...workspace.environment, JETON_LOG_LEVEL: args["log-level"] }, nodeArguments(index), undefined, {
+      serveArguments: ["--json"],
+      logFile: join(workspace.directory, `server-${index}.log`),
+    }),
+  ),
+);
 const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
 /** Every answer is tallied, the warm-up's too: the replay check compares all accepts with the audit log. */
 const validateRequest: autocannon.Request = {
