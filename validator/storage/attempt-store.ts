@@ -143,3 +143,23 @@ export function userUpdateParameters(change: StateChange) {
     challengeEpoch: change.createChallenge?.epoch ?? null,
   };
 }
+
+/**
+ * The reads of an attempt, the same in both dialects but for how a parameter is written (`?` in SQLite,
+ * `$1`, `$2` in PostgreSQL). The user's row joined with their active tokens (ordered by serial) and their
+ * emergency password, and whether they are staff.
+ */
+export const loadUserStateSql = (user: string) => `SELECT u.pin_verifier, u.failures, u.last_failure_at, u.epoch,
+         t.serial, t.sealed_secret, t.key_id, t.algorithm, t.digits, t.period, t.t0, t.offset_steps, t.last_step,
+         coalesce(t.last_used_at, t.created_at) AS last_accepted_at,
+         e.verifier AS emergency_verifier, e.expires_at AS emergency_expires_at,
+         EXISTS (SELECT 1 FROM staff s WHERE s.user_name = u.name) AS staff
+    FROM users u
+    LEFT JOIN tokens t ON t.user_name = u.name AND t.disabled_at IS NULL
+    LEFT JOIN emergency_passwords e ON e.user_name = u.name
+   WHERE u.name = ${user}
+   ORDER BY t.serial`;
+
+/** The challenge answered, if it is the user's (by the hash of its id). */
+export const loadChallengeSql = (id: string, user: string) =>
+  `SELECT user_name, kind, serial, step, opened_at, expires_at, epoch, answered_at FROM challenges WHERE id = ${id} AND user_name = ${user}`;

@@ -4,6 +4,8 @@ import {
   challengeKey,
   ConcurrentChange,
   userStateFromRows,
+  loadChallengeSql,
+  loadUserStateSql,
   userUpdateParameters,
   type AttemptRequest,
   type AttemptStore,
@@ -93,18 +95,9 @@ async function roundTrip<T extends Promise<pg.QueryResult>[]>(client: pg.PoolCli
 
 const LOCK_USER = "SELECT name FROM users WHERE name = $1 FOR UPDATE";
 
-const LOAD_USER = `SELECT u.pin_verifier, u.failures, u.last_failure_at, u.epoch,
-         t.serial, t.sealed_secret, t.key_id, t.algorithm, t.digits, t.period, t.t0, t.offset_steps, t.last_step,
-         coalesce(t.last_used_at, t.created_at) AS last_accepted_at,
-         e.verifier AS emergency_verifier, e.expires_at AS emergency_expires_at,
-         EXISTS (SELECT 1 FROM staff s WHERE s.user_name = u.name) AS staff
-    FROM users u
-    LEFT JOIN tokens t ON t.user_name = u.name AND t.disabled_at IS NULL
-    LEFT JOIN emergency_passwords e ON e.user_name = u.name
-   WHERE u.name = $1
-   ORDER BY t.serial`;
+const LOAD_USER = loadUserStateSql("$1");
 
-const LOAD_CHALLENGE = "SELECT user_name, kind, serial, step, opened_at, expires_at, epoch, answered_at FROM challenges WHERE id = $1 AND user_name = $2";
+const LOAD_CHALLENGE = loadChallengeSql("$1", "$2");
 
 /**
  * The whole change in one statement, its optional parts switched off by null parameters. The replay

@@ -4,6 +4,8 @@ import {
   challengeFromRow,
   challengeKey,
   ConcurrentChange,
+  loadChallengeSql,
+  loadUserStateSql,
   userStateFromRows,
   userUpdateParameters,
   type AttemptStore,
@@ -52,21 +54,8 @@ export function sqliteAttemptStore(connection: BetterSqlite3.Database, groupComm
 
 function prepare(connection: BetterSqlite3.Database) {
   return {
-    loadUser: connection.prepare(
-      `SELECT u.pin_verifier, u.failures, u.last_failure_at, u.epoch,
-              t.serial, t.sealed_secret, t.key_id, t.algorithm, t.digits, t.period, t.t0, t.offset_steps, t.last_step,
-              coalesce(t.last_used_at, t.created_at) AS last_accepted_at,
-              e.verifier AS emergency_verifier, e.expires_at AS emergency_expires_at,
-              EXISTS (SELECT 1 FROM staff s WHERE s.user_name = u.name) AS staff
-         FROM users u
-         LEFT JOIN tokens t ON t.user_name = u.name AND t.disabled_at IS NULL
-         LEFT JOIN emergency_passwords e ON e.user_name = u.name
-        WHERE u.name = ?
-        ORDER BY t.serial`,
-    ),
-    loadChallenge: connection.prepare(
-      "SELECT user_name, kind, serial, step, opened_at, expires_at, epoch, answered_at FROM challenges WHERE id = ? AND user_name = ?",
-    ),
+    loadUser: connection.prepare(loadUserStateSql("?")),
+    loadChallenge: connection.prepare(loadChallengeSql("?", "?")),
     // The replay guard: only a step above the last accepted one is written.
     acceptStep: connection.prepare(
       "UPDATE tokens SET last_step = ?, offset_steps = ?, last_used_at = ? WHERE serial = ? AND (last_step IS NULL OR last_step < ?)",
