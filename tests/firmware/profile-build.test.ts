@@ -1,25 +1,22 @@
 // The token profile flows into the firmware at build time: build the real firmware for another
 // profile (SHA-1, 8 digits, 30 s, another serial format, the XIAO board with its OLED indicator)
 // in a scratch copy, run it in the VM, and check what it accepts and shows.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { repoRoot } from "../../common/token-service/devs-cli.js";
 import { setTimeMac, TokenResult } from "../../common/token-service/token-protocol.js";
 import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
 import { faceShowing, savePicture } from "./face-pictures.js";
 import { readCode, readDigits } from "./face-reader.js";
-import { expectShowsCurrentCode, newSeed, nowSeconds } from "./token-helpers.js";
+import { badgerInPowerMode, buildProfileVariant, expectShowsCurrentCode, newSeed, nowSeconds } from "./token-helpers.js";
 
 describe("firmware built for another token profile", () => {
   const dir = mkdtempSync(join(tmpdir(), "jeton-profile-"));
   let sim: TokenSim;
 
   beforeAll(async () => {
-    const base = JSON.parse(readFileSync(join(repoRoot(), "devicescript.json"), "utf8"));
-    const variant = {
+    const image = buildProfileVariant(dir, (base) => ({
       ...base,
       algorithm: "SHA1",
       digits: 8,
@@ -27,16 +24,8 @@ describe("firmware built for another token profile", () => {
       serialNumber: { pattern: "^AB[0-9]{4}$", example: "AB0001" },
       clock: { maxForwardCorrectionSeconds: 60 },
       board: "seeed-xiao-esp32c3-expansion",
-    };
-    writeFileSync(join(dir, "profile.json"), JSON.stringify(variant));
-    execFileSync(
-      process.execPath,
-      [join(repoRoot(), "firmware/scripts/build.mjs"), "--profile", join(dir, "profile.json"), "--out", join(dir, "out")],
-      { stdio: "ignore" },
-    );
-    // the image must fit the runtime's 32 KB program budget
-    expect(statSync(join(dir, "out", "jeton.devs")).size).toBeLessThanOrEqual(32_768);
-    sim = await startTokenSim({ image: join(dir, "out", "jeton.devs") });
+    }));
+    sim = await startTokenSim({ image });
   });
   afterAll(async () => {
     await sim?.close();
@@ -87,21 +76,7 @@ describe("Badger build with powerMode always-visible", () => {
   let sim: TokenSim;
 
   beforeAll(async () => {
-    const base = JSON.parse(readFileSync(join(repoRoot(), "devicescript.json"), "utf8"));
-    const variant = {
-      ...base,
-      board: "pimoroni-badger2040w",
-      boards: { ...base.boards, "pimoroni-badger2040w": { ...base.boards["pimoroni-badger2040w"], powerMode: "always-visible" } },
-    };
-    writeFileSync(join(dir, "profile.json"), JSON.stringify(variant));
-    execFileSync(
-      process.execPath,
-      [join(repoRoot(), "firmware/scripts/build.mjs"), "--profile", join(dir, "profile.json"), "--out", join(dir, "out")],
-      { stdio: "ignore" },
-    );
-    // the image must fit the runtime's 32 KB program budget
-    expect(statSync(join(dir, "out", "jeton.devs")).size).toBeLessThanOrEqual(32_768);
-    sim = await startTokenSim({ image: join(dir, "out", "jeton.devs"), onVmLog: (l) => log.push(l) });
+    sim = await startTokenSim({ image: buildProfileVariant(dir, badgerInPowerMode("always-visible")), onVmLog: (l) => log.push(l) });
   });
   afterAll(async () => {
     await sim?.close();

@@ -1,7 +1,8 @@
 // Shared helpers for the firmware tests: an independent RFC 6238 implementation (Node crypto),
 // the token profile, and a check that the token shows exactly the expected code.
 import { createHmac, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { repoRoot } from "../../common/token-service/devs-cli.js";
@@ -75,4 +76,28 @@ export const SCREEN = {
 
 export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
+}
+
+/**
+ * Builds the firmware for `changes` on top of the repository's profile, in `dir`, and checks that the
+ * image fits the runtime's 32 KB program budget; returns the image's path.
+ */
+export function buildProfileVariant(dir: string, changes: (base: typeof profile & Record<string, unknown>) => Record<string, unknown>): string {
+  const base = JSON.parse(readFileSync(join(repoRoot(), "devicescript.json"), "utf8"));
+  writeFileSync(join(dir, "profile.json"), JSON.stringify(changes(base)));
+  execFileSync(process.execPath, [join(repoRoot(), "firmware/scripts/build.mjs"), "--profile", join(dir, "profile.json"), "--out", join(dir, "out")], {
+    stdio: "ignore",
+  });
+  const image = join(dir, "out", "jeton.devs");
+  expect(statSync(image).size).toBeLessThanOrEqual(32_768);
+  return image;
+}
+
+/** The Badger build in `powerMode`. */
+export function badgerInPowerMode(powerMode: "press-to-show" | "always-visible") {
+  return (base: Record<string, any>) => ({
+    ...base,
+    board: "pimoroni-badger2040w",
+    boards: { ...base.boards, "pimoroni-badger2040w": { ...base.boards["pimoroni-badger2040w"], powerMode } },
+  });
 }

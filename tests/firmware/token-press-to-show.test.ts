@@ -2,17 +2,15 @@
 // rest the face says "Press for code" and the board powers off; a press (or the provisioning)
 // shows the code until the end of its time step, the next code too when fewer than 15 s are left,
 // then it rests again. A press made before a confirmation prompt does not confirm it.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { repoRoot } from "../../common/token-service/devs-cli.js";
 import { TokenResult } from "../../common/token-service/token-protocol.js";
 import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
 import { faceShowing, savePicture } from "./face-pictures.js";
 import { readCode, readDigits } from "./face-reader.js";
-import { grouped, newSeed, profile, referenceTotp, SCREEN } from "./token-helpers.js";
+import { badgerInPowerMode, buildProfileVariant, grouped, newSeed, profile, referenceTotp, SCREEN } from "./token-helpers.js";
 
 describe("Badger build with powerMode press-to-show", () => {
   const dir = mkdtempSync(join(tmpdir(), "jeton-press-"));
@@ -23,21 +21,7 @@ describe("Badger build with powerMode press-to-show", () => {
   const rest = `${serial}\nPress for code`;
 
   beforeAll(async () => {
-    const base = JSON.parse(readFileSync(join(repoRoot(), "devicescript.json"), "utf8"));
-    const variant = {
-      ...base,
-      board: "pimoroni-badger2040w",
-      boards: { ...base.boards, "pimoroni-badger2040w": { ...base.boards["pimoroni-badger2040w"], powerMode: "press-to-show" } },
-    };
-    writeFileSync(join(dir, "profile.json"), JSON.stringify(variant));
-    execFileSync(
-      process.execPath,
-      [join(repoRoot(), "firmware/scripts/build.mjs"), "--profile", join(dir, "profile.json"), "--out", join(dir, "out")],
-      { stdio: "ignore" },
-    );
-    // the image must fit the runtime's 32 KB program budget
-    expect(statSync(join(dir, "out", "jeton.devs")).size).toBeLessThanOrEqual(32_768);
-    sim = await startTokenSim({ image: join(dir, "out", "jeton.devs"), onVmLog: (l) => log.push(l) });
+    sim = await startTokenSim({ image: buildProfileVariant(dir, badgerInPowerMode("press-to-show")), onVmLog: (l) => log.push(l) });
   });
   afterAll(async () => {
     await sim?.close();

@@ -81,7 +81,7 @@ export function startServe(env: NodeJS.ProcessEnv, nodeArguments: string[] = [],
         },
       });
     };
-    const polling = setInterval(() => options.logFile !== undefined && check(output()), 20);
+    const polling = options.logFile === undefined ? undefined : setInterval(() => check(output()), 20);
     const onData = (chunk: Buffer) => {
       piped += chunk.toString();
       check(piped);

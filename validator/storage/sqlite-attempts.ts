@@ -1,6 +1,5 @@
 import type BetterSqlite3 from "better-sqlite3";
 import {
-
   challengeFromRow,
   challengeKey,
   ConcurrentChange,
