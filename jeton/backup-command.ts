@@ -3,7 +3,6 @@ import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { configFromEnvironment, type ServerConfig } from "../validator/config.js";
 import { refuseSharedSqliteFiles } from "../validator/storage/private-files.js";
-import { backupSqlite, restoreSqlite } from "../validator/storage/sqlite-backup.js";
 
 /** The embedded database's file; PostgreSQL has its own tools. */
 function embeddedFile(config: ServerConfig, command: string): string {
@@ -23,6 +22,7 @@ export function backupCommands(program: Command): void {
     .option("--json", 'print {"file", "masterKeyId", "pages"}')
     .action(async (file: string, options: { json?: boolean }) => {
       const target = resolve(file);
+      const { backupSqlite } = await import("../validator/storage/sqlite-backup.js");
       const facts = await backupSqlite(embeddedFile(configFromEnvironment(), "backup"), target);
       if (options.json) process.stdout.write(JSON.stringify({ file: target, ...facts }) + "\n");
       else process.stdout.write(`backed up to ${target} (${facts.pages} pages, integrity checked); ${keyReminder(facts.masterKeyId)}\n`);
@@ -32,11 +32,12 @@ export function backupCommands(program: Command): void {
     .description("put a backup in place of the embedded database (server stopped); refuses to overwrite unless --replace, which moves the current one aside")
     .option("--replace", "move the existing database aside (to <name>.before-restore-<time>) instead of refusing; refused while a server has it open")
     .option("--json", 'print {"file", "masterKeyId", "movedAside"}')
-    .action((file: string, options: { replace?: boolean; json?: boolean }) => {
+    .action(async (file: string, options: { replace?: boolean; json?: boolean }) => {
       const config = configFromEnvironment();
       const target = embeddedFile(config, "restore");
       mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
       refuseSharedSqliteFiles(target);
+      const { restoreSqlite } = await import("../validator/storage/sqlite-backup.js");
       const facts = restoreSqlite(resolve(file), target, { replace: options.replace ?? false, now: new Date() });
       if (options.json) {
         process.stdout.write(JSON.stringify({ file: target, masterKeyId: facts.masterKeyId, movedAside: facts.movedAside }) + "\n");

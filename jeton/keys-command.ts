@@ -6,10 +6,10 @@ import { issueApiKey, listApiKeys, parseKeyExpiry, revokeApiKey, roles, type Api
 import type { Actor } from "../validator/storage/audit-log.js";
 import { masterKeyStatus, rotateMasterKey, type MasterKeyStatus } from "../validator/operations/master-key-rotation.js";
 import { loadMasterKey } from "../validator/secrets/master-key.js";
-import { openDatabase, type Database } from "../validator/storage/database.js";
+import type { Database } from "../validator/storage/database.js";
 
 /** The person at this terminal, as the audit log names them. */
-const localActor = (): Actor => ({ id: `local:${userInfo().username}`, role: "operator", source: "cli" });
+export const localActor = (): Actor => ({ id: `local:${userInfo().username}`, role: "operator", source: "cli" });
 
 /** Runs `work` on the configured database (no server needed) and closes it. */
 async function onDatabase(work: (ctx: ValidatorContext) => Promise<void>): Promise<void> {
@@ -29,6 +29,8 @@ async function onDatabase(work: (ctx: ValidatorContext) => Promise<void>): Promi
  */
 async function onBareDatabase(work: (database: Database, config: ServerConfig) => Promise<void>): Promise<void> {
   const config = configFromEnvironment();
+  // loaded when run, like the validator above
+  const { openDatabase } = await import("../validator/storage/database.js");
   const database = await openDatabase(config.database);
   try {
     await work(database, config);

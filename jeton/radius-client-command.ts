@@ -1,20 +1,21 @@
 import { Option, type Command } from "commander";
 import { readFileSync } from "node:fs";
-import { userInfo } from "node:os";
 import { configFromEnvironment } from "../validator/config.js";
 import type { ValidatorContext } from "../validator/context.js";
 import { OperationError } from "../validator/operations/operation-error.js";
 import { addRadiusClient, listRadiusClients, removeRadiusClient } from "../validator/operations/radius-clients.js";
 import { promptKinds, type PromptKind, type PromptOverrides } from "../validator/radius/prompts.js";
 import type { Actor } from "../validator/storage/audit-log.js";
-import { openConfiguredValidator } from "../validator/validator.js";
 import { CommandFailure, exitCodes } from "../common/failure.js";
+import { localActor } from "./keys-command.js";
 
 /** Like `jeton keys`, these work on the configured database directly; a running server picks changes up within seconds. */
 async function withValidator<T>(work: (ctx: ValidatorContext, actor: Actor) => Promise<T>): Promise<T> {
+  // loaded when run: storage would slow every other `jeton` command's start
+  const { openConfiguredValidator } = await import("../validator/validator.js");
   const { ctx } = await openConfiguredValidator(configFromEnvironment());
   try {
-    return await work(ctx, { id: `local:${userInfo().username}`, role: "operator", source: "cli" });
+    return await work(ctx, localActor());
   } catch (error) {
     if (error instanceof OperationError) throw new CommandFailure(error.message, error.kind === "invalid" ? exitCodes.usage : exitCodes.refused);
     throw error;

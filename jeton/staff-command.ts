@@ -1,14 +1,15 @@
 import { Option, type Command } from "commander";
-import { userInfo } from "node:os";
 import { configFromEnvironment } from "../validator/config.js";
 import type { ValidatorContext } from "../validator/context.js";
 import { OperationError } from "../validator/operations/operation-error.js";
 import { addStaff, listStaff, removeStaff, staffRoles, type StaffRole } from "../validator/operations/staff.js";
-import { openConfiguredValidator } from "../validator/validator.js";
 import { CommandFailure, exitCodes } from "../common/failure.js";
+import { localActor } from "./keys-command.js";
 
 /** Like `jeton keys`: directly on the configured database, acting as the local operator. */
 async function onDatabase<T>(work: (ctx: ValidatorContext) => Promise<T>): Promise<T> {
+  // loaded when run: storage would slow every other `jeton` command's start
+  const { openConfiguredValidator } = await import("../validator/validator.js");
   const { ctx } = await openConfiguredValidator(configFromEnvironment());
   try {
     return await work(ctx);
@@ -20,8 +21,6 @@ async function onDatabase<T>(work: (ctx: ValidatorContext) => Promise<T>): Promi
   }
 }
 
-const operator = () => ({ id: `local:${userInfo().username}`, role: "operator", source: "cli" });
-
 export function staffCommand(program: Command): void {
   const staff = program.command("staff").description("support console staff, directly in the configured database (no server needed)");
   staff
@@ -30,7 +29,7 @@ export function staffCommand(program: Command): void {
     .addOption(new Option("--role <role>", "what they may do in the console").choices(staffRoles).makeOptionMandatory())
     .option("--json", "print the staff member as JSON")
     .action(async (user: string, options: { role: StaffRole; json?: boolean }) => {
-      const member = await onDatabase((ctx) => addStaff(ctx, operator(), user, options.role));
+      const member = await onDatabase((ctx) => addStaff(ctx, localActor(), user, options.role));
       process.stdout.write(options.json ? JSON.stringify(member) + "\n" : `${member.user} is ${member.role} staff\n`);
     });
   staff
@@ -48,7 +47,7 @@ export function staffCommand(program: Command): void {
     .description("take a user off the staff; their console sessions end at once")
     .option("--json", 'print {"user", "sessionsEnded"}')
     .action(async (user: string, options: { json?: boolean }) => {
-      const removed = await onDatabase((ctx) => removeStaff(ctx, operator(), user));
+      const removed = await onDatabase((ctx) => removeStaff(ctx, localActor(), user));
       process.stdout.write(options.json ? JSON.stringify(removed) + "\n" : `${removed.user} removed from staff (${removed.sessionsEnded} console session(s) ended)\n`);
     });
 }

@@ -18,7 +18,6 @@ export interface RotationOptions {
 export interface RotationResult {
   /** Values re-sealed by this run, per sealed column. */
   resealed: Record<string, number>;
-  usage: KeyUsage[];
 }
 
 /**
@@ -77,9 +76,8 @@ export async function rotateMasterKey(database: Database, actor: Actor, target: 
       if (options.pauseMs > 0) await sleep(options.pauseMs);
     }
   }
-  const usage = await keyUsage(database.db);
   await database.transaction((trx) => appendAudit(trx, actor, Date.now(), { event: "master-key.rotate", result: "ok", detail: { to: target.id, resealed } }));
-  return { resealed, usage };
+  return { resealed };
 }
 
 export interface MasterKeyStatus {

@@ -1,10 +1,12 @@
-import { radiusSecretAssociatedData } from "../storage/sealed-columns.js";
 import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
+import type { Selectable } from "kysely";
 import type { ValidatorContext } from "../context.js";
 import type { Language } from "../messages.js";
 import { promptKinds, type PromptOverrides } from "../radius/prompts.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
+import type { RadiusClientsTable } from "../storage/schema.js";
+import { radiusSecretAssociatedData } from "../storage/sealed-columns.js";
 import { OperationError } from "./operation-error.js";
 
 export const MIN_SECRET_LENGTH = 16;
@@ -91,14 +93,7 @@ export async function addRadiusClient(ctx: ValidatorContext, actor: Actor, setti
 
 export async function listRadiusClients(ctx: ValidatorContext): Promise<RadiusClientView[]> {
   const rows = await ctx.database.db.selectFrom("radius_clients").selectAll().orderBy("name").execute();
-  return rows.map((row) => ({
-    name: row.name,
-    address: row.address,
-    requireMessageAuthenticator: row.require_message_authenticator === 1,
-    language: row.language as Language,
-    prompts: row.prompts === null ? {} : (JSON.parse(row.prompts) as PromptOverrides),
-    createdAt: new Date(row.created_at).toISOString(),
-  }));
+  return rows.map((row) => ({ ...settingsOf(row), createdAt: new Date(row.created_at).toISOString() }));
 }
 
 export async function removeRadiusClient(ctx: ValidatorContext, actor: Actor, name: string): Promise<void> {
@@ -115,11 +110,18 @@ export async function removeRadiusClient(ctx: ValidatorContext, actor: Actor, na
 export async function loadRadiusClients(ctx: ValidatorContext): Promise<RadiusClient[]> {
   const rows = await ctx.database.db.selectFrom("radius_clients").selectAll().execute();
   return rows.map((row) => ({
+    ...settingsOf(row),
+    secret: ctx.vault.open(radiusSecretAssociatedData(row.name), { ciphertext: row.sealed_secret, keyId: row.key_id }),
+  }));
+}
+
+/** A client's settings as stored. */
+function settingsOf(row: Selectable<RadiusClientsTable>) {
+  return {
     name: row.name,
     address: row.address,
     requireMessageAuthenticator: row.require_message_authenticator === 1,
     language: row.language as Language,
     prompts: row.prompts === null ? {} : (JSON.parse(row.prompts) as PromptOverrides),
-    secret: ctx.vault.open(radiusSecretAssociatedData(row.name), { ciphertext: row.sealed_secret, keyId: row.key_id }),
-  }));
+  };
 }

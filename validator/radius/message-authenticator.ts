@@ -36,8 +36,10 @@ export function signReply(reply: Omit<Packet, "authenticator">, requestAuthentic
     authenticator: requestAuthenticator,
     attributes: [{ type: AttributeType.MessageAuthenticator, value: ZERO }, ...reply.attributes.filter((a) => a.type !== AttributeType.MessageAuthenticator)],
   };
-  const signed: Packet = { ...withSlot, attributes: withSlot.attributes.map((a, i) => (i === 0 ? { type: a.type, value: messageAuthenticatorOf(withSlot, requestAuthenticator, secret) } : a)) };
-  const bytes = encodePacket(signed);
+  // Encoded once: the Message-Authenticator is the HMAC of these very bytes (its value zeroed), written
+  // into its slot, the first attribute's value.
+  const bytes = encodePacket(withSlot);
+  createHmac("md5", secret).update(bytes).digest().copy(bytes, HEADER_LENGTH + 2);
   createHash("md5").update(bytes).update(secret).digest().copy(bytes, 4);
   return bytes;
 }
