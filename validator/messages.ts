@@ -14,7 +14,21 @@ export function languageOf(acceptLanguage: string | undefined): Language {
   return "en";
 }
 
-export function messages(language: Language, policy: VerificationPolicy) {
+type Texts = ReturnType<typeof textsFor>;
+
+/** Built once per policy: every validation answers with them, on every front door. */
+const built = new WeakMap<VerificationPolicy, Texts>();
+
+export function messages(language: Language, policy: VerificationPolicy): Texts[Language] {
+  let texts = built.get(policy);
+  if (!texts) {
+    texts = textsFor(policy);
+    built.set(policy, texts);
+  }
+  return texts[language];
+}
+
+function textsFor(policy: VerificationPolicy) {
   const { minLength, maxLength } = policy.pin;
   const en = {
     accept: "Authentication succeeded.",
@@ -46,5 +60,5 @@ export function messages(language: Language, policy: VerificationPolicy) {
       "too-common": "Ce code PIN fait partie des plus courants : choisissez-en un autre.",
     },
   };
-  return language === "fr" ? fr : en;
+  return { en, fr };
 }

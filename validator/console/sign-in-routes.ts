@@ -1,4 +1,4 @@
-import { observeValidation } from "../observability/validation-events.js";
+import { observedValidation } from "../observability/validation-events.js";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { closeSession, openSession } from "../operations/console-sessions.js";
@@ -27,13 +27,11 @@ export async function consoleValidation(
   user: string,
   answer: { passcode: string } | { challenge: string; response: string },
 ): Promise<Decision> {
-  const started = process.hrtime.bigint();
-  const decision =
+  return observedValidation(request.log, kit.ctx.metrics, "console", user, () =>
     "passcode" in answer
-      ? await validatePasscode(kit.ctx, actor, user, answer.passcode, staffDoor)
-      : await respondToChallenge(kit.ctx, actor, user, answer.challenge, answer.response, staffDoor);
-  observeValidation(request.log, kit.ctx.metrics, "console", user, decision, Number(process.hrtime.bigint() - started) / 1e9);
-  return decision;
+      ? validatePasscode(kit.ctx, actor, user, answer.passcode, staffDoor)
+      : respondToChallenge(kit.ctx, actor, user, answer.challenge, answer.response, staffDoor),
+  );
 }
 
 /** Sign-in with identifier + PIN + code (first use and next-code as pages of it), and sign-out. */

@@ -1,10 +1,19 @@
-// One call for every front door once a validation is decided: a log line and the metrics, the same
-// for HTTP, RADIUS and the console.
+// One call for every front door around a validation: it times the decision, then writes its log line
+// and its metrics, the same for HTTP, RADIUS and the console.
 import type { Logger } from "pino";
 import type { Decision } from "../policy/outcome.js";
 import type { FrontDoor, Metrics } from "./metrics.js";
 
-export function observeValidation(log: Pick<Logger, "info">, metrics: Metrics, frontDoor: FrontDoor, user: string, decision: Decision, seconds: number): void {
+export async function observedValidation(
+  log: Pick<Logger, "info">,
+  metrics: Metrics,
+  frontDoor: FrontDoor,
+  user: string,
+  decide: () => Promise<Decision>,
+): Promise<Decision> {
+  const started = process.hrtime.bigint();
+  const decision = await decide();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   metrics.recordValidation(frontDoor, decision, seconds);
   // An unknown user's "identifier" may be anything typed into the field (a password, say): not logged.
   const known = !(decision.result === "reject" && decision.reason === "unknown-user");
@@ -21,4 +30,5 @@ export function observeValidation(log: Pick<Logger, "info">, metrics: Metrics, f
     },
     `validation ${decision.result}`,
   );
+  return decision;
 }

@@ -6,9 +6,8 @@ import type { ValidatorContext } from "../context.js";
 import { loadRadiusClients, type RadiusClient } from "../operations/radius-clients.js";
 import { recordRadiusRefusal } from "../operations/radius-refusals.js";
 import { issueRadiusState, redeemRadiusState } from "../operations/radius-states.js";
-import { observeValidation } from "../observability/validation-events.js";
+import { observedValidation } from "../observability/validation-events.js";
 import { respondToChallenge, validatePasscode } from "../operations/validation.js";
-import type { Decision } from "../policy/outcome.js";
 import type { Actor } from "../storage/audit-log.js";
 import { AttributeType, PacketCode, PromptValue, valuesOf, type Attribute } from "./attributes.js";
 import { ClientRegistry, plainAddress } from "./client-registry.js";
@@ -171,18 +170,14 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
     // Normalised here too, so a State matches its user whatever the case the NAS sends it in.
     const user = normaliseUserId(names[0]!.toString());
 
-    const started = process.hrtime.bigint();
-    let decision: Decision;
-    if (states.length === 1) {
+    const decision = await observedValidation(log, ctx.metrics, "radius", user, async () => {
+      if (states.length === 0) return validatePasscode(ctx, actor, user, password.toString());
       // A State that is unknown, used, expired or another's stands for no challenge: the operation
       // rejects it like any unknown challenge (counted as a failure, audited).
       const challengeId = (await redeemRadiusState(ctx, client.name, user, states[0]!)) ?? randomUUID();
-      decision = await respondToChallenge(ctx, actor, user, challengeId, password.toString());
-    } else {
-      decision = await validatePasscode(ctx, actor, user, password.toString());
-    }
+      return respondToChallenge(ctx, actor, user, challengeId, password.toString());
+    });
     counters.decided(decision.result, decision.result === "reject" ? decision.reason : undefined);
-    observeValidation(log, ctx.metrics, "radius", user, decision, Number(process.hrtime.bigint() - started) / 1e9);
 
     switch (decision.result) {
       case "accept":

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { ValidatorContext } from "../../context.js";
-import { observeValidation } from "../../observability/validation-events.js";
+import { observedValidation } from "../../observability/validation-events.js";
 import { respondToChallenge, validatePasscode } from "../../operations/validation.js";
 import type { Decision } from "../../policy/outcome.js";
 import type { Actor } from "../../storage/audit-log.js";
@@ -18,9 +18,9 @@ export function portalRoutes(app: FastifyInstance, ctx: ValidatorContext, author
       body !== null && typeof body === "object" && "challenge" in body
         ? { kind: "challenge" as const, ...parseRequest(challengeResponseRequest, body, "body") }
         : { kind: "passcode" as const, ...parseRequest(passcodeRequest, body, "body") };
-    const started = process.hrtime.bigint();
-    const decision = attempt.kind === "challenge" ? await answerChallenge(ctx, actor, attempt) : await checkPasscode(ctx, actor, attempt);
-    observeValidation(request.log, ctx.metrics, "http", attempt.user, decision, Number(process.hrtime.bigint() - started) / 1e9);
+    const decision = await observedValidation(request.log, ctx.metrics, "http", attempt.user, () =>
+      attempt.kind === "challenge" ? answerChallenge(ctx, actor, attempt) : checkPasscode(ctx, actor, attempt),
+    );
     return present(decision, messages(languageOf(request.headers["accept-language"]), ctx.policy));
   });
 }
