@@ -30,7 +30,7 @@ export function registerProvisionerCommands(program: Command): void {
   registerPskcCommands(program, adminApi);
 }
 
-export function describeOutcome(outcome: ProvisionOutcome): string {
+function describeOutcome(outcome: ProvisionOutcome): string {
   const t = outcome.timings;
   const lines = [
     `${stateSentence(outcome.state, outcome.serial)}${outcome.user ? ` to ${outcome.user}` : ""}`,

@@ -54,7 +54,7 @@ class RequestLog extends LogController {
 }
 
 /** A Fastify instance logging through `logger` (request lines above); silent without one. */
-export function fastifyWithLog(
+function fastifyWithLog(
   logger: Logger | undefined,
   settings: {
     bodyLimit?: number;

@@ -83,7 +83,7 @@ export function sqliteInUse(file: string): boolean {
  * moved aside (with its -wal and -shm, to `<name>.before-restore-<time>`), and only with `replace` and
  * while no process has it open.
  */
-export function restoreSqlite(backup: string, target: string, options: { replace: boolean; now: Date }): CopyFacts & { movedAside: string | null } {
+export function restoreSqlite(backup: string, target: string, options: { replace: boolean; now: Date }): Omit<CopyFacts, "pages"> & { movedAside: string | null } {
   if (!existsSync(backup)) throw new Error(`there is no backup at ${backup}`);
   const existing = SQLITE_FILES.map((suffix) => target + suffix).filter((path) => existsSync(path));
   if (existing.length > 0 && !options.replace) {
@@ -104,7 +104,7 @@ export function restoreSqlite(backup: string, target: string, options: { replace
       for (const suffix of SQLITE_FILES) if (existsSync(target + suffix)) renameSync(target + suffix, movedAside + suffix);
     }
     renameSync(incoming, target);
-    return { ...facts, pages: 0, movedAside };
+    return { ...facts, movedAside };
   } finally {
     for (const suffix of SQLITE_FILES) rmSync(incoming + suffix, { force: true });
   }
