@@ -174,7 +174,7 @@ server default {
 
 /** Starts FreeRADIUS in the foreground and waits until it answers Status-Server. */
 async function startFreeradius(directory: string, port: number, secret: string): Promise<ChildProcess> {
-  const child = spawn(freeradius, ["-f", "-d", directory, "-n", "radiusd", "-l", "stderr"], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(freeradius, ["-f", "-d", directory, "-n", "radiusd"], { stdio: ["ignore", "ignore", "pipe"] });
   let output = "";
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   for (let attempt = 0; attempt < 60; attempt++) {

@@ -6,11 +6,13 @@ import type { DatabaseLocation } from "../validator/storage/database.js";
 import { openValidator } from "../validator/validator.js";
 
 export const BENCH_PIN = "583920";
-const parameters = { algorithm: "SHA256" as const, digits: 6, period: 60, t0: 0 };
+export const benchParameters = { algorithm: "SHA256" as const, digits: 6, period: 60, t0: 0 };
 
 export const benchUser = (index: number) => `user${index}`;
 export const benchSeed = (index: number) => createHmac("sha256", "jeton-bench").update(String(index)).digest();
 export const benchSerial = (index: number) => `JT${String(index).padStart(8, "0")}`;
+/** The user index of a serial made by benchSerial. */
+export const tokenIndexOf = (serial: string) => Number(serial.slice(2));
 /** The second (spare) token of a user seeded with one. */
 export const benchSpareSerial = (index: number) => `JS${String(index).padStart(8, "0")}`;
 export const benchSpareSeed = (index: number) => createHmac("sha256", "jeton-bench-spare").update(String(index)).digest();
@@ -44,7 +46,7 @@ export async function seedUsers(
               return {
                 serial: benchSerial(index),
                 user_name: benchUser(index),
-                ...parameters,
+                ...benchParameters,
                 sealed_secret: sealed.ciphertext,
                 key_id: sealed.keyId,
                 seed_fingerprint: ctx.vault.fingerprint(benchSeed(index)),
@@ -63,7 +65,7 @@ export async function seedUsers(
               return {
                 serial: benchSpareSerial(index),
                 user_name: benchUser(index),
-                ...parameters,
+                ...benchParameters,
                 sealed_secret: sealed.ciphertext,
                 key_id: sealed.keyId,
                 created_at: now,
@@ -88,12 +90,17 @@ export class PasscodeSource {
   private readonly tokens = new Map<number, { lastStep: number; offset: number }>();
 
   valid(index: number): string {
-    const current = stepAt(Date.now(), parameters);
+    const current = stepAt(Date.now(), benchParameters);
     const known = this.tokens.get(index) ?? { lastStep: -Infinity, offset: 0 };
     // One step behind the learned offset's centre, unless that step was used already.
     const step = Math.max(known.lastStep + 1, current + known.offset - 1);
     this.tokens.set(index, { lastStep: step, offset: step - current });
-    return BENCH_PIN + codeAt(benchSeed(index), step, parameters);
+    return BENCH_PIN + codeAt(benchSeed(index), step, benchParameters);
+  }
+
+  /** Continues from what the validator stored, after load that sent only part of the codes prepared. */
+  resume(tokens: { index: number; lastStep: number; offset: number }[]): void {
+    for (const { index, lastStep, offset } of tokens) this.tokens.set(index, { lastStep, offset });
   }
 
   wrong(): string {

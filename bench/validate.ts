@@ -12,7 +12,6 @@
  *    again (to another instance when there are several) are all refused.
  * Prints a summary, then one JSON line (the last line).
  */
-import autocannon from "autocannon";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startServe, type ServerProcess } from "../tests/support/cli.js";
@@ -20,8 +19,10 @@ import { validatePasscode } from "../validator/operations/validation.js";
 import { masterKeyFrom } from "../validator/secrets/master-key.js";
 import { openValidator } from "../validator/validator.js";
 import { pacedLoad } from "./paced-load.js";
-import { benchUser, PasscodeSource, seedUsers } from "./seed.js";
+import { codeAt } from "../validator/policy/totp.js";
+import { BENCH_PIN, benchParameters, benchSeed, benchUser, PasscodeSource, seedUsers, tokenIndexOf } from "./seed.js";
 import { createBenchWorkspace } from "./workspace.js";
+import { runWrk, writeBodies, type WrkLoad, type WrkResult } from "./wrk.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -44,64 +45,105 @@ const connections = Number(args.connections);
 const instances = Number(args.instances);
 if (args.db !== "sqlite" && args.db !== "postgres") throw new Error("--db is sqlite or postgres");
 if (!Number.isInteger(instances) || instances < 1) throw new Error("--instances is a positive integer");
+/** More validations per second than one instance of this server can answer: a wrk run never runs out of bodies. */
+const preparedPerSecond = 20_000;
 
 const workspace = await createBenchWorkspace(args.db);
 /** Failures go to their own users, so lockout never touches the users that get valid passcodes. */
 const failureUsers = Math.max(1, Math.round(tokenCount * failureShare));
 const passcodes = new PasscodeSource();
-let cursor = 0;
-let failureCursor = 0;
 
 interface Attempt {
   user: string;
   passcode: string;
 }
 
-/** A unique valid passcode (round-robin over the tokens, so one token is never in flight twice), or a failure. */
-function nextAttempt(): Attempt {
-  if (Math.random() < failureShare) {
-    return { user: benchUser(tokenCount + (failureCursor++ % failureUsers)), passcode: passcodes.wrong() };
+/**
+ * Unique valid passcodes (round-robin over the lane's tokens, so one token is never in flight twice), or a
+ * failure. Lane i of n owns the tokens and failure users whose index is i modulo n, so instances driven at
+ * once never race for a token's next step.
+ */
+class Attempts {
+  private cursor = 0;
+  private failureCursor = 0;
+  constructor(
+    private readonly lane = 0,
+    private readonly lanes = 1,
+  ) {}
+
+  next(): Attempt {
+    if (Math.random() < failureShare) {
+      const failureUser = this.lane + this.lanes * (this.failureCursor++ % Math.ceil((failureUsers - this.lane) / this.lanes));
+      return { user: benchUser(tokenCount + failureUser), passcode: passcodes.wrong() };
+    }
+    const index = this.lane + this.lanes * (this.cursor++ % Math.ceil((tokenCount - this.lane) / this.lanes));
+    return { user: benchUser(index), passcode: passcodes.valid(index) };
   }
-  const index = cursor++ % tokenCount;
-  return { user: benchUser(index), passcode: passcodes.valid(index) };
 }
 
-function run(options: autocannon.Options): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => {
-    autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
-  });
-}
-
-/** One autocannon per instance at once, the connections shared out; requests/s summed. */
-async function spread(servers: ServerProcess[], options: (server: ServerProcess) => autocannon.Options) {
-  const results = await Promise.all(servers.map((server) => run({ connections: Math.max(1, Math.round(connections / servers.length)), duration: seconds, ...options(server) })));
+/**
+ * wrk on every instance at once, each with bodies for its own lane, the connections shared out;
+ * requests/s summed. Afterwards the passcode source learns each token's step from the database, since wrk
+ * sends only part of what was prepared.
+ */
+async function spread(servers: ServerProcess[], phase: string, load: (server: ServerProcess, lane: number) => Partial<WrkLoad>, phaseSeconds = seconds) {
+  const results: WrkResult[] = await Promise.all(
+    servers.map((server, lane) => runWrk({ url: server.url, connections: Math.max(1, Math.round(connections / servers.length)), seconds: phaseSeconds, headers, ...load(server, lane) })),
+  );
+  for (const result of results) {
+    counts.accept += result.accepts;
+    counts.reject += result.rejects;
+    counts.other += result.others;
+  }
+  if (results.some((result) => result.accepts + result.rejects + result.others > 0)) await resumePasscodes();
   return {
-    perSecond: Math.round(results.reduce((sum, result) => sum + result.requests.average, 0)),
-    p50Ms: Math.max(...results.map((result) => result.latency.p50)),
-    p99Ms: Math.max(...results.map((result) => result.latency.p99)),
-    errors: results.reduce((sum, result) => sum + result.errors + result.non2xx, 0),
+    phase,
+    perSecond: results.reduce((sum, result) => sum + result.perSecond, 0),
+    p50Ms: Math.max(...results.map((result) => result.p50Ms)),
+    p99Ms: Math.max(...results.map((result) => result.p99Ms)),
+    errors: results.reduce((sum, result) => sum + result.errors + result.others, 0),
   };
 }
 
+/** A file of validation bodies for one lane, enough for `phaseSeconds` at `preparedPerSecond`. */
+function validationBodies(phase: string, lane: number, phaseSeconds: number): string {
+  const attempts = new Attempts(lane, instances);
+  const file = join(workspace.directory, `${phase}-${lane}.bodies`);
+  writeBodies(
+    file,
+    Array.from({ length: Math.ceil((preparedPerSecond * phaseSeconds) / instances) }, () => JSON.stringify(attempts.next())),
+  );
+  return file;
+}
+
+/** Each token's last accepted step and learned offset, as the servers stored them. */
+async function resumePasscodes() {
+  await new Promise((resolve) => setTimeout(resolve, 300)); // answers still in flight when wrk stopped
+  const ctx = await openValidator({ database: workspace.location, masterKey: masterKeyFrom(workspace.masterKey) });
+  try {
+    const rows = await ctx.database.db.selectFrom("tokens").select(["serial", "offset_steps", "last_step"]).where("last_step", "is not", null).execute();
+    passcodes.resume(rows.map((row) => ({ index: tokenIndexOf(row.serial), lastStep: row.last_step!, offset: row.offset_steps })));
+  } finally {
+    await ctx.database.close();
+  }
+}
+
 const key = await seedUsers(workspace.location, workspace.masterKey, tokenCount + failureUsers);
+const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
 const counts = { accept: 0, reject: 0, other: 0 };
-/** Accepted passcodes, for the replay check. */
-const accepted: Attempt[] = [];
-const tally = (result: string, attempt: Attempt) => {
-  counts[result === "accept" || result === "reject" ? result : "other"]++;
-  if (result === "accept") accepted.push(attempt);
-};
+const tally = (result: string) => counts[result === "accept" || result === "reject" ? result : "other"]++;
 
 // 1. In-process: `connections` attempts in flight at once, as the HTTP clients keep.
 const inProcess = await (async () => {
   const ctx = await openValidator({ database: workspace.location, masterKey: masterKeyFrom(workspace.masterKey) });
   const actor = { id: "bench", role: "portal", source: "in-process" };
+  const attempts = new Attempts();
   try {
     const lane = async (until: number) => {
       let done = 0;
       while (performance.now() < until) {
-        const attempt = nextAttempt();
-        tally((await validatePasscode(ctx, actor, attempt.user, attempt.passcode)).result, attempt);
+        const attempt = attempts.next();
+        tally((await validatePasscode(ctx, actor, attempt.user, attempt.passcode)).result);
         done++;
       }
       return done;
@@ -124,33 +166,18 @@ const servers = await Promise.all(
     }),
   ),
 );
-const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
-/** Every answer is tallied, the warm-up's too: the replay check compares all accepts with the audit log. */
-const validateRequest: autocannon.Request = {
-  method: "POST",
-  path: "/v1/validate",
-  headers,
-  setupRequest: (request, context) => {
-    const attempt = nextAttempt();
-    (context as { attempt?: Attempt }).attempt = attempt;
-    return { ...request, body: JSON.stringify(attempt) };
-  },
-  onResponse: (status, body, context) => {
-    tally(status === 200 ? (JSON.parse(body) as { result: string }).result : "other", (context as { attempt: Attempt }).attempt);
-  },
-};
 
 try {
-  await Promise.all(servers.map((server) => run({ url: server.url, connections, duration: 2, requests: [validateRequest] }))); // warm-up
-  const bare = await spread(servers, (server) => ({ url: `${server.url}/health` }));
-  const saturated = await spread(servers, (server) => ({ url: server.url, requests: [validateRequest] }));
+  const warmUpSeconds = 2;
+  const validationsAt = (server: ServerProcess) => `${server.url}/v1/validate`;
+  await spread(servers, "warm-up", (server, lane) => ({ url: validationsAt(server), bodiesFile: validationBodies("warm-up", lane, warmUpSeconds) }), warmUpSeconds);
+  const bare = await spread(servers, "bare", (server) => ({ url: `${server.url}/health` }));
+  const saturated = await spread(servers, "saturated", (server, lane) => ({ url: validationsAt(server), bodiesFile: validationBodies("saturated", lane, seconds) }));
+  const pacedAttempts = new Attempts();
   const paced = await pacedLoad(
-    servers.map((server) => `${server.url}/v1/validate`),
+    servers.map(validationsAt),
     headers,
-    () => {
-      const attempt = nextAttempt();
-      return { body: JSON.stringify(attempt), onResult: (result) => tally(result, attempt) };
-    },
+    () => ({ body: JSON.stringify(pacedAttempts.next()), onResult: tally }),
     1000,
     seconds,
   );
@@ -191,28 +218,28 @@ try {
 
 /**
  * Every accepted (token, step) must be in the audit log once, and as often as the clients saw an accept;
- * accepted passcodes sent again (each to another instance than round-robin would pick) are all refused.
+ * the last 2 000 accepted passcodes, rebuilt from the audit log, are sent again (each to the instance after
+ * its token's lane, so to another instance than the one that accepted it when there are several) and must
+ * all be refused.
  */
 async function replayCheck(servers: ServerProcess[]) {
-  const sample = accepted.slice(-2000);
+  const ctx = await openValidator({ database: workspace.location, masterKey: masterKeyFrom(workspace.masterKey) });
+  const accepts = await (async () => {
+    try {
+      const rows = await ctx.database.db.selectFrom("audit_log").select(["serial", "detail"]).where("result", "=", "accept").where("event", "=", "validate").orderBy("id").execute();
+      return rows.map((row) => ({ index: tokenIndexOf(row.serial!), step: (JSON.parse(row.detail ?? "{}") as { step: number }).step }));
+    } finally {
+      await ctx.database.close();
+    }
+  })();
+  const seen = new Set(accepts.map((accept) => `${accept.index}/${accept.step}`));
+  const sample = accepts.slice(-2000);
   const replays = await Promise.all(
-    sample.map(async (attempt, index) => {
+    sample.map(async ({ index, step }) => {
+      const attempt = { user: benchUser(index), passcode: BENCH_PIN + codeAt(benchSeed(index), step, benchParameters) };
       const response = await fetch(`${servers[(index + 1) % servers.length]!.url}/v1/validate`, { method: "POST", headers, body: JSON.stringify(attempt) });
       return ((await response.json()) as { result: string }).result;
     }),
   );
-  const ctx = await openValidator({ database: workspace.location, masterKey: masterKeyFrom(workspace.masterKey) });
-  try {
-    const rows = await ctx.database.db.selectFrom("audit_log").select(["serial", "detail"]).where("result", "=", "accept").where("event", "=", "validate").execute();
-    const seen = new Set<string>();
-    let acceptedTwice = 0;
-    for (const row of rows) {
-      const pair = `${row.serial}/${(JSON.parse(row.detail ?? "{}") as { step?: number }).step}`;
-      if (seen.has(pair)) acceptedTwice++;
-      seen.add(pair);
-    }
-    return { auditAccepts: rows.length, acceptedTwice, replaysSent: sample.length, replaysAccepted: replays.filter((result) => result === "accept").length };
-  } finally {
-    await ctx.database.close();
-  }
+  return { auditAccepts: accepts.length, acceptedTwice: accepts.length - seen.size, replaysSent: sample.length, replaysAccepted: replays.filter((result) => result === "accept").length };
 }
