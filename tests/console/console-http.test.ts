@@ -162,6 +162,29 @@ describe.each(dialects)("support console over HTTP (%s)", (dialect) => {
     v.clock.advance(5 * 60);
   });
 
+  test("an internal error answers a plain error page and is logged with its request's id", async () => {
+    const browser = visitor();
+    await signIn(browser, "alice", alice, pins.alice, false);
+    const { database } = v.ctx;
+    const db = database.db;
+    database.db = new Proxy(db, {
+      get: () => {
+        throw new Error("storage unavailable (test)");
+      },
+    });
+    try {
+      const response = await browser.get("/console/");
+      expect(response.status).toBe(500);
+      expect(response.html).toContain("Internal error / Erreur interne");
+    } finally {
+      database.db = db;
+    }
+    const lines = v.logLines();
+    const failure = lines.find((line) => line.msg === "internal error" && line.err?.message === "storage unavailable (test)");
+    expect(failure?.reqId).toEqual(expect.any(String));
+    expect(lines.find((line) => line.event === "request" && line.reqId === failure!.reqId)).toMatchObject({ route: "/console", status: 500 });
+  });
+
   test("hostile input gets a clear refusal, never a crash, and changes nothing", async () => {
     const browser = visitor();
     await signIn(browser, "alice", alice, pins.alice, false);

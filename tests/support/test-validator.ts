@@ -48,6 +48,8 @@ export interface RunningValidator {
   keys: Record<Role, string>;
   masterKey: Buffer;
   request(method: string, path: string, body?: unknown, role?: Role, headers?: Record<string, string>): Promise<{ status: number; text: string; json: any }>;
+  /** What the server has logged so far, one parsed JSON line each. */
+  logLines(): Record<string, any>[];
   close(): Promise<void>;
 }
 
@@ -97,6 +99,9 @@ export async function startValidator(
       }
       if (json && typeof json === "object") rememberSecret((json as { password?: unknown }).password);
       return { status: response.status, text, json };
+    },
+    logLines() {
+      return logged.flatMap((chunk) => chunk.split("\n")).filter((line) => line.trim() !== "").map((line) => JSON.parse(line) as Record<string, any>);
     },
     async close() {
       await app.close();

@@ -91,7 +91,7 @@ function asset(path: string, type: string) {
 }
 
 /** The support console under /console/: server-rendered pages, htmx for partial updates, no build step. */
-export async function consoleServer(app: FastifyInstance, ctx: ValidatorContext, options: ConsoleOptions, logError?: (error: Error) => void): Promise<void> {
+export async function consoleServer(app: FastifyInstance, ctx: ValidatorContext, options: ConsoleOptions): Promise<void> {
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody, { bodyLimit: 16 * 1024 });
   await app.register(fastifyView, {
@@ -199,7 +199,8 @@ export async function consoleServer(app: FastifyInstance, ctx: ValidatorContext,
     }
     const status = (error as FastifyError).statusCode;
     if (status !== undefined && status >= 400 && status < 500) return kit.render(request, reply, "error", { message: text.errors.invalid }, 400);
-    logError?.(error);
+    // Through the request's logger, so the line carries the request id of the request line.
+    request.log.error({ err: error }, "internal error");
     return kit.render(request, reply, "error", { message: "Internal error / Erreur interne" }, 500);
   });
   app.setNotFoundHandler(async (request, reply) => kit.render(request, reply, "error", { message: request.consoleState.text.errors.pageNotFound }, 404));

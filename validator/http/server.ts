@@ -108,7 +108,7 @@ export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): Fa
   portalRoutes(app, ctx, authorise);
   administrationRoutes(app, ctx, authorise);
   tokenClockRoutes(app, ctx, authorise);
-  app.register((scope) => consoleServer(scope, ctx, options.console ?? defaultConsoleOptions, (error) => app.log.error({ err: error }, "internal error")), {
+  app.register((scope) => consoleServer(scope, ctx, options.console ?? defaultConsoleOptions), {
     prefix: "/console",
   });
   metricsRoute(app, ctx, authorise);
