@@ -224,11 +224,15 @@ describe.skipIf(!radclientAvailable).each(dialects)("RADIUS front door driven by
     expect((await request("jules", PIN + code("jules"))).code).toBe("Access-Accept");
   });
 
-  it("CHAP gets Access-Reject with an audit reason; Proxy-State is copied in order; Status-Server is answered", async () => {
+  it("CHAP gets Access-Reject with an audit reason and a count in /metrics; Proxy-State is copied in order; Status-Server is answered", async () => {
     await newUser("karim", PIN);
+    const chapRejects = async () =>
+      Number(/^jeton_validations_total\{front_door="radius",result="reject",reason="chap-unsupported"\} (\d+)$/m.exec((await v.ctx.metrics.exposition()).text)?.[1] ?? 0);
+    const chapRejectsBefore = await chapRejects();
     const chap = await send([`User-Name = "karim"`, `CHAP-Password = "${PIN}123456"`]);
     expect(chap.code).toBe("Access-Reject");
     expect(JSON.parse((await audit("karim")).at(-1)!.detail!)).toMatchObject({ reason: "chap-unsupported" });
+    expect(await chapRejects()).toBe(chapRejectsBefore + 1);
 
     const proxied = await request("karim", PIN + "000000", ["Proxy-State = 0x0102", "Proxy-State = 0x0304"]);
     expect(proxied.attributes.get("Proxy-State")).toEqual(["0x0102", "0x0304"]);

@@ -86,6 +86,11 @@ export class Metrics {
     if (decision.result === "challenge") this.challenges.inc({ kind: decision.kind });
   }
 
+  /** A reject decided before any validation, by the front door itself (a RADIUS CHAP or EAP request). */
+  recordRefusal(frontDoor: FrontDoor, reason: string): void {
+    this.validations.inc({ front_door: frontDoor, result: "reject", reason });
+  }
+
   radiusDropped(reason: string): void {
     this.radiusDrops.inc({ reason });
   }

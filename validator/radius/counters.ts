@@ -39,7 +39,7 @@ export class InMemoryRadiusCounters implements RadiusCounters {
   }
 }
 
-/** The serving process's counters: drops and retransmissions go to /metrics (decisions are recorded there by observedValidation). */
+/** The serving process's counters: drops and retransmissions go to /metrics (decisions are recorded there by observedValidation, CHAP and EAP refusals by the server itself). */
 export function metricsRadiusCounters(metrics: Metrics): RadiusCounters {
   return {
     dropped: (reason) => metrics.radiusDropped(reason),

@@ -158,6 +158,7 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
     if (method !== null) {
       const user = names.length === 1 ? names[0]!.toString() : null;
       await recordRadiusRefusal(ctx, actor, "validate", user, `${method}-unsupported`);
+      ctx.metrics.recordRefusal("radius", `${method}-unsupported`);
       counters.decided("reject", `${method}-unsupported`);
       return reply(PacketCode.AccessReject, textAttributes(AttributeType.ReplyMessage, prompts.reject));
     }
