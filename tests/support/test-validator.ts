@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll } from "vitest";
 import type { ValidatorContext } from "../../validator/context.js";
 import type { ConsoleOptions } from "../../validator/console/console-server.js";
 import { buildHttpServer } from "../../validator/http/server.js";
@@ -109,4 +110,23 @@ export async function startValidator(
       await ctx.database.close();
     },
   };
+}
+
+/**
+ * A validator on a fresh database of `dialect` for the enclosing describe block: started before its
+ * tests (then handed to `started`), closed and its database dropped after them, also when they fail.
+ */
+export function validatorForSuite(dialect: DialectName, started: (validator: RunningValidator) => void): void {
+  let validator: RunningValidator | undefined;
+  let drop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const database = await testDatabase(dialect);
+    drop = database.drop;
+    validator = await startValidator(database.location);
+    started(validator);
+  });
+  afterAll(async () => {
+    await validator?.close();
+    await drop?.();
+  });
 }

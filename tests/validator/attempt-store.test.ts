@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ConcurrentChange } from "../../validator/storage/attempt-store.js";
 import { referenceCode, referenceStep } from "../support/reference-totp.js";
-import { dialects, startValidator, testDatabase, type RunningValidator } from "../support/test-validator.js";
+import { dialects, validatorForSuite, type RunningValidator } from "../support/test-validator.js";
 
 /**
  * The attempt store's replay guard (attempt-store.ts): a write whose step is no longer above the token's
@@ -11,17 +11,7 @@ import { dialects, startValidator, testDatabase, type RunningValidator } from ".
  */
 describe.each(dialects)("attempt store on %s", (dialect) => {
   let v: RunningValidator;
-  let drop: () => Promise<void>;
-
-  beforeAll(async () => {
-    const database = await testDatabase(dialect);
-    drop = database.drop;
-    v = await startValidator(database.location);
-  });
-  afterAll(async () => {
-    await v?.close();
-    await drop?.();
-  });
+  validatorForSuite(dialect, (started) => (v = started));
 
   const code = (secret: Buffer) => referenceCode(secret, referenceStep(v.clock.millis));
   const validate = async (body: Record<string, string>) => (await v.request("POST", "/v1/validate", body, "portal")).json;

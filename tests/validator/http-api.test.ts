@@ -1,22 +1,15 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { setTimeMac } from "../../common/token-service/token-protocol.js";
-import { dialects, startValidator, testDatabase, type RunningValidator } from "../support/test-validator.js";
+import { dialects, startValidator, testDatabase, validatorForSuite, type RunningValidator } from "../support/test-validator.js";
 
 describe.each(dialects)("HTTP API contract on %s", (dialect) => {
   let v: RunningValidator;
-  let drop: () => Promise<void>;
+  validatorForSuite(dialect, (started) => (v = started));
 
   beforeAll(async () => {
-    const database = await testDatabase(dialect);
-    drop = database.drop;
-    v = await startValidator(database.location);
     await v.request("POST", "/v1/tokens", { serial: "JT00000001", secret: "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ" });
     await v.request("POST", "/v1/tokens/JT00000001/assign", { user: "jdupont" });
-  });
-  afterAll(async () => {
-    await v?.close();
-    await drop?.();
   });
 
   /** Everything a refused request must leave untouched. */

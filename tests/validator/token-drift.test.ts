@@ -2,26 +2,16 @@
 // grows from its stored last acceptance; the validator records when a token's clock was set, to what, and
 // the trim it applies, and signs a SetTimeTrim bound by its MAC like a set-time.
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { setTimeMac, setTimeTrimMac } from "../../common/token-service/token-protocol.js";
 import { referenceCode, referenceStep } from "../support/reference-totp.js";
-import { dialects, startValidator, testDatabase, type RunningValidator } from "../support/test-validator.js";
+import { dialects, validatorForSuite, type RunningValidator } from "../support/test-validator.js";
 
 const WEEK = 7 * 86_400;
 
 describe.each(dialects)("token clock drift on %s", (dialect) => {
   let v: RunningValidator;
-  let drop: () => Promise<void>;
-
-  beforeAll(async () => {
-    const database = await testDatabase(dialect);
-    drop = database.drop;
-    v = await startValidator(database.location);
-  });
-  afterAll(async () => {
-    await v?.close();
-    await drop?.();
-  });
+  validatorForSuite(dialect, (started) => (v = started));
 
   const now = () => Math.round(v.clock.millis / 1000);
   const validate = (body: Record<string, string>) => v.request("POST", "/v1/validate", body, "portal");

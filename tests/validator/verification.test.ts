@@ -1,22 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { referenceCode, referenceStep } from "../support/reference-totp.js";
-import { dialects, startValidator, testDatabase, type RunningValidator } from "../support/test-validator.js";
+import { dialects, startValidator, testDatabase, validatorForSuite, type RunningValidator } from "../support/test-validator.js";
 
 describe.each(dialects)("verification policy over HTTP on %s", (dialect) => {
   let v: RunningValidator;
-  let drop: () => Promise<void>;
   let serials = 0;
-
-  beforeAll(async () => {
-    const database = await testDatabase(dialect);
-    drop = database.drop;
-    v = await startValidator(database.location);
-  });
-  afterAll(async () => {
-    await v?.close();
-    await drop?.();
-  });
+  validatorForSuite(dialect, (started) => (v = started));
 
   const validate = (body: Record<string, string>, headers: Record<string, string> = {}) =>
     v.request("POST", "/v1/validate", body, "portal", headers);
