@@ -93,9 +93,10 @@ async function spread(servers: ServerProcess[], phase: string, load: (server: Se
   for (const result of results) {
     counts.accept += result.accepts;
     counts.reject += result.rejects;
+    counts.challenge += result.challenges;
     counts.other += result.others;
   }
-  if (results.some((result) => result.accepts + result.rejects + result.others > 0)) await resumePasscodes();
+  if (results.some((result) => result.accepts + result.rejects + result.challenges + result.others > 0)) await resumePasscodes();
   return {
     phase,
     perSecond: results.reduce((sum, result) => sum + result.perSecond, 0),
@@ -130,8 +131,8 @@ async function resumePasscodes() {
 
 const key = await seedUsers(workspace.location, workspace.masterKey, tokenCount + failureUsers);
 const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
-const counts = { accept: 0, reject: 0, other: 0 };
-const tally = (result: string) => counts[result === "accept" || result === "reject" ? result : "other"]++;
+const counts = { accept: 0, reject: 0, challenge: 0, other: 0 };
+const tally = (result: string) => counts[result === "accept" || result === "reject" || result === "challenge" ? result : "other"]++;
 
 // 1. In-process: `connections` attempts in flight at once, as the HTTP clients keep.
 const inProcess = await (async () => {
@@ -199,13 +200,14 @@ try {
     pacedRatePerSecond: paced.ratePerSecond,
     saturatedP50Ms: saturated.p50Ms,
     saturatedP99Ms: saturated.p99Ms,
-    acceptedShare: Number((counts.accept / (counts.accept + counts.reject + counts.other)).toFixed(3)),
+    acceptedShare: Number((counts.accept / (counts.accept + counts.reject + counts.challenge + counts.other)).toFixed(3)),
+    challenged: counts.challenge,
     errors: saturated.errors + paced.errors,
     ...replay,
   };
   console.log(
     `${args.db} × ${instances}: ${validationsPerSecond} validations/s over HTTP, ${inProcess}/s in-process (bare HTTP ${bareHttpPerSecond}/s, ratio ${summary.ratio}); ` +
-      `at 1000/s p50 ${summary.p50Ms} ms, p99 ${summary.p99Ms} ms; accepted ${counts.accept}, rejected ${counts.reject}, other ${counts.other}; ` +
+      `at 1000/s p50 ${summary.p50Ms} ms, p99 ${summary.p99Ms} ms; accepted ${counts.accept}, rejected ${counts.reject}, challenged ${counts.challenge}, other ${counts.other}; ` +
       `replay check: ${replay.acceptedTwice} (token, step) accepted twice in the audit log, ${replay.replaysAccepted} of ${replay.replaysSent} replays accepted`,
   );
   console.log(JSON.stringify(summary));

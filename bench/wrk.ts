@@ -9,6 +9,8 @@ export interface WrkResult {
   errors: number;
   accepts: number;
   rejects: number;
+  challenges: number;
+  /** Answers that were none of those (an error status, say). */
   others: number;
 }
 
@@ -45,7 +47,10 @@ export async function runWrk(load: WrkLoad): Promise<WrkResult> {
         if (error) {
           const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
           reject(new Error(missing ? "wrk is not installed: apt-get install wrk (Debian's package)" : `wrk failed: ${stderr || error.message}`));
-        } else resolve(stdout);
+        } else {
+          process.stderr.write(stderr);
+          resolve(stdout);
+        }
       },
     );
   });
@@ -60,6 +65,7 @@ export async function runWrk(load: WrkLoad): Promise<WrkResult> {
     errors: parsed.errors!,
     accepts: parsed.accepts!,
     rejects: parsed.rejects!,
+    challenges: parsed.challenges!,
     others: parsed.others!,
   };
 }
