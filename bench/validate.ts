@@ -45,12 +45,12 @@ const connections = Number(args.connections);
 const instances = Number(args.instances);
 if (args.db !== "sqlite" && args.db !== "postgres") throw new Error("--db is sqlite or postgres");
 if (!Number.isInteger(instances) || instances < 1) throw new Error("--instances is a positive integer");
-/** More validations per second than one instance of this server can answer: a wrk run never runs out of bodies. */
+/** More validations per second than the servers answer together: a wrk run never runs out of bodies. */
 const preparedPerSecond = 20_000;
 
 const workspace = await createBenchWorkspace(args.db);
-/** Failures go to their own users, so lockout never touches the users that get valid passcodes. */
-const failureUsers = Math.max(1, Math.round(tokenCount * failureShare));
+/** Failures go to their own users (at least one per lane), so lockout never touches the users that get valid passcodes. */
+const failureUsers = Math.max(instances, Math.round(tokenCount * failureShare));
 const passcodes = new PasscodeSource();
 
 interface Attempt {
@@ -86,7 +86,7 @@ class Attempts {
  * requests/s summed. Afterwards the passcode source learns each token's step from the database, since wrk
  * sends only part of what was prepared.
  */
-async function spread(servers: ServerProcess[], phase: string, load: (server: ServerProcess, lane: number) => Partial<WrkLoad>, phaseSeconds = seconds) {
+async function spread(servers: ServerProcess[], load: (server: ServerProcess, lane: number) => Partial<WrkLoad>, phaseSeconds = seconds) {
   const results: WrkResult[] = await Promise.all(
     servers.map((server, lane) => runWrk({ url: server.url, connections: Math.max(1, Math.round(connections / servers.length)), seconds: phaseSeconds, headers, ...load(server, lane) })),
   );
@@ -98,7 +98,6 @@ async function spread(servers: ServerProcess[], phase: string, load: (server: Se
   }
   if (results.some((result) => result.accepts + result.rejects + result.challenges + result.others > 0)) await resumePasscodes();
   return {
-    phase,
     perSecond: results.reduce((sum, result) => sum + result.perSecond, 0),
     p50Ms: Math.max(...results.map((result) => result.p50Ms)),
     p99Ms: Math.max(...results.map((result) => result.p99Ms)),
@@ -171,9 +170,9 @@ const servers = await Promise.all(
 try {
   const warmUpSeconds = 2;
   const validationsAt = (server: ServerProcess) => `${server.url}/v1/validate`;
-  await spread(servers, "warm-up", (server, lane) => ({ url: validationsAt(server), bodiesFile: validationBodies("warm-up", lane, warmUpSeconds) }), warmUpSeconds);
-  const bare = await spread(servers, "bare", (server) => ({ url: `${server.url}/health` }));
-  const saturated = await spread(servers, "saturated", (server, lane) => ({ url: validationsAt(server), bodiesFile: validationBodies("saturated", lane, seconds) }));
+  await spread(servers, (server, lane) => ({ url: validationsAt(server), bodiesFile: validationBodies("warm-up", lane, warmUpSeconds) }), warmUpSeconds);
+  const bare = await spread(servers, (server) => ({ url: `${server.url}/health` }));
+  const saturated = await spread(servers, (server, lane) => ({ url: validationsAt(server), bodiesFile: validationBodies("saturated", lane, seconds) }));
   const pacedAttempts = new Attempts();
   const paced = await pacedLoad(
     servers.map(validationsAt),
