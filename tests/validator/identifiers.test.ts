@@ -15,28 +15,21 @@ import type { DatabaseLocation } from "../../validator/storage/database.js";
 import { migrationProvider } from "../../validator/storage/migrations.js";
 import { createPrivateFile } from "../../validator/storage/private-files.js";
 import { referenceCode, referenceStep } from "../support/reference-totp.js";
-import { dialects, startValidator, testDatabase, TestClock, type RunningValidator } from "../support/test-validator.js";
+import { dialects, startValidator, testDatabase, TestClock, validatorForSuite, type RunningValidator } from "../support/test-validator.js";
 
 const seeds = { JT00000001: randomBytes(32), JT00000002: randomBytes(32), JT00000003: randomBytes(32) };
 const pin = "583920";
 
 describe.each(dialects)("user identifiers and serials on %s", (dialect) => {
   let v: RunningValidator;
-  let drop: () => Promise<void>;
   const code = (serial: keyof typeof seeds) => referenceCode(seeds[serial], referenceStep(v.clock.millis));
   const path = encodeURIComponent;
 
+  validatorForSuite(dialect, (started) => (v = started));
   beforeAll(async () => {
-    const database = await testDatabase(dialect);
-    drop = database.drop;
-    v = await startValidator(database.location);
     for (const [serial, seed] of Object.entries(seeds)) {
       expect((await v.request("POST", "/v1/tokens", { serial, secretHex: seed.toString("hex") })).status).toBe(201);
     }
-  });
-  afterAll(async () => {
-    await v?.close();
-    await drop?.();
   });
 
   async function counts() {
