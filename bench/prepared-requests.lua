@@ -54,7 +54,8 @@ function done(summary, latency, requests)
   for _, thread in ipairs(threads) do
     for name, _ in pairs(counts) do counts[name] = counts[name] + (thread:get(name) or 0) end
   end
-  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout
+  -- Transport errors only: an answer with an error status is one of the `others` counted above.
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
   io.write(string.format(
     '{"requests":%d,"durationMicros":%d,"errors":%d,"p50Micros":%d,"p99Micros":%d,"accepts":%d,"rejects":%d,"challenges":%d,"others":%d,"exhausted":%d}\n',
     summary.requests, summary.duration, errors, latency:percentile(50), latency:percentile(99),

@@ -10,7 +10,7 @@ export interface WrkResult {
   accepts: number;
   rejects: number;
   challenges: number;
-  /** Answers that were none of those (an error status, say). */
+  /** Answers that were none of those (an error status, say); `errors` counts failed exchanges. */
   others: number;
 }
 
