@@ -22,6 +22,7 @@ import { startServe } from "../tests/support/cli.js";
 import { addRadiusClient } from "../validator/operations/radius-clients.js";
 import { masterKeyFrom } from "../validator/secrets/master-key.js";
 import { openValidator } from "../validator/validator.js";
+import { cpuPer } from "./process-cpu.js";
 import { benchSeed, benchUser, PasscodeSource, seedUsers } from "./seed.js";
 import { createBenchWorkspace } from "./workspace.js";
 
@@ -55,10 +56,17 @@ interface Run {
   challenged: number;
   seconds: number;
   acceptedPerSecond: number;
+  /** CPU the server process used (all its threads) per accepted request: independent of radclient's speed. */
+  serverCpuMicrosPerAccept: number;
 }
 
-/** Sends every request of `file` with radclient and counts what came back. */
-function drive(file: string, requests: number, port: number, secret: string): Promise<Run> {
+/** Sends every request of `file` with radclient to the server of process `serverPid` and counts what came back. */
+async function drive(file: string, requests: number, port: number, secret: string, serverPid: number): Promise<Run> {
+  const { result, cpuMicrosEach } = await cpuPer([serverPid], () => radclientRun(file, requests, port, secret), (run) => run.accepted);
+  return { ...result, serverCpuMicrosPerAccept: cpuMicrosEach };
+}
+
+function radclientRun(file: string, requests: number, port: number, secret: string): Promise<Omit<Run, "serverCpuMicrosPerAccept">> {
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     execFile(radclient, ["-f", file, "-p", String(inFlight), "-q", "-s", "-r", "3", "-t", String(timeoutSeconds), `127.0.0.1:${port}`, "auth", secret], { maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
@@ -220,7 +228,8 @@ try {
   const jetonPort = Number(/RADIUS listening on udp:\/\/127\.0\.0\.1:(\d+)/.exec(server.output())![1]);
   const passcodes = new PasscodeSource();
   // Each request a unique valid PIN + code (see PasscodeSource), the warm-up's too.
-  const jetonRound = (name: string, count: number) => drive(requestFile(directory, name, count, (index) => passcodes.valid(index)), count, jetonPort, secret);
+  const jetonPid = server.child.pid!;
+  const jetonRound = (name: string, count: number) => drive(requestFile(directory, name, count, (index) => passcodes.valid(index)), count, jetonPort, secret, jetonPid);
 
   let freeradiusRound: ((name: string, count: number) => Promise<Run>) | null = null;
   if (existsSync(freeradius)) {
@@ -229,6 +238,7 @@ try {
     mkdirSync(raddb);
     writeRaddb(raddb, port, secret);
     peer = await startFreeradius(raddb, port, secret);
+    const peerPid = peer.pid!;
     freeradiusRound = async (name, count) => {
       // Codes of the current 30 s step (FreeRADIUS keeps no replay state, so they may repeat), with at
       // least 5 s of the step left: rlm_totp has no look-back, and a step ending mid-run would turn the
@@ -236,7 +246,7 @@ try {
       const left = 30_000 - (Date.now() % 30_000);
       if (left < 5_000) await new Promise((resolve) => setTimeout(resolve, left + 50));
       const now = Date.now();
-      return drive(requestFile(directory, name, count, (index) => totp30(benchSeed(index).subarray(0, 20), now)), count, port, secret);
+      return drive(requestFile(directory, name, count, (index) => totp30(benchSeed(index).subarray(0, 20), now)), count, port, secret, peerPid);
     };
   } else {
     console.log(`FreeRADIUS baseline skipped: ${freeradius} is missing (Debian package freeradius)`);
@@ -266,14 +276,17 @@ try {
     jetonAcceptedPerSecond,
     freeradiusAcceptedPerSecond,
     ratio: freeradiusAcceptedPerSecond ? Number((jetonAcceptedPerSecond / freeradiusAcceptedPerSecond).toFixed(3)) : null,
+    jetonCpuMicrosPerAccept: median(jetonRuns.map((run) => run.serverCpuMicrosPerAccept)),
+    freeradiusCpuMicrosPerAccept: freeradiusRound ? median(freeradiusRuns.map((run) => run.serverCpuMicrosPerAccept)) : null,
   };
   const perSecond = (runs: Run[]) => runs.map((run) => run.acceptedPerSecond).join(" / ");
+  const cpu = (micros: number | null) => `${micros} µs of server CPU per accept`;
   console.log(
     `Jeton RADIUS (SQLite, PIN + code): median ${jetonAcceptedPerSecond} accepted/s (rounds ${perSecond(jetonRuns)}; ${total(jetonRuns, "accepted")} accepted, ` +
-      `${total(jetonRuns, "rejected")} rejected, ${total(jetonRuns, "challenged")} challenged, ${total(jetonRuns, "lost")} lost)` +
+      `${total(jetonRuns, "rejected")} rejected, ${total(jetonRuns, "challenged")} challenged, ${total(jetonRuns, "lost")} lost; ${cpu(summary.jetonCpuMicrosPerAccept)})` +
       (freeradiusRound
         ? `; FreeRADIUS rlm_totp: median ${freeradiusAcceptedPerSecond} accepted/s (rounds ${perSecond(freeradiusRuns)}; ${total(freeradiusRuns, "accepted")} accepted, ` +
-          `${total(freeradiusRuns, "rejected")} rejected, ${total(freeradiusRuns, "lost")} lost); ratio ${summary.ratio}`
+          `${total(freeradiusRuns, "rejected")} rejected, ${total(freeradiusRuns, "lost")} lost; ${cpu(summary.freeradiusCpuMicrosPerAccept)}); ratio ${summary.ratio}`
         : ""),
   );
   console.log(JSON.stringify(summary));

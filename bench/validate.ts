@@ -22,6 +22,7 @@ import { pacedLoad } from "./paced-load.js";
 import { codeAt } from "../validator/policy/totp.js";
 import { BENCH_PIN, benchParameters, benchSeed, benchUser, PasscodeSource, seedUsers, tokenIndexOf } from "./seed.js";
 import { createBenchWorkspace } from "./workspace.js";
+import { cpuPer } from "./process-cpu.js";
 import { runWrk, writeBodies, type WrkLoad, type WrkResult } from "./wrk.js";
 
 const { values: args } = parseArgs({
@@ -87,8 +88,13 @@ class Attempts {
  * sends only part of what was prepared.
  */
 async function spread(servers: ServerProcess[], load: (server: ServerProcess, lane: number) => Partial<WrkLoad>, phaseSeconds = seconds) {
-  const results: WrkResult[] = await Promise.all(
-    servers.map((server, lane) => runWrk({ url: server.url, connections: Math.max(1, Math.round(connections / servers.length)), seconds: phaseSeconds, headers, ...load(server, lane) })),
+  const { result: results, cpuMicrosEach } = await cpuPer(
+    servers.map((server) => server.child.pid!),
+    (): Promise<WrkResult[]> =>
+      Promise.all(
+        servers.map((server, lane) => runWrk({ url: server.url, connections: Math.max(1, Math.round(connections / servers.length)), seconds: phaseSeconds, headers, ...load(server, lane) })),
+      ),
+    (finished) => finished.reduce((sum, result) => sum + result.requests, 0),
   );
   for (const result of results) {
     counts.accept += result.accepts;
@@ -99,6 +105,8 @@ async function spread(servers: ServerProcess[], load: (server: ServerProcess, la
   if (results.some((result) => result.accepts + result.rejects + result.challenges + result.others > 0)) await resumePasscodes();
   return {
     perSecond: results.reduce((sum, result) => sum + result.perSecond, 0),
+    /** CPU the servers used (all their threads) per request answered: independent of the client's speed. */
+    serverCpuMicrosEach: cpuMicrosEach,
     p50Ms: Math.max(...results.map((result) => result.p50Ms)),
     p99Ms: Math.max(...results.map((result) => result.p99Ms)),
     errors: results.reduce((sum, result) => sum + result.errors + result.others, 0),
@@ -197,6 +205,8 @@ try {
     p50Ms: paced.p50Ms,
     p99Ms: paced.p99Ms,
     pacedRatePerSecond: paced.ratePerSecond,
+    serverCpuMicrosPerValidation: saturated.serverCpuMicrosEach,
+    serverCpuMicrosPerBareRequest: bare.serverCpuMicrosEach,
     saturatedP50Ms: saturated.p50Ms,
     saturatedP99Ms: saturated.p99Ms,
     acceptedShare: Number((counts.accept / (counts.accept + counts.reject + counts.challenge + counts.other)).toFixed(3)),
@@ -205,7 +215,8 @@ try {
     ...replay,
   };
   console.log(
-    `${args.db} × ${instances}: ${validationsPerSecond} validations/s over HTTP, ${inProcess}/s in-process (bare HTTP ${bareHttpPerSecond}/s, ratio ${summary.ratio}); ` +
+    `${args.db} × ${instances}: ${validationsPerSecond} validations/s over HTTP, ${inProcess}/s in-process (bare HTTP ${bareHttpPerSecond}/s, ratio ${summary.ratio}; ` +
+      `server CPU ${summary.serverCpuMicrosPerValidation} µs per validation, ${summary.serverCpuMicrosPerBareRequest} µs per bare request); ` +
       `at 1000/s p50 ${summary.p50Ms} ms, p99 ${summary.p99Ms} ms; accepted ${counts.accept}, rejected ${counts.reject}, challenged ${counts.challenge}, other ${counts.other}; ` +
       `replay check: ${replay.acceptedTwice} (token, step) accepted twice in the audit log, ${replay.replaysAccepted} of ${replay.replaysSent} replays accepted`,
   );

@@ -3,6 +3,8 @@ import { writeFileSync } from "node:fs";
 import { projectFile } from "../common/project-files.js";
 
 export interface WrkResult {
+  /** Requests answered. */
+  requests: number;
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -59,6 +61,7 @@ export async function runWrk(load: WrkLoad): Promise<WrkResult> {
   const parsed = JSON.parse(report) as Record<string, number>;
   if (parsed.exhausted! > 0) throw new Error(`wrk used up the ${load.bodiesFile} bodies: prepare more for this machine`);
   return {
+    requests: parsed.requests!,
     perSecond: Math.round(parsed.requests! / (parsed.durationMicros! / 1e6)),
     p50Ms: parsed.p50Micros! / 1000,
     p99Ms: parsed.p99Micros! / 1000,
