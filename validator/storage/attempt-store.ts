@@ -57,6 +57,7 @@ export function challengeKey(id: string): string {
 
 /** One row of the user + active tokens + emergency password join, as both dialects select it. */
 export interface UserStateRow {
+  user_name: string;
   pin_verifier: string | null;
   failures: number;
   last_failure_at: number | null;
@@ -105,6 +106,8 @@ export function userStateFromRows(user: string, rows: UserStateRow[]): StoredUse
 }
 
 export interface ChallengeRow {
+  /** challengeKey of the id. */
+  id: string;
   user_name: string;
   kind: string;
   serial: string | null;
@@ -145,11 +148,11 @@ export function userUpdateParameters(change: StateChange) {
 }
 
 /**
- * The reads of an attempt, the same in both dialects but for how a parameter is written (`?` in SQLite,
- * `$1`, `$2` in PostgreSQL). The user's row joined with their active tokens (ordered by serial) and their
- * emergency password, and whether they are staff.
+ * The reads of an attempt, the same in both dialects but for which users they select (`u.name = ?` in
+ * SQLite, a batch's users in PostgreSQL). The user's row joined with their active tokens and their
+ * emergency password, and whether they are staff; ordered by user, then serial.
  */
-export const loadUserStateSql = (user: string) => `SELECT u.pin_verifier, u.failures, u.last_failure_at, u.epoch,
+export const loadUserStatesSql = (users: string) => `SELECT u.name AS user_name, u.pin_verifier, u.failures, u.last_failure_at, u.epoch,
          t.serial, t.sealed_secret, t.key_id, t.algorithm, t.digits, t.period, t.t0, t.offset_steps, t.last_step,
          coalesce(t.last_used_at, t.created_at) AS last_accepted_at,
          e.verifier AS emergency_verifier, e.expires_at AS emergency_expires_at,
@@ -157,9 +160,9 @@ export const loadUserStateSql = (user: string) => `SELECT u.pin_verifier, u.fail
     FROM users u
     LEFT JOIN tokens t ON t.user_name = u.name AND t.disabled_at IS NULL
     LEFT JOIN emergency_passwords e ON e.user_name = u.name
-   WHERE u.name = ${user}
-   ORDER BY t.serial`;
+   WHERE ${users}
+   ORDER BY u.name, t.serial`;
 
-/** The challenge answered, if it is the user's (by the hash of its id). */
-export const loadChallengeSql = (id: string, user: string) =>
-  `SELECT user_name, kind, serial, step, opened_at, expires_at, epoch, answered_at FROM challenges WHERE id = ${id} AND user_name = ${user}`;
+/** The challenges answered (by the hash of their ids); a caller keeps one only if it is its user's. */
+export const loadChallengesSql = (challenges: string) =>
+  `SELECT id, user_name, kind, serial, step, opened_at, expires_at, epoch, answered_at FROM challenges WHERE ${challenges}`;

@@ -3,8 +3,8 @@ import {
   challengeFromRow,
   challengeKey,
   ConcurrentChange,
-  loadChallengeSql,
-  loadUserStateSql,
+  loadChallengesSql,
+  loadUserStatesSql,
   userStateFromRows,
   userUpdateParameters,
   type AttemptStore,
@@ -53,8 +53,8 @@ export function sqliteAttemptStore(connection: BetterSqlite3.Database, groupComm
 
 function prepare(connection: BetterSqlite3.Database) {
   return {
-    loadUser: connection.prepare(loadUserStateSql("?")),
-    loadChallenge: connection.prepare(loadChallengeSql("?", "?")),
+    loadUser: connection.prepare(loadUserStatesSql("u.name = ?")),
+    loadChallenge: connection.prepare(loadChallengesSql("id = ? AND user_name = ?")),
     // The replay guard: only a step above the last accepted one is written.
     acceptStep: connection.prepare(
       "UPDATE tokens SET last_step = ?, offset_steps = ?, last_used_at = ? WHERE serial = ? AND (last_step IS NULL OR last_step < ?)",
