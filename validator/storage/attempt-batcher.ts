@@ -9,7 +9,8 @@
  * this process holds.
  */
 export class AttemptBatcher<Item extends { user: string }> {
-  private waiting: Item[] = [];
+  /** Waiting attempts by user, each user's in arrival order; users in the order they will be served. */
+  private readonly waiting = new Map<string, Item[]>();
   private readonly usersInFlight = new Set<string>();
   private inFlight = 0;
   private scheduled = false;
@@ -21,12 +22,14 @@ export class AttemptBatcher<Item extends { user: string }> {
   ) {}
 
   add(item: Item): void {
-    this.waiting.push(item);
+    const queue = this.waiting.get(item.user);
+    if (queue) queue.push(item);
+    else this.waiting.set(item.user, [item]);
     this.schedule();
   }
 
   private schedule(): void {
-    if (this.scheduled || this.inFlight >= this.maxInFlight || this.waiting.length === 0) return;
+    if (this.scheduled || this.inFlight >= this.maxInFlight || this.waiting.size === 0) return;
     this.scheduled = true;
     // After the current I/O callbacks: the attempts that arrived together leave together.
     setImmediate(() => {
@@ -48,18 +51,22 @@ export class AttemptBatcher<Item extends { user: string }> {
     this.schedule();
   }
 
-  /** The oldest waiting attempts of users not in flight, one per user, in arrival order. */
+  /**
+   * The oldest waiting attempt of each user not in flight. Looks at no more users than are in flight
+   * plus a batch, however many attempts one user has waiting; a user served goes to the back of the line.
+   */
   private take(): Item[] {
     const batch: Item[] = [];
-    const taken = new Set<string>();
-    const left: Item[] = [];
-    for (const item of this.waiting) {
-      if (batch.length < this.maxBatch && !taken.has(item.user) && !this.usersInFlight.has(item.user)) {
-        taken.add(item.user);
-        batch.push(item);
-      } else left.push(item);
+    const stillWaiting: [string, Item[]][] = [];
+    for (const [user, queue] of this.waiting) {
+      if (batch.length >= this.maxBatch) break;
+      if (this.usersInFlight.has(user)) continue;
+      batch.push(queue.shift()!);
+      this.waiting.delete(user);
+      if (queue.length > 0) stillWaiting.push([user, queue]);
     }
-    this.waiting = left;
+    // After the loop: a user put back during it would be met again.
+    for (const [user, queue] of stillWaiting) this.waiting.set(user, queue);
     return batch;
   }
 }
