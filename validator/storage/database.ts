@@ -6,7 +6,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
 import type { AttemptStore } from "./attempt-store.js";
 import { GroupCommit } from "./group-commit.js";
-import { postgresAttemptStore, type RetryOnLostConnection } from "./postgres-attempts.js";
+import { MAX_BATCHES_IN_FLIGHT, postgresAttemptStore, type RetryOnLostConnection } from "./postgres-attempts.js";
 import { sqliteAttemptStore } from "./sqlite-attempts.js";
 import { migrationProvider } from "./migrations.js";
 import { createPrivateFile, refuseSharedSqliteFiles } from "./private-files.js";
@@ -216,10 +216,10 @@ function connectionLost(error: unknown): boolean {
  * exact range) read as numbers. `pipeline`: queries are sent without waiting for the answer to the
  * previous one (the attempt store batches its statements into two round trips).
  */
-function postgresPool(url: string, pipeline: boolean): pg.Pool {
+function postgresPool(url: string, pipeline: boolean, max: number): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
-    max: POOL_SIZE,
+    max,
     pipeline,
     types: {
       getTypeParser: ((oid: number, format?: "text" | "binary") =>
@@ -236,10 +236,10 @@ function postgresPool(url: string, pipeline: boolean): pg.Pool {
 }
 
 function openPostgres(url: string, events: StorageEvents): Database {
-  const pool = postgresPool(url, false);
+  const pool = postgresPool(url, false, POOL_SIZE);
   // The hot path has a pool of its own: long administrative transactions cannot take all of its
   // connections, and Kysely never runs on a pipelined one (where its streamed queries would be refused).
-  const attemptPool = postgresPool(url, true);
+  const attemptPool = postgresPool(url, true, MAX_BATCHES_IN_FLIGHT);
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   const parsed = new URL(url);
   const retryOnLostConnection: RetryOnLostConnection = async (work) => {

@@ -26,7 +26,7 @@ export type RetryOnLostConnection = <T>(work: () => Promise<T>) => Promise<T>;
  * with two instances on one PostgreSQL (bench:validate): 1 in flight 2 842/s, 2 3 934/s, 4 2 950/s,
  * 8 3 106/s; more in flight makes smaller batches, and each costs its round trips and its commit.
  */
-const MAX_BATCHES_IN_FLIGHT = 2;
+export const MAX_BATCHES_IN_FLIGHT = 2;
 const MAX_BATCH = 64;
 
 interface PendingAttempt {
