@@ -3,10 +3,12 @@ import { statSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { benchUser, PasscodeSource, seedUsers } from "../../bench/seed.js";
 import { createBenchWorkspace, type BenchWorkspace } from "../../bench/workspace.js";
-import { SqliteQueryCompiler } from "kysely";
+import { Kysely, SqliteDialect, SqliteQueryCompiler } from "kysely";
 import { respondToChallenge, validatePasscode } from "../../validator/operations/validation.js";
 import { masterKeyFrom } from "../../validator/secrets/master-key.js";
 import { openDatabase, type Database } from "../../validator/storage/database.js";
+import { GroupCommit } from "../../validator/storage/group-commit.js";
+import type { Schema } from "../../validator/storage/schema.js";
 import { openValidator } from "../../validator/validator.js";
 import { startServe, type ServerProcess } from "../support/cli.js";
 import { testDatabase } from "../support/test-validator.js";
@@ -49,6 +51,47 @@ describe("SQLite storage: group commit and checkpoints", () => {
     expect(fulfilled.every((result) => result.value.committed)).toBe(true);
     const rows = await database.db.selectFrom("settings").select("name").where("name", "like", "row%").execute();
     expect(rows.map((row) => row.name).sort()).toEqual(Array.from({ length: 50 }, (_, index) => `row${index}`).filter((name) => name !== "row17").sort());
+  });
+
+  it("the hot path's synchronous batches: answered once committed, a failing attempt undoes only its own, a transaction opened through Kysely is waited for, not joined", async () => {
+    const connection = new BetterSqlite3(file);
+    connection.pragma("busy_timeout = 5000");
+    const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: connection }) });
+    const groupCommit = new GroupCommit(db, connection);
+    const insert = connection.prepare("INSERT INTO settings (name, value) VALUES (?, 'x')");
+    const observer = new BetterSqlite3(file, { readonly: true });
+    const visible = (name: string) => observer.prepare("SELECT value FROM settings WHERE name = ?").get(name) !== undefined;
+    try {
+      const results = await Promise.allSettled(
+        Array.from({ length: 50 }, (_, index) =>
+          groupCommit
+            .runSync(() => {
+              insert.run(`sync${index}`);
+              if (index === 17) throw new Error("attempt 17 fails after writing");
+              return index;
+            })
+            .then((value) => ({ value, committed: visible(`sync${index}`) })),
+        ),
+      );
+      expect(results[17]).toMatchObject({ status: "rejected", reason: { message: "attempt 17 fails after writing" } });
+      expect(results.filter((result) => result.status === "fulfilled" && result.value.committed)).toHaveLength(49);
+      expect(visible("sync17")).toBe(false);
+
+      let answered: Promise<string> | undefined;
+      await expect(
+        db.transaction().execute(async (trx) => {
+          await trx.insertInto("settings").values({ name: "outer", value: "x" }).execute();
+          answered = groupCommit.runSync(() => (insert.run("during-outer"), "answered"));
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          throw new Error("the outer transaction rolls back");
+        }),
+      ).rejects.toThrow("the outer transaction rolls back");
+      expect(await answered).toBe("answered");
+      expect([visible("outer"), visible("during-outer")]).toEqual([false, true]);
+    } finally {
+      observer.close();
+      await db.destroy();
+    }
   });
 
   it("the checkpointer thread copies committed pages into the database file", async () => {

@@ -31,7 +31,7 @@ function lockBusy(error: unknown): boolean {
 export class GroupCommit {
   private readonly queue: Pending[] = [];
   private draining = false;
-  private savepoints: { open: BetterSqlite3.Statement; release: BetterSqlite3.Statement; rollback: BetterSqlite3.Statement } | undefined;
+  private statements: Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "rollbackTo", BetterSqlite3.Statement> | undefined;
 
   constructor(
     private readonly db: Kysely<Schema>,
@@ -76,32 +76,40 @@ export class GroupCommit {
 
   /** Runs `batch` in one transaction; returns the attempts put back because the write lock was busy. */
   private async runBatch(batch: Pending[]): Promise<Pending[]> {
-    let trx: ControlledTransaction<Schema>;
+    const sql = (this.statements ??= {
+      begin: this.connection.prepare("BEGIN"),
+      commit: this.connection.prepare("COMMIT"),
+      rollback: this.connection.prepare("ROLLBACK"),
+      savepoint: this.connection.prepare("SAVEPOINT attempt"),
+      release: this.connection.prepare("RELEASE attempt"),
+      rollbackTo: this.connection.prepare("ROLLBACK TO attempt"),
+    });
+    // The hot path's batches await nothing: the whole transaction runs in one go, nothing else can run on
+    // the connection meanwhile, and it needs no Kysely around it. Otherwise through Kysely, which then
+    // holds the connection, so no other Kysely query runs inside the batch. (A transaction opened
+    // directly through Kysely would be joined, not waited for: then the Kysely way too.)
+    const synchronous = !this.connection.inTransaction && batch.every((pending) => pending.work.kind === "sync");
+    let trx: ControlledTransaction<Schema> | undefined;
     try {
-      // Through Kysely, which then holds the connection: no other Kysely query runs inside the batch.
-      trx = await this.db.startTransaction().execute();
+      if (synchronous) sql.begin.run();
+      else trx = await this.db.startTransaction().execute();
     } catch (error) {
       for (const pending of batch) pending.reject(error);
       return [];
     }
-    const savepoints = (this.savepoints ??= {
-      open: this.connection.prepare("SAVEPOINT attempt"),
-      release: this.connection.prepare("RELEASE attempt"),
-      rollback: this.connection.prepare("ROLLBACK TO attempt"),
-    });
     const outcomes: { pending: Pending; ok: boolean; value: unknown }[] = [];
     const retried: Pending[] = [];
     try {
       for (const pending of batch) {
-        savepoints.open.run();
+        sql.savepoint.run();
         try {
           const { work } = pending;
-          const value = work.kind === "sync" ? work.run() : await work.run(trx);
-          savepoints.release.run();
+          const value = work.kind === "sync" ? work.run() : await work.run(trx!);
+          sql.release.run();
           outcomes.push({ pending, ok: true, value });
         } catch (error) {
-          savepoints.rollback.run();
-          savepoints.release.run();
+          sql.rollbackTo.run();
+          sql.release.run();
           // A read-then-write attempt whose snapshot cannot take the write lock (the checkpointer's
           // RESTART holds it) fails at once with nothing written: run it again in the next transaction
           // instead of answering a 500.
@@ -111,10 +119,18 @@ export class GroupCommit {
           } else outcomes.push({ pending, ok: false, value: error });
         }
       }
-      await trx.commit().execute();
+      if (trx) await trx.commit().execute();
+      else sql.commit.run();
       this.committed(batch.length);
     } catch (error) {
-      await trx.rollback().execute().catch(() => undefined);
+      if (trx) await trx.rollback().execute().catch(() => undefined);
+      else if (this.connection.inTransaction) {
+        try {
+          sql.rollback.run();
+        } catch {
+          // The batch's own error is the one to report.
+        }
+      }
       for (const pending of batch) pending.reject(error);
       return [];
     }
