@@ -104,6 +104,10 @@ const decoys = new WeakMap<ValidatorContext, { sealed: SealedSeed; parameters: T
  * Every user is checked against `policy.tokensPerUser` tokens: those they hold, padded with decoy tokens
  * (and an unknown user against a decoy PIN), so a reject costs the same work whoever the user is and
  * however many tokens they hold, down to opening a sealed seed.
+ *
+ * Seeds are opened when the rules first read them. A passcode reject reads every token (it searches every
+ * token's whole window), and a challenge answer refused before its token is looked up reads none, for
+ * any user alike; an accept found on the held token (held tokens come first) opens no decoy.
  */
 function withDecoys(ctx: ValidatorContext, user: string, stored: StoredUserState | null): UserState {
   let decoy = decoys.get(ctx);
@@ -111,16 +115,31 @@ function withDecoys(ctx: ValidatorContext, user: string, stored: StoredUserState
     decoy = { sealed: ctx.vault.seal("", randomBytes(32)), parameters: ctx.policy.token, pinVerifier: ctx.verifiers.pinVerifier("", randomUUID()) };
     decoys.set(ctx, decoy);
   }
-  const held = (stored?.tokens ?? []).map(({ sealed, ...token }): TokenState => ({ ...token, secret: ctx.vault.open(token.serial, sealed) }));
-  const padding = Array.from({ length: Math.max(0, ctx.policy.tokensPerUser - held.length) }, (): TokenState => ({
-    serial: "",
-    secret: ctx.vault.open("", decoy.sealed),
-    // The held token's parameters when there is one, so the padding adds no second code length to try.
-    parameters: held[0]?.parameters ?? decoy.parameters,
-    offset: 0,
-    lastStep: null,
-    decoy: true,
-  }));
+  const { sealed: decoySeed } = decoy;
+  const held = (stored?.tokens ?? []).map(({ sealed, ...token }) => openedWhenRead(token, () => ctx.vault.open(token.serial, sealed)));
+  const padding = Array.from({ length: Math.max(0, ctx.policy.tokensPerUser - held.length) }, () =>
+    openedWhenRead(
+      {
+        serial: "",
+        // The held token's parameters when there is one, so the padding adds no second code length to try.
+        parameters: held[0]?.parameters ?? decoy.parameters,
+        offset: 0,
+        lastStep: null,
+        decoy: true,
+      },
+      () => ctx.vault.open("", decoySeed),
+    ),
+  );
   if (stored !== null) return { ...stored, tokens: [...held, ...padding] };
   return { user, known: false, pinVerifier: decoy.pinVerifier, lockout: { failures: 0, lastFailureAt: null }, epoch: 0, tokens: padding, emergency: null };
+}
+
+function openedWhenRead(token: Omit<TokenState, "secret">, open: () => Uint8Array): TokenState {
+  let secret: Uint8Array | undefined;
+  return {
+    ...token,
+    get secret() {
+      return (secret ??= open());
+    },
+  };
 }
