@@ -16,6 +16,7 @@ import type { DatabaseLocation } from "../../validator/storage/database.js";
 import { openValidator } from "../../validator/validator.js";
 import { createTestDatabase, postgresAvailable } from "./postgres.js";
 import { captureLog } from "./log-guard.js";
+import { startRoundTripCounter, type RoundTripCounter } from "./round-trip-counter.js";
 import { rememberSecret } from "./secret-registry.js";
 
 export type DialectName = "sqlite" | "postgres";
@@ -127,6 +128,28 @@ export function validatorForSuite(dialect: DialectName, started: (validator: Run
   });
   afterAll(async () => {
     await validator?.close();
+    await drop?.();
+  });
+}
+
+/**
+ * As validatorForSuite, on a fresh PostgreSQL database reached through a proxy that counts round trips
+ * (round-trip-counter.ts); the proxy is closed after the tests too.
+ */
+export function countedValidatorForSuite(started: (validator: RunningValidator, counter: RoundTripCounter) => void): void {
+  let validator: RunningValidator | undefined;
+  let counter: RoundTripCounter | undefined;
+  let drop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const database = await createTestDatabase();
+    drop = database.drop;
+    counter = await startRoundTripCounter(database.url);
+    validator = await startValidator({ kind: "postgres", url: counter.url });
+    started(validator, counter);
+  });
+  afterAll(async () => {
+    await validator?.close();
+    await counter?.close();
     await drop?.();
   });
 }

@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { respondToChallenge, validatePasscode } from "../../validator/operations/validation.js";
 import type { Actor } from "../../validator/storage/audit-log.js";
-import { postgresAvailable, createTestDatabase } from "../support/postgres.js";
+import { postgresAvailable } from "../support/postgres.js";
 import { referenceCode, referenceStep } from "../support/reference-totp.js";
-import { startRoundTripCounter, type RoundTripCounter } from "../support/round-trip-counter.js";
-import { startValidator, type RunningValidator } from "../support/test-validator.js";
+import type { RoundTripCounter } from "../support/round-trip-counter.js";
+import { countedValidatorForSuite, type RunningValidator } from "../support/test-validator.js";
 
 /**
  * On PostgreSQL, attempts that arrive together share one transaction of two round trips
@@ -15,21 +15,9 @@ import { startValidator, type RunningValidator } from "../support/test-validator
 describe.runIf(postgresAvailable)("PostgreSQL attempt batches", () => {
   let counter: RoundTripCounter;
   let v: RunningValidator;
-  let drop: () => Promise<void>;
   let serials = 0;
   const actor: Actor = { id: "batches", role: "portal", source: "test" };
-
-  beforeAll(async () => {
-    const database = await createTestDatabase();
-    drop = database.drop;
-    counter = await startRoundTripCounter(database.url);
-    v = await startValidator({ kind: "postgres", url: counter.url });
-  });
-  afterAll(async () => {
-    await v?.close();
-    await counter?.close();
-    await drop?.();
-  });
+  countedValidatorForSuite((started, proxy) => ((v = started), (counter = proxy)));
 
   const code = (secret: Buffer) => referenceCode(secret, referenceStep(v.clock.millis));
 

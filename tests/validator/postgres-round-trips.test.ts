@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { respondToChallenge, validatePasscode } from "../../validator/operations/validation.js";
 import type { Decision } from "../../validator/policy/outcome.js";
 import type { Actor } from "../../validator/storage/audit-log.js";
-import { postgresAvailable, createTestDatabase } from "../support/postgres.js";
+import { postgresAvailable } from "../support/postgres.js";
 import { referenceCode, referenceStep } from "../support/reference-totp.js";
-import { startRoundTripCounter, type RoundTripCounter } from "../support/round-trip-counter.js";
-import { startValidator, type RunningValidator } from "../support/test-validator.js";
+import type { RoundTripCounter } from "../support/round-trip-counter.js";
+import { countedValidatorForSuite, type RunningValidator } from "../support/test-validator.js";
 
 /**
  * Issue 13: on PostgreSQL a validation costs at most two round trips (one that locks and loads, one
@@ -16,20 +16,8 @@ import { startValidator, type RunningValidator } from "../support/test-validator
 describe.runIf(postgresAvailable)("PostgreSQL round trips per validation", () => {
   let counter: RoundTripCounter;
   let v: RunningValidator;
-  let drop: () => Promise<void>;
   const actor: Actor = { id: "round-trips", role: "portal", source: "test" };
-
-  beforeAll(async () => {
-    const database = await createTestDatabase();
-    drop = database.drop;
-    counter = await startRoundTripCounter(database.url);
-    v = await startValidator({ kind: "postgres", url: counter.url });
-  });
-  afterAll(async () => {
-    await v?.close();
-    await counter?.close();
-    await drop?.();
-  });
+  countedValidatorForSuite((started, proxy) => ((v = started), (counter = proxy)));
 
   const code = (secret: Buffer) => referenceCode(secret, referenceStep(v.clock.millis));
   /** The decision, and the round trips it took. */

@@ -16,6 +16,7 @@ export class AttemptBatcher<Item extends { user: string }> {
   private scheduled = false;
 
   constructor(
+    /** Settles every attempt of the batch and never throws (postgres-attempts.ts answers each attempt). */
     private readonly runBatch: (batch: Item[]) => Promise<void>,
     private readonly maxInFlight: number,
     private readonly maxBatch: number,
