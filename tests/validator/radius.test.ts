@@ -8,6 +8,7 @@ import { InMemoryRadiusCounters } from "../../validator/radius/counters.js";
 import { signRequest } from "../../validator/radius/message-authenticator.js";
 import { hidePassword } from "../../validator/radius/user-password.js";
 import { startRadiusServer, type RadiusServer } from "../../validator/radius/server.js";
+import { challengeKey } from "../../validator/storage/attempt-store.js";
 import { radclient, radclientAvailable } from "../support/radclient.js";
 import { referenceCode, referenceStep } from "../support/reference-totp.js";
 import { rememberSecret } from "../support/secret-registry.js";
@@ -104,6 +105,13 @@ describe.skipIf(!radclientAvailable).each(dialects)("RADIUS front door driven by
     expect(challenge.attributes.get("Prompt")).toEqual(["No-Echo"]);
     const [state] = challenge.attributes.get("State")!;
     expect(state).toMatch(/^0x[0-9a-f]{40,}$/);
+    // RADIUS travels in clear: the State must not carry the challenge id, which would answer the challenge
+    // through the HTTP API. No 36-byte stretch of it is an id whose hash the challenges table holds.
+    const open = await v.ctx.database.db.selectFrom("challenges").select("id").where("user_name", "=", "chloe").execute();
+    expect(open).toHaveLength(1);
+    const bytes = Buffer.from(state!.slice(2), "hex");
+    const stretches = Array.from({ length: bytes.length - 35 }, (_, offset) => challengeKey(bytes.subarray(offset, offset + 36).toString("latin1")));
+    expect(stretches).not.toContain(open[0]!.id);
     rememberSecret("274915");
     const accepted = await request("chloe", "274915", [`State = ${state}`]);
     expect(accepted.code).toBe("Access-Accept");
