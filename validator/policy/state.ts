@@ -1,7 +1,7 @@
 import type { FailureRecord } from "./lockout.js";
 import type { TotpParameters } from "./totp.js";
 
-/** An active (not disabled) token of the user, with its seed already decrypted. */
+/** An active (not disabled) token of the user, with its seed in clear (opened when first read: operations/validation.ts). */
 export interface TokenState {
   serial: string;
   secret: Uint8Array;

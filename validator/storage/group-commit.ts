@@ -86,8 +86,9 @@ export class GroupCommit {
     });
     // The hot path's batches await nothing: the whole transaction runs in one go, nothing else can run on
     // the connection meanwhile, and it needs no Kysely around it. Otherwise through Kysely, which then
-    // holds the connection, so no other Kysely query runs inside the batch. (A transaction opened
-    // directly through Kysely would be joined, not waited for: then the Kysely way too.)
+    // holds the connection, so no other Kysely query runs inside the batch. While a transaction opened
+    // directly through Kysely is open, a BEGIN of our own would fail (or, unchecked, join it): the Kysely
+    // way then waits for it to end.
     const synchronous = !this.connection.inTransaction && batch.every((pending) => pending.work.kind === "sync");
     let trx: ControlledTransaction<Schema> | undefined;
     try {

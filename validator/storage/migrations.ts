@@ -199,6 +199,14 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable("tokens").addColumn("clock_trim_ppb", "integer", (column) => column.notNull().defaultTo(0)).execute();
       }),
     },
+    // A RADIUS State no longer carries the challenge id, the row does (sealed under a key derived from the
+    // State). States live minutes: those outstanding at the upgrade are dropped (their NAS gets a reject).
+    "0012-radius-state-sealed-challenge": {
+      up: atomically(dialect, async (db) => {
+        await sql`DELETE FROM radius_states`.execute(db);
+        await db.schema.alterTable("radius_states").addColumn("sealed_challenge", "text", (column) => column.notNull().defaultTo("")).execute();
+      }),
+    },
   };
 }
 

@@ -112,6 +112,8 @@ export interface RadiusStatesTable {
   client_name: string;
   user_name: string;
   expires_at: number;
+  /** The challenge id, sealed under a key derived from the State itself (operations/radius-states.ts). */
+  sealed_challenge: string;
 }
 
 /** Who may sign in to the support console, and with which role (helpdesk ⊇ support, auditor reads). */
