@@ -2,12 +2,19 @@ import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 
 /** A frontend Terminate message ('X', length 4): a client closing its connection waits for nothing. */
 const TERMINATE = Buffer.from([0x58, 0, 0, 0, 4]);
+/** The tag of a CommandComplete message ('C', length 11) answering a COMMIT that committed. */
+const COMMIT_DONE = Buffer.from([0x43, 0, 0, 0, 11, ...Buffer.from("COMMIT\0")]);
 
 export interface RoundTripCounter {
   /** `target` with its host and port replaced by the proxy's. */
   url: string;
   /** Round trips made through the proxy since it started, on all its connections. */
   readonly roundTrips: number;
+  /**
+   * The next answer that reports a COMMIT done is not passed on: the proxy drops that connection
+   * instead, so the client cannot know that its transaction committed.
+   */
+  loseNextCommitAnswer(): void;
   close(): Promise<void>;
 }
 
@@ -22,6 +29,7 @@ export async function startRoundTripCounter(target: string): Promise<RoundTripCo
   const targetUrl = new URL(target);
   const sockets = new Set<Socket>();
   let roundTrips = 0;
+  let commitAnswerToLose = false;
   const server = createServer((client) => {
     const upstream = connect(Number(targetUrl.port || 5432), targetUrl.hostname);
     for (const socket of [client, upstream]) {
@@ -38,6 +46,12 @@ export async function startRoundTripCounter(target: string): Promise<RoundTripCo
     });
     upstream.on("data", (chunk: Buffer) => {
       answered = true;
+      if (commitAnswerToLose && chunk.includes(COMMIT_DONE)) {
+        commitAnswerToLose = false;
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
       client.write(chunk);
     });
     client.on("close", () => upstream.destroy());
@@ -53,6 +67,9 @@ export async function startRoundTripCounter(target: string): Promise<RoundTripCo
     url: url.toString(),
     get roundTrips() {
       return roundTrips;
+    },
+    loseNextCommitAnswer() {
+      commitAnswerToLose = true;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -88,4 +88,16 @@ describe.runIf(postgresAvailable)("PostgreSQL attempt batches", () => {
     // The refused attempt consumed nothing: its code is still good.
     expect((await validatePasscode(v.ctx, actor, "refused.by.trigger", "583920" + code(secrets.get("refused.by.trigger")!))).result).toBe("accept");
   });
+
+  it("a commit whose answer is lost: its attempts fail and are not decided again (a failure counts once)", async () => {
+    const users = ["lost.1", "lost.2", "lost.3"];
+    for (const user of users) await userWithPin(user);
+    v.clock.advance(60);
+    counter.loseNextCommitAnswer();
+    const settled = await Promise.allSettled(users.map((user) => validatePasscode(v.ctx, actor, user, "583920000000")));
+    expect(settled.map((outcome) => (outcome.status === "rejected" ? outcome.reason.constructor.name : outcome.value.result))).toEqual(Array(3).fill("CommitOutcomeUnknown"));
+    for (const user of users) expect(await failuresOf(user)).toBe(1);
+    const audited = await v.ctx.database.db.selectFrom("audit_log").select("user_name").where("user_name", "in", users).where("result", "=", "reject").execute();
+    expect(audited).toHaveLength(3);
+  });
 });

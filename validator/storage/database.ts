@@ -5,6 +5,7 @@ import { Worker } from "node:worker_threads";
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
 import type { AttemptStore } from "./attempt-store.js";
+import { connectionLost } from "./connection-lost.js";
 import { GroupCommit } from "./group-commit.js";
 import { MAX_BATCHES_IN_FLIGHT, postgresAttemptStore, type RetryOnLostConnection } from "./postgres-attempts.js";
 import { sqliteAttemptStore } from "./sqlite-attempts.js";
@@ -43,6 +44,13 @@ export type DatabaseLocation = { kind: "sqlite"; file: string } | { kind: "postg
 
 const INT8_OID = 20;
 const POOL_SIZE = 10;
+/** A database that does not take a connection within this fails the work instead of queueing it for ever. */
+const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * How long a batch of attempts waits for a user's row that another transaction holds (an administrative
+ * one left open, say) before it gives up and its attempts run alone, so one held user stalls only its own.
+ */
+const ATTEMPT_LOCK_TIMEOUT_MS = 5_000;
 
 /** Opens the database and brings its schema up to date (idempotent; safe with several instances). */
 export async function openDatabase(location: DatabaseLocation, events: StorageEvents = {}): Promise<Database> {
@@ -205,22 +213,18 @@ function withStatementCache(connection: BetterSqlite3.Database, capacity = 200) 
   };
 }
 
-/** SQLSTATE class 08 (connection exception), 57P01–57P03 (server shutting down), or a dropped socket. */
-function connectionLost(error: unknown): boolean {
-  const { code, message } = error as { code?: string; message?: string };
-  return /^(08|57P0[1-3])/.test(code ?? "") || /Connection terminated|ECONNRESET|EPIPE/.test(message ?? "");
-}
-
 /**
  * A pool of connections with the BIGINT columns (Unix milliseconds and steps, well inside Number's
  * exact range) read as numbers. `pipeline`: queries are sent without waiting for the answer to the
  * previous one (the attempt store batches its statements into two round trips).
  */
-function postgresPool(url: string, pipeline: boolean, max: number): pg.Pool {
+function postgresPool(url: string, { pipeline, max, lockTimeoutMs }: { pipeline: boolean; max: number; lockTimeoutMs?: number }): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max,
     pipeline,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    ...(lockTimeoutMs !== undefined && { lock_timeout: lockTimeoutMs }),
     types: {
       getTypeParser: ((oid: number, format?: "text" | "binary") =>
         oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
@@ -236,10 +240,10 @@ function postgresPool(url: string, pipeline: boolean, max: number): pg.Pool {
 }
 
 function openPostgres(url: string, events: StorageEvents): Database {
-  const pool = postgresPool(url, false, POOL_SIZE);
+  const pool = postgresPool(url, { pipeline: false, max: POOL_SIZE });
   // The hot path has a pool of its own: long administrative transactions cannot take all of its
   // connections, and Kysely never runs on a pipelined one (where its streamed queries would be refused).
-  const attemptPool = postgresPool(url, true, MAX_BATCHES_IN_FLIGHT);
+  const attemptPool = postgresPool(url, { pipeline: true, max: MAX_BATCHES_IN_FLIGHT, lockTimeoutMs: ATTEMPT_LOCK_TIMEOUT_MS });
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   const parsed = new URL(url);
   const retryOnLostConnection: RetryOnLostConnection = async (work) => {

@@ -16,6 +16,7 @@ import {
 } from "./attempt-store.js";
 import { AttemptBatcher } from "./attempt-batcher.js";
 import { auditRow } from "./audit-log.js";
+import { connectionLost } from "./connection-lost.js";
 import type { StateChange } from "../policy/outcome.js";
 
 /** Runs `work` again on a fresh connection while its connection turns out closed (database.ts). */
@@ -59,9 +60,10 @@ export function postgresAttemptStore(pool: pg.Pool, retried: RetryOnLostConnecti
     try {
       outcomes = await retried(() => onConnection(pool, (client) => attemptBatch(client, batch)));
     } catch (error) {
+      // A commit that may have happened is never run again: its failures would count twice.
+      if (batch.length === 1 || error instanceof CommitOutcomeUnknown) return batch.forEach((pending) => pending.reject(error));
       // Nothing of the batch was written. One attempt's failing statement (or a deadlock with another
       // transaction) should not fail the others: each runs again alone, and only its own error is its own.
-      if (batch.length === 1) return batch[0]!.reject(error);
       await Promise.all(batch.map((pending) => runBatch([pending])));
       return;
     }
@@ -122,7 +124,7 @@ async function attemptBatch(client: pg.PoolClient, batch: PendingAttempt[]): Pro
   });
 
   const writes = decided.filter((attempt) => attempt.ok);
-  const answers = await roundTrip(client, () => [
+  const answers = await commitRoundTrip(client, () => [
     ...writes.map(({ request, write }) =>
       client.query<{ written: boolean }>({ name: "jeton_attempt_write", text: WRITE, values: writeParameters(request, write.change, auditRow(request.actor, request.now, write.audit)) }),
     ),
@@ -136,6 +138,22 @@ async function attemptBatch(client: pg.PoolClient, batch: PendingAttempt[]): Pro
     return { ok: false, error: new ConcurrentChange(`step ${step} of ${serial} was already accepted`) };
   });
 }
+
+/**
+ * The last round trip, which carries the COMMIT. When the server answers with an error, the transaction
+ * is rolled back and nothing was written. When the connection is lost instead, the COMMIT may have been
+ * carried out: that is not a lost connection to retry on (database.ts) but an outcome nobody knows.
+ */
+async function commitRoundTrip<T extends Promise<pg.QueryResult>[]>(client: pg.PoolClient, send: () => [...T]) {
+  try {
+    return await roundTrip(client, send);
+  } catch (error) {
+    if (connectionLost(error)) throw new CommitOutcomeUnknown("the database connection was lost during a commit, whose outcome is not known", { cause: error });
+    throw error;
+  }
+}
+
+export class CommitOutcomeUnknown extends Error {}
 
 /**
  * Sends the queries in one write and waits for every answer: one round trip. (The client sends each
