@@ -33,6 +33,12 @@ describe.runIf(postgresAvailable)("PostgreSQL attempt batches", () => {
     return secret;
   }
 
+  async function batchSizes(): Promise<{ sum: number; count: number }> {
+    const text = await v.ctx.metrics.registry.metrics();
+    const value = (series: string) => Number(new RegExp(`^jeton_db_group_commit_batch_size_${series} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
+    return { sum: value("sum"), count: value("count") };
+  }
+
   const failuresOf = async (user: string) =>
     (await v.ctx.database.db.selectFrom("users").select("failures").where("name", "=", user).executeTakeFirstOrThrow()).failures;
 
@@ -43,6 +49,7 @@ describe.runIf(postgresAvailable)("PostgreSQL attempt batches", () => {
     v.clock.advance(60);
 
     const before = counter.roundTrips;
+    const batchesBefore = await batchSizes();
     // Every third attempt is wrong: accepts and rejects share the batch.
     const decisions = await Promise.all(users.map((user, index) => validatePasscode(v.ctx, actor, user, "583920" + (index % 3 === 2 ? "000000" : code(secrets[index]!)))));
     const roundTrips = counter.roundTrips - before;
@@ -53,6 +60,10 @@ describe.runIf(postgresAvailable)("PostgreSQL attempt batches", () => {
     expect(audited).toHaveLength(30);
     expect(roundTrips).toBeGreaterThan(0);
     expect(roundTrips).toBeLessThanOrEqual(8);
+    // Operators see the batching in /metrics: 30 attempts in at most 4 commits.
+    const batchesAfter = await batchSizes();
+    expect(batchesAfter.sum - batchesBefore.sum).toBe(30);
+    expect(batchesAfter.count - batchesBefore.count).toBeLessThanOrEqual(4);
   });
 
   it("one attempt whose write fails: its error is its own, the others of its batch are decided and written", async () => {

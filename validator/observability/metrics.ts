@@ -67,7 +67,7 @@ export class Metrics {
 
   private readonly batchSizes = new Histogram({
     name: "jeton_db_group_commit_batch_size",
-    help: "Transactions committed together by one SQLite group commit",
+    help: "Attempts committed together by one SQLite group commit or one PostgreSQL attempt batch",
     buckets: [1, 2, 4, 8, 16, 32, 64],
     registers: [this.registry],
   });

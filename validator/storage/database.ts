@@ -36,7 +36,7 @@ export interface StorageEvents {
   transactionRetried?(): void;
   /** a transaction failed and was rolled back */
   transactionFailed?(): void;
-  /** a SQLite group commit committed this many transactions together */
+  /** this many attempts were committed together (a SQLite group commit, a PostgreSQL attempt batch) */
   groupCommitted?(size: number): void;
 }
 
@@ -264,7 +264,7 @@ function openPostgres(url: string, events: StorageEvents): Database {
     dialect: "postgres",
     description: `PostgreSQL ${parsed.host}${parsed.pathname}`,
     transaction: (work) => retryOnLostConnection(() => db.transaction().execute(work)),
-    attempts: postgresAttemptStore(attemptPool, retryOnLostConnection),
+    attempts: postgresAttemptStore(attemptPool, retryOnLostConnection, (size) => events.groupCommitted?.(size)),
     async close() {
       await db.destroy();
       await attemptPool.end();

@@ -54,7 +54,7 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * previous holder committed (a statement that waited for the lock would see the tokens and emergency
  * password as they were before). An attempt is answered only once its batch has committed.
  */
-export function postgresAttemptStore(pool: pg.Pool, retried: RetryOnLostConnection): AttemptStore {
+export function postgresAttemptStore(pool: pg.Pool, retried: RetryOnLostConnection, committed: (size: number) => void = () => undefined): AttemptStore {
   const runBatch = async (batch: PendingAttempt[]): Promise<void> => {
     let outcomes: Outcome[];
     try {
@@ -67,6 +67,7 @@ export function postgresAttemptStore(pool: pg.Pool, retried: RetryOnLostConnecti
       await Promise.all(batch.map((pending) => runBatch([pending])));
       return;
     }
+    committed(batch.length);
     outcomes.forEach((outcome, index) => (outcome.ok ? batch[index]!.resolve(outcome.value) : batch[index]!.reject(outcome.error)));
   };
   const batcher = new AttemptBatcher(runBatch, MAX_BATCHES_IN_FLIGHT, MAX_BATCH);
