@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
+import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { respondToChallenge, validatePasscode } from "../../validator/operations/validation.js";
 import type { Actor } from "../../validator/storage/audit-log.js";
@@ -111,4 +112,24 @@ describe.runIf(postgresAvailable)("PostgreSQL attempt batches", () => {
     const audited = await v.ctx.database.db.selectFrom("audit_log").select("user_name").where("user_name", "in", users).where("result", "=", "reject").execute();
     expect(audited).toHaveLength(3);
   });
+
+  it("a user whose row another transaction holds: the batch gives up at the lock timeout, the others are decided alone", async () => {
+    const users = ["held.1", "free.1", "free.2"];
+    const secrets = new Map<string, Buffer>();
+    for (const user of users) secrets.set(user, await userWithPin(user));
+    v.clock.advance(60);
+    // An administrator's psql session left open in the middle of a transaction on one user.
+    const holder = new pg.Client({ connectionString: counter.url });
+    await holder.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query("SELECT name FROM users WHERE name = 'held.1' FOR UPDATE");
+      const settled = await Promise.allSettled(users.map((user) => validatePasscode(v.ctx, actor, user, "583920" + code(secrets.get(user)!))));
+      expect(settled.map((outcome) => (outcome.status === "fulfilled" ? outcome.value.result : outcome.reason.code))).toEqual(["55P03", "accept", "accept"]);
+    } finally {
+      await holder.query("ROLLBACK");
+      await holder.end();
+    }
+    expect((await validatePasscode(v.ctx, actor, "held.1", "583920" + code(secrets.get("held.1")!))).result).toBe("accept");
+  }, 30_000);
 });
