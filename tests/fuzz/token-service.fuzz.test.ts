@@ -4,7 +4,7 @@ import { jacdac } from "../../common/token-service/jacdac.js";
 import { TokenCommand, TokenResult } from "../../common/token-service/token-protocol.js";
 import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
 import { newSeed, nowSeconds, profile } from "../firmware/token-helpers.js";
-import { fuzzRuns } from "./fuzz-runs.js";
+import { vmFuzzRuns, vmFuzzTimeoutMs } from "./fuzz-runs.js";
 
 /**
  * The token service's packet decoding in the real firmware (DeviceScript VM): any payload for provision
@@ -48,9 +48,9 @@ describe("fuzz: token service packets", () => {
           refusals.add(result);
         },
       ),
-      { numRuns: fuzzRuns },
+      { numRuns: vmFuzzRuns },
     );
     expect(await state()).toEqual(before);
     expect(refusals.size).toBeGreaterThan(1);
-  });
+  }, vmFuzzTimeoutMs);
 });
