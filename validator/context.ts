@@ -10,6 +10,8 @@ export interface ValidatorContext {
   vault: SeedVault;
   verifiers: VerifierChecks;
   policy: VerificationPolicy;
+  /** What the audit log records instead of an identifier that names nobody (secrets/identifier-fingerprint.ts). */
+  unknownIdentifier(identifier: string): string;
   /** Unix milliseconds. */
   now(): number;
   metrics: Metrics;

@@ -8,6 +8,7 @@ import { Metrics } from "./observability/metrics.js";
 import { loadMasterKey, type MasterKey } from "./secrets/master-key.js";
 import { SeedVault } from "./secrets/seed-vault.js";
 import { verifierChecks } from "./secrets/verifiers.js";
+import { unknownIdentifierFingerprint } from "./secrets/identifier-fingerprint.js";
 import { openDatabase, type Database, type DatabaseLocation } from "./storage/database.js";
 import { refuseSharedSqliteFiles } from "./storage/private-files.js";
 import { boundMasterKeyId, keyUsage } from "./storage/sealed-columns.js";
@@ -42,6 +43,7 @@ export async function openValidator(options: OpenOptions): Promise<ValidatorCont
     database,
     vault: new SeedVault(options.masterKey, previous),
     verifiers: verifierChecks(options.masterKey, previous),
+    unknownIdentifier: unknownIdentifierFingerprint(options.masterKey),
     policy: options.policy ?? defaultPolicy(loadProfile(), options.timeZone, options.autoUnlockMinutes ?? null),
     now: options.now ?? Date.now,
     metrics,

@@ -116,6 +116,23 @@ describe.each(dialects)("support console over HTTP (%s)", (dialect) => {
     await v.request("DELETE", "/v1/users/sam/emergency", undefined, "support");
   });
 
+  test("a token accepted at the console revokes the staff member's emergency password, as at every other door", async () => {
+    const issued = await v.request("POST", "/v1/users/sam/emergency", {}, "support");
+    expect(issued.status).toBe(200);
+    rememberSecret(issued.json.password);
+    await signIn(visitor(), "sam", sam, pins.sam, false);
+    expect((await v.request("GET", "/v1/users/sam", undefined, "support")).json.emergency).toBeNull();
+    expect((await v.request("POST", "/v1/validate", { user: "sam", passcode: pins.sam + issued.json.password }, "portal")).json.result).toBe("reject");
+  });
+
+  test("the identifier is compared as at every door: signing in as ALICE opens alice's session", async () => {
+    const browser = visitor();
+    const dashboard = await signIn(browser, "ALICE", alice, pins.alice, false);
+    expect(dashboard.status).toBe(200);
+    expect((await browser.get("/console/")).status).toBe(200);
+    expect((await audit({ event: "console.sign-in" })).at(-1)).toMatchObject({ actor: "user:alice", result: "ok" });
+  });
+
   test("CSRF: a state change without the form token, from another origin or cross-site is refused and changes nothing", async () => {
     // carol is locked out (as after ten wrong passcodes)
     await v.ctx.database.db.updateTable("users").set({ failures: 10, last_failure_at: v.clock.now() }).where("name", "=", "carol").execute();

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { setTimeMac } from "../../common/token-service/token-protocol.js";
+import { rememberSecret } from "../support/secret-registry.js";
 import { dialects, startValidator, testDatabase, validatorForSuite, type RunningValidator } from "../support/test-validator.js";
 
 describe.each(dialects)("HTTP API contract on %s", (dialect) => {
@@ -104,6 +105,25 @@ describe.each(dialects)("HTTP API contract on %s", (dialect) => {
     const db = v.ctx.database.db;
     await expect(db.deleteFrom("audit_log").execute()).rejects.toThrow(/append-only/);
     await expect(db.updateTable("audit_log").set({ result: "forged" }).execute()).rejects.toThrow(/append-only/);
+  });
+
+  it("keeps no text typed as an identifier that names nobody: its keyed fingerprint only, the same for the same text", async () => {
+    // People type their PIN + code into the identifier field; support reads the audit log.
+    const typed = ["480271123456", "480271123456", "480271654321"];
+    for (const user of typed) rememberSecret(user);
+    for (const user of typed) expect((await v.request("POST", "/v1/validate", { user, passcode: "000000" }, "portal")).json.result).toBe("reject");
+    const rows = await v.ctx.database.db.selectFrom("audit_log").selectAll().where("event", "=", "validate").orderBy("id", "desc").limit(3).execute();
+    const text = JSON.stringify(rows);
+    for (const user of typed) expect(text).not.toContain(user);
+    const identifiers = rows.reverse().map((row) => {
+      expect(row.user_name).toBeNull();
+      return (JSON.parse(row.detail!) as { reason: string; identifier: string }).identifier;
+    });
+    expect(identifiers[0]).toBe(identifiers[1]);
+    expect(identifiers[2]).not.toBe(identifiers[0]);
+    expect(identifiers[0]).toBe(v.ctx.unknownIdentifier(typed[0]!));
+    const audited = await v.request("GET", "/v1/audit?limit=3", undefined, "auditor");
+    expect(JSON.stringify(audited.json)).not.toContain(typed[0]);
   });
 
   it("filters the audit log by user, serial and time", async () => {

@@ -244,6 +244,14 @@ describe.skipIf(!radclientAvailable).each(dialects)("RADIUS front door driven by
     expect(chap.code).toBe("Access-Reject");
     expect(JSON.parse((await audit("karim")).at(-1)!.detail!)).toMatchObject({ reason: "chap-unsupported" });
     expect(await chapRejects()).toBe(chapRejectsBefore + 1);
+    // A User-Name that names nobody (here a PIN + code typed in the wrong field) is audited as its fingerprint only.
+    const typed = `${PIN}123456`;
+    rememberSecret(typed);
+    expect((await send([`User-Name = "${typed}"`, `CHAP-Password = "${PIN}123456"`])).code).toBe("Access-Reject");
+    const [refusal] = await v.ctx.database.db.selectFrom("audit_log").selectAll().where("event", "=", "validate").orderBy("id", "desc").limit(1).execute();
+    expect(JSON.stringify(refusal)).not.toContain(typed);
+    expect(refusal!.user_name).toBeNull();
+    expect(JSON.parse(refusal!.detail!)).toMatchObject({ reason: "chap-unsupported", identifier: v.ctx.unknownIdentifier(typed) });
 
     const proxied = await request("karim", PIN + "000000", ["Proxy-State = 0x0102", "Proxy-State = 0x0304"]);
     expect(proxied.attributes.get("Proxy-State")).toEqual(["0x0102", "0x0304"]);

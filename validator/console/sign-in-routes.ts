@@ -2,6 +2,7 @@ import { observedValidation } from "../observability/validation-events.js";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { closeSession, openSession } from "../operations/console-sessions.js";
+import { normaliseUserId } from "../../common/identifiers.js";
 import { staffDoor, staffRole } from "../operations/staff.js";
 import { respondToChallenge, validatePasscode } from "../operations/validation.js";
 import type { Decision } from "../policy/outcome.js";
@@ -69,7 +70,8 @@ export function signInRoutes(app: FastifyInstance, kit: ConsoleKit): void {
     // A new id at every sign-in; a session the browser still held ends.
     const previous = request.consoleState;
     if (previous.session && previous.sessionId) await closeSession(ctx, previous.sessionId, previous.session, request.ip);
-    const opened = await openSession(ctx, user, role, request.ip);
+    // The session names the staff member as the staff table and the audit do: the identifier normalised, not as typed.
+    const opened = await openSession(ctx, normaliseUserId(user), role, request.ip);
     reply.setCookie(cookieNames.session, opened.id, cookieOptions);
     reply.clearCookie(cookieNames.signInToken, cookieOptions);
     return reply.redirect("/console/", 303);

@@ -15,8 +15,9 @@ import { ConcurrentChange, type LoadedAttempt, type StoredUserState } from "../s
  * change and the audit record are written together (so counters and the audit log always agree).
  */
 export async function validatePasscode(ctx: ValidatorContext, actor: Actor, user: string, passcode: string, door?: Admission): Promise<Decision> {
+  const emergencyAccepted = door?.acceptsEmergencyPasswords ?? true;
   return decide(ctx, actor, user, "validate", null, door, (state, _challenge, now) =>
-    withRekeyedVerifiers(ctx, state, passcode, verifyPasscode(state, { passcode, newChallengeId: newChallengeId() }, now, ctx.policy, ctx.verifiers)),
+    withRekeyedVerifiers(ctx, state, passcode, verifyPasscode(state, { passcode, newChallengeId: newChallengeId(), emergencyAccepted }, now, ctx.policy, ctx.verifiers)),
   );
 }
 
@@ -61,13 +62,11 @@ async function decide(
   try {
     const { decision, locks } = await ctx.database.attempts.run({ user, challengeId, actor, now }, (loaded) => {
       const refused = door !== undefined && !door.admits(loaded) && loaded.state !== null;
-      const admitted = refused ? null : loaded.state && door?.acceptsEmergencyPasswords === false ? { ...loaded.state, emergency: null } : loaded.state;
-      const state = withDecoys(ctx, user, admitted);
+      const state = withDecoys(ctx, user, refused ? null : loaded.state);
       const { decision, change } = rules(state, loaded.challenge, now);
-      const entry = auditEntry(event, user, decision, change);
       return {
         change,
-        audit: refused ? { ...entry, detail: { reason: "not-admitted" } } : entry,
+        audit: refused ? { event, result: "reject", user, detail: { reason: "not-admitted" } } : auditEntry(ctx, event, user, decision, change),
         result: { decision, locks: state.known && change.failures === "increment" && state.lockout.failures + 1 === ctx.policy.lockAfter },
       };
     });
@@ -76,17 +75,19 @@ async function decide(
   } catch (error) {
     if (!(error instanceof ConcurrentChange)) throw error;
     const decision: Decision = { result: "reject", reason: "bad-passcode" };
-    await ctx.database.transaction((trx) => appendAudit(trx, actor, now, { ...auditEntry(event, user, decision), detail: { reason: "replay-race" } }));
+    await ctx.database.transaction((trx) => appendAudit(trx, actor, now, { ...auditEntry(ctx, event, user, decision), detail: { reason: "replay-race" } }));
     return decision;
   }
 }
 
-function auditEntry(event: string, user: string, decision: Decision, change: StateChange = {}) {
+function auditEntry(ctx: ValidatorContext, event: string, user: string, decision: Decision, change: StateChange = {}) {
   switch (decision.result) {
     case "accept":
       // The consumed step lets an auditor (and the crash check) match tokens' last steps to the log.
       return { event, result: "accept", user, serial: decision.serial, detail: { via: decision.via, ...(change.acceptStep && { step: change.acceptStep.step }) } };
     case "reject":
+      // The text typed as an identifier that names nobody may be a PIN or a passcode: only its fingerprint.
+      if (decision.reason === "unknown-user") return { event, result: "reject", user: null, detail: { reason: decision.reason, identifier: ctx.unknownIdentifier(user) } };
       return { event, result: "reject", user, detail: { reason: decision.reason } };
     case "challenge":
       return { event, result: "challenge", user, detail: { kind: decision.kind, ...(decision.weakPin && { weakPin: decision.weakPin }) } };

@@ -8,6 +8,11 @@ export interface PasscodeAttempt {
   passcode: string;
   /** A fresh id, used if the outcome opens a challenge. */
   newChallengeId: string;
+  /**
+   * False where an emergency password is no way in (the support console): it is then checked all the
+   * same (same work) but never accepted, and a token accepted there still revokes it.
+   */
+  emergencyAccepted?: boolean;
 }
 
 /**
@@ -49,7 +54,7 @@ export function verifyPasscode(
   }
   // The emergency password stands in for the code, never for the PIN: a user without a PIN has no
   // emergency path at all (computed anyway, for the same work).
-  const emergencyOk = emergencyMatches(state, passcode, now, policy, checks, pinMatches) && !firstUse;
+  const emergencyOk = emergencyMatches(state, passcode, now, policy, checks, pinMatches) && !firstUse && attempt.emergencyAccepted !== false;
 
   if (!state.known) return reject("unknown-user");
   if (open.state !== "open") return reject(open.state);
