@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { RadiusClient } from "../../validator/operations/radius-clients.js";
 import { AttributeType, PacketCode } from "../../validator/radius/attributes.js";
 import { ClientRegistry } from "../../validator/radius/client-registry.js";
+import { DecidedRequests } from "../../validator/radius/decided-requests.js";
 import { DuplicateCache } from "../../validator/radius/duplicate-cache.js";
 import { requestMessageAuthenticatorValid, signRequest } from "../../validator/radius/message-authenticator.js";
 import { decodePacket, encodePacket, MalformedPacket, textAttributes } from "../../validator/radius/packet.js";
@@ -74,5 +75,33 @@ describe("RADIUS building blocks", () => {
     expect(cache.claim(key, 29_999)).toEqual({ kind: "reply", reply: Buffer.from("reply") });
     expect(cache.claim(DuplicateCache.key("127.0.0.1", 5001, 7, Buffer.alloc(16, 1)), 29_999).kind).toBe("new");
     expect(cache.claim(key, 30_001).kind).toBe("new");
+  });
+
+  it("the duplicate cache holds replies as copies of their own and within its byte bound, oldest out first", () => {
+    const cache = new DuplicateCache(30_000, 100, 10_000);
+    const pool = Buffer.alloc(64 * 1024, 7);
+    for (let index = 0; index < 10; index++) {
+      const key = DuplicateCache.key("127.0.0.1", 6000 + index, 1, Buffer.alloc(16, index));
+      expect(cache.claim(key, 0).kind).toBe("new");
+      cache.complete(key, pool.subarray(index * 3000, (index + 1) * 3000));
+    }
+    expect(cache.size).toBe(3);
+    expect(cache.heldBytes).toBe(9_000);
+    const newest = cache.claim(DuplicateCache.key("127.0.0.1", 6009, 1, Buffer.alloc(16, 9)), 1);
+    expect(newest.kind).toBe("reply");
+    const reply = (newest as { reply: Buffer }).reply;
+    expect(reply.buffer.byteLength).toBe(3000);
+    expect(cache.claim(DuplicateCache.key("127.0.0.1", 6000, 1, Buffer.alloc(16, 0)), 1).kind).toBe("new");
+  });
+
+  it("remembers each client's decided Request Authenticators: a second one is a replay, until forgotten or expired", () => {
+    const decided = new DecidedRequests(60_000, 1000);
+    const authenticator = Buffer.alloc(16, 3);
+    expect(decided.first("vpn1", authenticator, 0)).toBe(true);
+    expect(decided.first("vpn1", authenticator, 59_999)).toBe(false);
+    expect(decided.first("wifi", authenticator, 1)).toBe(true);
+    decided.forget("wifi", authenticator);
+    expect(decided.first("wifi", authenticator, 2)).toBe(true);
+    expect(decided.first("vpn1", authenticator, 60_001)).toBe(true);
   });
 });

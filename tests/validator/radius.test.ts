@@ -191,6 +191,51 @@ describe.skipIf(!radclientAvailable).each(dialects)("RADIUS front door driven by
     await radius.clients.refresh();
   });
 
+  /** An Access-Request for `user` signed with vpn1's secret, as the handler receives it. */
+  function signedRequest(user: string | Buffer, password: string): Buffer {
+    const authenticator = randomBytes(16);
+    const shared = Buffer.from(secret);
+    return signRequest(
+      {
+        code: PacketCode.AccessRequest,
+        identifier: 9,
+        authenticator,
+        attributes: [
+          { type: AttributeType.UserName, value: Buffer.isBuffer(user) ? user : Buffer.from(user) },
+          { type: AttributeType.UserPassword, value: hidePassword(Buffer.from(password), shared, authenticator) },
+        ],
+      },
+      shared,
+    );
+  }
+
+  it("a captured request sent again from another port, or after the retransmission window, gets no answer and counts no failure", async () => {
+    await newUser("ines", PIN);
+    const captured = signedRequest("ines", PIN + code("ines"));
+    expect((await radius.handle(captured, { address: "127.0.0.1", port: 40_000 }))?.[0]).toBe(PacketCode.AccessAccept);
+    const replayedBefore = counters.drops.get("replayed") ?? 0;
+    expect(await radius.handle(captured, { address: "127.0.0.1", port: 40_001 })).toBeNull();
+    expect(await radius.handle(captured, { address: "127.0.0.9", port: 40_000 })).toBeNull();
+    expect(counters.drops.get("replayed")).toBe(replayedBefore + 2);
+    expect(await failures("ines")).toBe(0);
+    // The NAS's own retransmission (same address and port) still gets the reply it missed.
+    expect((await radius.handle(captured, { address: "127.0.0.1", port: 40_000 }))?.[0]).toBe(PacketCode.AccessAccept);
+  });
+
+  it("a User-Name outside the identifier rule is refused like an unknown user, before any lookup (NUL, a character that folds into a letter)", async () => {
+    await newUser("kelvin", PIN);
+    for (const name of [Buffer.from("kelvin\0"), "\u212Aelvin"]) {
+      const reply = await radius.handle(signedRequest(name, PIN + code("kelvin")), { address: "127.0.0.1", port: 40_002 });
+      expect(reply?.[0]).toBe(PacketCode.AccessReject);
+    }
+    const refusals = await v.ctx.database.db.selectFrom("audit_log").select(["user_name", "detail"]).where("detail", "like", "%invalid-user-name%").execute();
+    expect(refusals).toHaveLength(2);
+    expect(refusals.every((row) => row.user_name === null)).toBe(true);
+    expect(await failures("kelvin")).toBe(0);
+    // kelvin's code was not spent by the look-alike name.
+    expect((await request("kelvin", PIN + code("kelvin"))).code).toBe("Access-Accept");
+  });
+
   it("a replayed passcode is rejected", async () => {
     await newUser("hugo", PIN);
     const passcode = PIN + code("hugo");
@@ -278,6 +323,28 @@ describe.skipIf(!radclientAvailable).each(dialects)("RADIUS front door driven by
     await newUser("lea", null);
     const challenge = await request("lea", code("lea"));
     expect(challenge.attributes.get("Reply-Message")![0]).toMatch(/^Choisissez un nouveau code PIN de 6 /);
+  });
+
+  it("datagrams from thousands of unknown addresses are all counted but audited ten times per interval at most, the next audit saying how many were left out", async () => {
+    const flooded = new InMemoryRadiusCounters();
+    const server = await startRadiusServer(v.ctx, { port: 0, host: "127.0.0.1", counters: flooded, unknownAuditIntervalMs: 500 });
+    const audited = () => v.ctx.database.db.selectFrom("audit_log").select("detail").where("event", "=", "radius.unknown-client").orderBy("id").execute();
+    try {
+      const before = (await audited()).length;
+      const started = Date.now();
+      for (let index = 0; index < 2_000; index++) expect(await server.handle(Buffer.alloc(20), { address: `2001:db8::${index.toString(16)}`, port: 1 })).toBeNull();
+      const floodMillis = Date.now() - started;
+      await new Promise((resolve) => setTimeout(resolve, 600)); // the audit writes are not awaited by the handler; the interval ends
+      expect(flooded.drops.get("unknown-client")).toBe(2_000);
+      const windows = Math.ceil(floodMillis / 500) + 1;
+      expect((await audited()).length - before).toBeLessThanOrEqual(10 * windows);
+      expect(await server.handle(Buffer.alloc(20), { address: "2001:db8::ffff:1", port: 1 })).toBeNull();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const last = (await audited()).at(-1)!;
+      expect(JSON.parse(last.detail!).addressesLeftOut).toBeGreaterThan(0);
+    } finally {
+      await server.close();
+    }
   });
 });
 

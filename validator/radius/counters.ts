@@ -9,6 +9,7 @@ export type DropReason =
   | "proxy-state-without-message-authenticator"
   | "bad-message-authenticator"
   | "duplicate-in-progress"
+  | "replayed"
   | "internal-error";
 
 /** What the RADIUS server counts; the server takes any implementation, the default only keeps totals. */

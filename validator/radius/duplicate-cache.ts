@@ -8,10 +8,15 @@ export class DuplicateCache {
   /** Insertion order is arrival order, so expired entries are always at the front. */
   private readonly entries = new Map<string, { expiresAt: number; reply: Buffer | null }>();
 
+  /** Bytes of the replies held. */
+  private bytes = 0;
+
   constructor(
     private readonly lifetimeMs = 30_000,
-    /** Bounds memory under a flood; past it the oldest entries go first. */
+    /** Bounds memory under a flood; past either bound the oldest entries go first. */
     private readonly capacity = 100_000,
+    /** Replies echo up to ~3 KB of Proxy-State each, so entries alone do not bound memory. */
+    private readonly maxBytes = 32 << 20,
   ) {}
 
   static key(address: string, port: number, identifier: number, authenticator: Buffer): string {
@@ -23,20 +28,33 @@ export class DuplicateCache {
     this.expire(now);
     const entry = this.entries.get(key);
     if (entry) return entry.reply === null ? { kind: "pending" } : { kind: "reply", reply: entry.reply };
-    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    if (this.entries.size >= this.capacity) this.dropOldest();
     this.entries.set(key, { expiresAt: now + this.lifetimeMs, reply: null });
     return { kind: "new" };
   }
 
-  /** Records the reply for a claimed request. */
+  /**
+   * Records the reply for a claimed request: a copy of its own, since the reply may be a slice of a
+   * larger pooled buffer that would otherwise stay alive with it.
+   */
   complete(key: string, reply: Buffer): void {
     const entry = this.entries.get(key);
-    if (entry) entry.reply = reply;
+    if (!entry) return;
+    const held = Buffer.allocUnsafeSlow(reply.length);
+    reply.copy(held);
+    entry.reply = held;
+    this.bytes += held.length;
+    while (this.bytes > this.maxBytes) this.dropOldest();
   }
 
   /** Forgets a claimed request that got no reply (dropped), so a retry is looked at afresh. */
   release(key: string): void {
-    this.entries.delete(key);
+    this.delete(key);
+  }
+
+  /** Bytes of the replies held. */
+  get heldBytes(): number {
+    return this.bytes;
   }
 
   get size(): number {
@@ -46,7 +64,16 @@ export class DuplicateCache {
   private expire(now: number): void {
     for (const [key, entry] of this.entries) {
       if (entry.expiresAt > now) return;
-      this.entries.delete(key);
+      this.delete(key);
     }
+  }
+
+  private dropOldest(): void {
+    this.delete(this.entries.keys().next().value!);
+  }
+
+  private delete(key: string): void {
+    this.bytes -= this.entries.get(key)?.reply?.length ?? 0;
+    this.entries.delete(key);
   }
 }

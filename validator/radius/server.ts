@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import type { Logger } from "pino";
-import { normaliseUserId } from "../../common/identifiers.js";
+import { userId } from "../../common/identifiers.js";
 import type { ValidatorContext } from "../context.js";
 import { loadRadiusClients, type RadiusClient } from "../operations/radius-clients.js";
 import { recordRadiusRefusal } from "../operations/radius-refusals.js";
@@ -12,6 +12,7 @@ import type { Actor } from "../storage/audit-log.js";
 import { AttributeType, PacketCode, PromptValue, valuesOf, type Attribute } from "./attributes.js";
 import { ClientRegistry, plainAddress } from "./client-registry.js";
 import { metricsRadiusCounters, type DropReason, type RadiusCounters } from "./counters.js";
+import { DecidedRequests } from "./decided-requests.js";
 import { DuplicateCache } from "./duplicate-cache.js";
 import { requestMessageAuthenticatorValid, signReply } from "./message-authenticator.js";
 import { decodePacket, MalformedPacket, textAttributes, type Packet } from "./packet.js";
@@ -49,6 +50,8 @@ const MAX_ECHOED_PROXY_STATE = 4096 - 20 - 18 - 255 - 3 * 255 - 6;
 
 const RECEIVE_BUFFER_BYTES = 4 << 20;
 
+const UNKNOWN_AUDITS_PER_INTERVAL = 10;
+
 /** A datagram that gets no answer; `reason` is counted. */
 class Drop extends Error {
   constructor(readonly reason: DropReason) {
@@ -68,19 +71,35 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
   const clients = new ClientRegistry(() => loadRadiusClients(ctx), (error) => logError(`cannot reload the RADIUS clients: ${error.message}`));
   await clients.start(options.clientRefreshMs);
   const duplicates = new DuplicateCache();
-  const unknownAudited = new Map<string, number>();
+  const decided = new DecidedRequests();
+  const unknownAudited = new Set<string>();
+  let unknownWindowStartedAt = 0;
+  let unknownLeftOut = 0;
   const unknownAuditIntervalMs = options.unknownAuditIntervalMs ?? 60_000;
   const socket: Socket = createSocket({ type: options.host.includes(":") ? "udp6" : "udp4" });
 
-  /** An address no client covers is audited at most once per interval, so a flood cannot fill the log. */
+  /**
+   * An address no client covers is audited once per interval, and at most UNKNOWN_AUDITS_PER_INTERVAL
+   * addresses per interval in all: a flood from many addresses (spoofed, or an IPv6 prefix) can neither
+   * fill the log nor queue writes ahead of the validations. The next audited one says how many were left
+   * out; the metrics count every such datagram.
+   */
   function auditUnknownAddress(address: string): void {
     const now = Date.now();
-    const last = unknownAudited.get(address);
-    if (last !== undefined && now - last < unknownAuditIntervalMs) return;
-    if (unknownAudited.size >= 10_000) unknownAudited.clear();
-    unknownAudited.set(address, now);
+    if (now - unknownWindowStartedAt >= unknownAuditIntervalMs) {
+      unknownWindowStartedAt = now;
+      unknownAudited.clear();
+    }
+    if (unknownAudited.has(address)) return;
+    if (unknownAudited.size >= UNKNOWN_AUDITS_PER_INTERVAL) {
+      unknownLeftOut++;
+      return;
+    }
+    unknownAudited.add(address);
+    const leftOut = unknownLeftOut;
+    unknownLeftOut = 0;
     const actor: Actor = { id: "radius:unknown", role: "radius", source: address };
-    recordRadiusRefusal(ctx, actor, "radius.unknown-client", null, "unknown-client").catch((error: Error) =>
+    recordRadiusRefusal(ctx, actor, "radius.unknown-client", null, "unknown-client", leftOut > 0 ? { addressesLeftOut: leftOut } : {}).catch((error: Error) =>
       logError(`cannot audit an unknown RADIUS client: ${error.message}`),
     );
   }
@@ -113,12 +132,20 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
       counters.duplicateAnswered();
       return claim.reply;
     }
+    // The same request again from elsewhere, or later than a retransmission: a replay (Request
+    // Authenticators are unique, RFC 2865 §3). Deciding it again would count its consumed code as a
+    // failure, so whoever captured one request could lock its user out.
+    if (!decided.first(client.name, packet.authenticator, Date.now())) {
+      duplicates.release(key);
+      return dropped("replayed");
+    }
     try {
       const reply = await answer(packet, client, remote);
       duplicates.complete(key, reply);
       return reply;
     } catch (error) {
       duplicates.release(key);
+      decided.forget(client.name, packet.authenticator);
       if (error instanceof Drop) return dropped(error.reason);
       throw error;
     }
@@ -155,21 +182,25 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
     const actor: Actor = { id: `radius:${client.name}`, role: "radius", source: `${plainAddress(remote.address)}:${remote.port}`, context: nasContext(packet) };
 
     const method = valuesOf(packet.attributes, AttributeType.ChapPassword).length > 0 ? "chap" : valuesOf(packet.attributes, AttributeType.EapMessage).length > 0 ? "eap" : null;
-    if (method !== null) {
-      const user = names.length === 1 ? names[0]!.toString() : null;
-      await recordRadiusRefusal(ctx, actor, "validate", user, `${method}-unsupported`);
-      ctx.metrics.recordRefusal("radius", `${method}-unsupported`);
-      counters.decided("reject", `${method}-unsupported`);
+    const refuse = async (user: string | null, reason: string) => {
+      await recordRadiusRefusal(ctx, actor, "validate", user, reason);
+      ctx.metrics.recordRefusal("radius", reason);
+      counters.decided("reject", reason);
       return reply(PacketCode.AccessReject, textAttributes(AttributeType.ReplyMessage, prompts.reject));
-    }
+    };
+    if (method !== null) return refuse(names.length === 1 ? names[0]!.toString() : null, `${method}-unsupported`);
 
     const hidden = valuesOf(packet.attributes, AttributeType.UserPassword);
     const states = valuesOf(packet.attributes, AttributeType.State);
     if (names.length !== 1 || names[0]!.length === 0 || hidden.length !== 1 || states.length > 1) throw new Drop("malformed");
+    // The identifier rule of every front door (common/identifiers.ts): no NUL for PostgreSQL to refuse,
+    // no character that folds into someone else's identifier.
+    const givenUser = userId.safeParse(names[0]!.toString());
+    if (!givenUser.success) return refuse(names[0]!.toString(), "invalid-user-name");
     const password = revealPassword(hidden[0]!, client.secret, packet.authenticator);
     if (password === null) throw new Drop("malformed");
     // Normalised here too, so a State matches its user whatever the case the NAS sends it in.
-    const user = normaliseUserId(names[0]!.toString());
+    const user = givenUser.data;
 
     const decision = await observedValidation(log, ctx.metrics, "radius", user, async () => {
       if (states.length === 0) return validatePasscode(ctx, actor, user, password.toString());
