@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { configFromEnvironment } from "../validator/config.js";
+import { configFromEnvironment, trustProxyWarning } from "../validator/config.js";
 import { serverTransport } from "../validator/http/transport.js";
 import { createLogger } from "../validator/observability/logger.js";
 import { packageVersion } from "./jeton.js";
@@ -33,6 +33,8 @@ export function serveCommand(program: Command): void {
       });
       const address = await app.listen({ port: config.port, host: config.host });
       if (transport.warning) log.warn({ event: "plain-http" }, transport.warning);
+      const proxyWarning = trustProxyWarning(config);
+      if (proxyWarning) log.warn({ event: "trust-proxy-all" }, proxyWarning);
       const radius = config.radius
         ? await startRadiusServer(ctx, { ...config.radius, log: log.child({ frontDoor: "radius" }), logError: (message) => log.error({ event: "radius-error" }, message) })
         : null;

@@ -67,6 +67,15 @@ export interface ServerConfig {
 
 export class ConfigurationError extends Error {}
 
+/**
+ * Said at start-up for JETON_TRUST_PROXY=true: every hop is then believed, so any client can name its own
+ * address in X-Forwarded-For (the console's per-address sign-in limit and the audit's source rely on it).
+ */
+export function trustProxyWarning(config: Pick<ServerConfig, "trustProxy">): string | undefined {
+  if (config.trustProxy !== true) return undefined;
+  return "JETON_TRUST_PROXY=true believes X-Forwarded-For from any client, which can then choose the address the console's sign-in limit and the audit see: set it to the proxy's address instead";
+}
+
 /** Validated at start-up: a bad value stops the program with a message naming the variable. */
 export function configFromEnvironment(environment: NodeJS.ProcessEnv = process.env): ServerConfig {
   const parsed = environmentSchema.safeParse(

@@ -1,6 +1,6 @@
 // The console's pure pieces: session limits, local calendar days for the audit filter, redirect targets.
 import { describe, expect, test } from "vitest";
-import { configFromEnvironment, ConfigurationError } from "../../validator/config.js";
+import { configFromEnvironment, ConfigurationError, trustProxyWarning } from "../../validator/config.js";
 import { localPath } from "../../validator/console/console-server.js";
 import { localDayBounds } from "../../validator/console/time-format.js";
 import { defaultConsoleSessionLimits as limits, secondsLeft, sessionEnd, steppedUp } from "../../validator/policy/console-session.js";
@@ -69,6 +69,9 @@ describe("console configuration", () => {
     expect(set.console).toEqual({ idleSeconds: 300, maxSeconds: 8 * 3600 });
     expect(set.trustProxy).toBe("10.0.0.1,192.168.0.0/16");
     expect(configFromEnvironment({ JETON_TRUST_PROXY: "true" }).trustProxy).toBe(true);
+    // Allowed, but said at start-up: every client could then choose its own address.
+    expect(trustProxyWarning(configFromEnvironment({ JETON_TRUST_PROXY: "true" }))).toMatch(/any client.*proxy's address/);
+    expect(trustProxyWarning(set)).toBeUndefined();
     expect(() => configFromEnvironment({ JETON_CONSOLE_IDLE_MINUTES: "0" })).toThrow(/JETON_CONSOLE_IDLE_MINUTES/);
     expect(() => configFromEnvironment({ JETON_TRUST_PROXY: "everyone" })).toThrow(ConfigurationError);
   });
