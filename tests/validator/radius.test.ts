@@ -236,6 +236,13 @@ describe.skipIf(!radclientAvailable).each(dialects)("RADIUS front door driven by
     expect((await request("kelvin", PIN + code("kelvin"))).code).toBe("Access-Accept");
   });
 
+  it("a prompt too long to fit one reply beside the Proxy-States it echoes is refused when the client is added", async () => {
+    const settings = { address: "127.0.0.3", requireMessageAuthenticator: true, language: "en" as const };
+    await expect(addRadiusClient(v.ctx, operator, { ...settings, name: "long", prompts: { accept: "é".repeat(301) } })).rejects.toThrow(/602 bytes; at most 600/);
+    await addRadiusClient(v.ctx, operator, { ...settings, name: "long", prompts: { "new-pin": "é".repeat(300) } });
+    await removeRadiusClient(v.ctx, operator, "long");
+  });
+
   it("a replayed passcode is rejected", async () => {
     await newUser("hugo", PIN);
     const passcode = PIN + code("hugo");

@@ -9,7 +9,12 @@ import type { RadiusClientsTable } from "../storage/schema.js";
 import { radiusSecretAssociatedData } from "../storage/sealed-columns.js";
 import { OperationError } from "./operation-error.js";
 
-export const MIN_SECRET_LENGTH = 16;
+export /**
+ * A reply's Reply-Message gets 3 attributes (759 bytes) beside the Proxy-States it may echo (server.ts);
+ * a weak-PIN reply puts the reason (under 100 bytes) before the new-PIN prompt.
+ */
+const MAX_PROMPT_BYTES = 600;
+const MIN_SECRET_LENGTH = 16;
 const GENERATED_SECRET_BYTES = 24; // 32 base64url characters
 const NAME_FORMAT = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -57,8 +62,11 @@ export async function addRadiusClient(ctx: ValidatorContext, actor: Actor, setti
   const secret = settings.secret ?? randomBytes(GENERATED_SECRET_BYTES).toString("base64url");
   if (secret.length < MIN_SECRET_LENGTH) throw new OperationError("invalid", `a shared secret needs at least ${MIN_SECRET_LENGTH} characters`);
   if (Buffer.byteLength(secret) > 128) throw new OperationError("invalid", "a shared secret has at most 128 bytes");
-  for (const kind of Object.keys(settings.prompts)) {
+  for (const [kind, text] of Object.entries(settings.prompts)) {
     if (!(promptKinds as readonly string[]).includes(kind)) throw new OperationError("invalid", `unknown prompt ${kind} (known: ${promptKinds.join(", ")})`);
+    if (Buffer.byteLength(text) > MAX_PROMPT_BYTES) {
+      throw new OperationError("invalid", `the ${kind} prompt has ${Buffer.byteLength(text)} bytes; at most ${MAX_PROMPT_BYTES} fit in one RADIUS reply beside the Proxy-States it echoes`);
+    }
   }
   const now = ctx.now();
   const sealed = ctx.vault.seal(radiusSecretAssociatedData(settings.name), Buffer.from(secret));
