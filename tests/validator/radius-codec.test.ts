@@ -69,12 +69,14 @@ describe("RADIUS building blocks", () => {
   it("remembers a reply for 30 s: pending while decided, then the same reply, then forgotten", () => {
     const cache = new DuplicateCache(30_000);
     const key = DuplicateCache.key("127.0.0.1", 5000, 7, Buffer.alloc(16, 1));
-    expect(cache.claim(key, 0).kind).toBe("new");
-    expect(cache.claim(key, 10).kind).toBe("pending");
+    expect(cache.claim(key, 0, "r").kind).toBe("new");
+    expect(cache.claim(key, 10, "r").kind).toBe("pending");
+    // Another request under the same address, port, identifier and authenticator gets nothing of this one.
+    expect(cache.claim(key, 11, "another request").kind).toBe("mismatch");
     cache.complete(key, Buffer.from("reply"));
-    expect(cache.claim(key, 29_999)).toEqual({ kind: "reply", reply: Buffer.from("reply") });
-    expect(cache.claim(DuplicateCache.key("127.0.0.1", 5001, 7, Buffer.alloc(16, 1)), 29_999).kind).toBe("new");
-    expect(cache.claim(key, 30_001).kind).toBe("new");
+    expect(cache.claim(key, 29_999, "r")).toEqual({ kind: "reply", reply: Buffer.from("reply") });
+    expect(cache.claim(DuplicateCache.key("127.0.0.1", 5001, 7, Buffer.alloc(16, 1)), 29_999, "r").kind).toBe("new");
+    expect(cache.claim(key, 30_001, "r").kind).toBe("new");
   });
 
   it("the duplicate cache holds replies as copies of their own and within its byte bound, oldest out first", () => {
@@ -82,16 +84,16 @@ describe("RADIUS building blocks", () => {
     const pool = Buffer.alloc(64 * 1024, 7);
     for (let index = 0; index < 10; index++) {
       const key = DuplicateCache.key("127.0.0.1", 6000 + index, 1, Buffer.alloc(16, index));
-      expect(cache.claim(key, 0).kind).toBe("new");
+      expect(cache.claim(key, 0, "r").kind).toBe("new");
       cache.complete(key, pool.subarray(index * 3000, (index + 1) * 3000));
     }
     expect(cache.size).toBe(3);
     expect(cache.heldBytes).toBe(9_000);
-    const newest = cache.claim(DuplicateCache.key("127.0.0.1", 6009, 1, Buffer.alloc(16, 9)), 1);
+    const newest = cache.claim(DuplicateCache.key("127.0.0.1", 6009, 1, Buffer.alloc(16, 9)), 1, "r");
     expect(newest.kind).toBe("reply");
     const reply = (newest as { reply: Buffer }).reply;
     expect(reply.buffer.byteLength).toBe(3000);
-    expect(cache.claim(DuplicateCache.key("127.0.0.1", 6000, 1, Buffer.alloc(16, 0)), 1).kind).toBe("new");
+    expect(cache.claim(DuplicateCache.key("127.0.0.1", 6000, 1, Buffer.alloc(16, 0)), 1, "r").kind).toBe("new");
   });
 
   it("remembers each client's decided Request Authenticators: a second one is a replay, until forgotten or expired", () => {

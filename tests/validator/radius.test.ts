@@ -192,8 +192,7 @@ describe.skipIf(!radclientAvailable).each(dialects)("RADIUS front door driven by
   });
 
   /** An Access-Request for `user` signed with vpn1's secret, as the handler receives it. */
-  function signedRequest(user: string | Buffer, password: string): Buffer {
-    const authenticator = randomBytes(16);
+  function signedRequest(user: string | Buffer, password: string, authenticator = randomBytes(16)): Buffer {
     const shared = Buffer.from(secret);
     return signRequest(
       {
@@ -220,6 +219,16 @@ describe.skipIf(!radclientAvailable).each(dialects)("RADIUS front door driven by
     expect(await failures("ines")).toBe(0);
     // The NAS's own retransmission (same address and port) still gets the reply it missed.
     expect((await radius.handle(captured, { address: "127.0.0.1", port: 40_000 }))?.[0]).toBe(PacketCode.AccessAccept);
+  });
+
+  it("a different request under a cached one's address, port, identifier and authenticator (a NAS reusing its authenticator) gets no answer, never the other's reply", async () => {
+    await newUser("jade", PIN);
+    const authenticator = randomBytes(16);
+    const first = signedRequest("jade", PIN + code("jade"), authenticator);
+    expect((await radius.handle(first, { address: "127.0.0.1", port: 40_010 }))?.[0]).toBe(PacketCode.AccessAccept);
+    const other = signedRequest("nobody", PIN + "000000", authenticator);
+    expect(await radius.handle(other, { address: "127.0.0.1", port: 40_010 })).toBeNull();
+    expect(counters.drops.get("duplicate-mismatch")).toBe(1);
   });
 
   it("a User-Name outside the identifier rule is refused like an unknown user, before any lookup (NUL, a character that folds into a letter)", async () => {

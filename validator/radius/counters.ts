@@ -9,6 +9,7 @@ export type DropReason =
   | "proxy-state-without-message-authenticator"
   | "bad-message-authenticator"
   | "duplicate-in-progress"
+  | "duplicate-mismatch"
   | "replayed"
   | "internal-error";
 

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * RFC 5080 §2.2.2 duplicate detection: a request with the same source address and port, identifier and
  * Request Authenticator seen within `lifetimeMs` is a retransmission. It gets the reply sent the first
@@ -6,7 +8,7 @@
  */
 export class DuplicateCache {
   /** Insertion order is arrival order, so expired entries are always at the front. */
-  private readonly entries = new Map<string, { expiresAt: number; reply: Buffer | null }>();
+  private readonly entries = new Map<string, { expiresAt: number; request: string; reply: Buffer | null }>();
 
   /** Bytes of the replies held. */
   private bytes = 0;
@@ -23,14 +25,26 @@ export class DuplicateCache {
     return `${address}|${port}|${identifier}|${authenticator.toString("hex")}`;
   }
 
-  /** `pending` while the first copy is being decided, the cached reply, or `new` (and now pending). */
-  claim(key: string, now: number): { kind: "new" } | { kind: "pending" } | { kind: "reply"; reply: Buffer } {
+  /**
+   * `pending` while the first copy is being decided, the cached reply, or `new` (and now pending).
+   * `request` is a digest of the whole datagram: a different request under the same key (a NAS that
+   * reused its Request Authenticator) is a `mismatch`, never given another request's reply.
+   */
+  claim(key: string, now: number, request: string): { kind: "new" } | { kind: "pending" } | { kind: "mismatch" } | { kind: "reply"; reply: Buffer } {
     this.expire(now);
     const entry = this.entries.get(key);
-    if (entry) return entry.reply === null ? { kind: "pending" } : { kind: "reply", reply: entry.reply };
+    if (entry) {
+      if (entry.request !== request) return { kind: "mismatch" };
+      return entry.reply === null ? { kind: "pending" } : { kind: "reply", reply: entry.reply };
+    }
     if (this.entries.size >= this.capacity) this.dropOldest();
-    this.entries.set(key, { expiresAt: now + this.lifetimeMs, reply: null });
+    this.entries.set(key, { expiresAt: now + this.lifetimeMs, request, reply: null });
     return { kind: "new" };
+  }
+
+  /** The digest `claim` compares. */
+  static digest(datagram: Buffer): string {
+    return createHash("sha256").update(datagram).digest("base64");
   }
 
   /**

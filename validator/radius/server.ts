@@ -126,8 +126,9 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
       return signReply({ code: PacketCode.AccessAccept, identifier: packet.identifier, attributes: [] }, packet.authenticator, client.secret);
     }
     const key = DuplicateCache.key(remote.address, remote.port, packet.identifier, packet.authenticator);
-    const claim = duplicates.claim(key, Date.now());
+    const claim = duplicates.claim(key, Date.now(), DuplicateCache.digest(datagram));
     if (claim.kind === "pending") return dropped("duplicate-in-progress");
+    if (claim.kind === "mismatch") return dropped("duplicate-mismatch");
     if (claim.kind === "reply") {
       counters.duplicateAnswered();
       return claim.reply;
