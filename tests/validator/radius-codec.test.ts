@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { RadiusClient } from "../../validator/operations/radius-clients.js";
 import { AttributeType, PacketCode } from "../../validator/radius/attributes.js";
 import { ClientRegistry } from "../../validator/radius/client-registry.js";
+import { parseClientAddress } from "../../validator/operations/radius-clients.js";
 import { DecidedRequests } from "../../validator/radius/decided-requests.js";
 import { DuplicateCache } from "../../validator/radius/duplicate-cache.js";
 import { requestMessageAuthenticatorValid, signRequest } from "../../validator/radius/message-authenticator.js";
@@ -64,6 +65,16 @@ describe("RADIUS building blocks", () => {
     expect(registry.match("2001:db8:1::7")?.name).toBe("v6");
     expect(registry.match("11.0.0.1")).toBeNull();
     expect(registry.match("2001:db9::1")).toBeNull();
+  });
+
+  it("matches an address against the blocks of its own family only, and refuses IPv4-mapped blocks", async () => {
+    const registry = new ClientRegistry(async () => [client("nas-v4", "10.1.0.0/16"), client("legacy", "::/24"), client("all-v6", "::/0")]);
+    await registry.refresh();
+    expect(registry.match("10.1.2.3")?.name).toBe("nas-v4");
+    expect(registry.match("::ffff:10.9.9.9")).toBeNull();
+    expect(registry.match("192.0.2.1")).toBeNull();
+    expect(registry.match("2001:db8::1")?.name).toBe("all-v6");
+    expect(() => parseClientAddress("::ffff:10.0.0.0/104")).toThrow(/write an IPv4 client's address as IPv4/);
   });
 
   it("remembers a reply for 30 s: pending while decided, then the same reply, then forgotten", () => {

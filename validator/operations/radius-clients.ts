@@ -51,6 +51,8 @@ export function parseClientAddress(address: string): { network: string; prefix: 
   const bits = version === 4 ? 32 : 128;
   const prefix = prefixText === undefined ? bits : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
   if (!(prefix >= 0 && prefix <= bits)) throw new OperationError("invalid", `${address}: the prefix length must be 0–${bits}`);
+  // IPv4 NASes are matched by their IPv4 address, whatever the socket: a block of IPv4-mapped addresses would match nothing.
+  if (version === 6 && /^::ffff:/i.test(network)) throw new OperationError("invalid", `${address}: write an IPv4 client's address as IPv4 (a.b.c.d or a.b.c.d/n)`);
   return { network, prefix, family: version === 4 ? "ipv4" : "ipv6" };
 }
 

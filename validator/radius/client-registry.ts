@@ -4,6 +4,7 @@ import { parseClientAddress, type RadiusClient } from "../operations/radius-clie
 interface Entry {
   client: RadiusClient;
   prefix: number;
+  family: "ipv4" | "ipv6";
   range: BlockList;
 }
 
@@ -14,7 +15,8 @@ export function plainAddress(address: string): string {
 
 /**
  * The RADIUS clients by address, reloaded from the database every `refreshMs` so that every instance
- * sees `jeton radius-client add/remove` within seconds. The most specific block wins.
+ * sees `jeton radius-client add/remove` within seconds. The most specific block of the address's family
+ * wins.
  */
 export class ClientRegistry {
   private entries: Entry[] = [];
@@ -43,16 +45,19 @@ export class ClientRegistry {
         const { network, prefix, family } = parseClientAddress(client.address);
         const range = new BlockList();
         range.addSubnet(network, prefix, family);
-        return { client, prefix, range };
+        return { client, prefix, family, range };
       })
-      .sort((a, b) => b.prefix - a.prefix);
+      // Most specific first; two clients on the same block: always the same one (by name), whatever the load order.
+      .sort((a, b) => b.prefix - a.prefix || a.client.name.localeCompare(b.client.name));
   }
 
   match(address: string): RadiusClient | null {
     const plain = plainAddress(address);
     const family = plain.includes(":") ? "ipv6" : "ipv4";
+    // Each address against the blocks of its own family: BlockList would match an IPv4 address against
+    // an IPv6 block as IPv4-mapped, so `::/0` would take in every IPv4 NAS.
     for (const entry of this.entries) {
-      if (entry.range.check(plain, family)) return entry.client;
+      if (entry.family === family && entry.range.check(plain, family)) return entry.client;
     }
     return null;
   }
