@@ -85,10 +85,13 @@ function auditEntry(ctx: ValidatorContext, event: string, user: string, decision
     case "accept":
       // The consumed step lets an auditor (and the crash check) match tokens' last steps to the log.
       return { event, result: "accept", user, serial: decision.serial, detail: { via: decision.via, ...(change.acceptStep && { step: change.acceptStep.step }) } };
-    case "reject":
+    case "reject": {
       // The text typed as an identifier that names nobody may be a PIN or a passcode: only its fingerprint.
-      if (decision.reason === "unknown-user") return { event, result: "reject", user: null, detail: { reason: decision.reason, identifier: ctx.unknownIdentifier(user) } };
+      // Computed for every reject, so an unknown user's costs no more work than anyone else's.
+      const identifier = ctx.unknownIdentifier(user);
+      if (decision.reason === "unknown-user") return { event, result: "reject", user: null, detail: { reason: decision.reason, identifier } };
       return { event, result: "reject", user, detail: { reason: decision.reason } };
+    }
     case "challenge":
       return { event, result: "challenge", user, detail: { kind: decision.kind, ...(decision.weakPin && { weakPin: decision.weakPin }) } };
   }
