@@ -9,12 +9,12 @@ import type { RadiusClientsTable } from "../storage/schema.js";
 import { radiusSecretAssociatedData } from "../storage/sealed-columns.js";
 import { OperationError } from "./operation-error.js";
 
-export /**
+export const MIN_SECRET_LENGTH = 16;
+/**
  * A reply's Reply-Message gets 3 attributes (759 bytes) beside the Proxy-States it may echo (server.ts);
  * a weak-PIN reply puts the reason (under 100 bytes) before the new-PIN prompt.
  */
 const MAX_PROMPT_BYTES = 600;
-const MIN_SECRET_LENGTH = 16;
 const GENERATED_SECRET_BYTES = 24; // 32 base64url characters
 const NAME_FORMAT = /^[A-Za-z0-9._-]{1,64}$/;
 
