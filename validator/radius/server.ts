@@ -81,8 +81,8 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
   /**
    * An address no client covers is audited once per interval, and at most UNKNOWN_AUDITS_PER_INTERVAL
    * addresses per interval in all: a flood from many addresses (spoofed, or an IPv6 prefix) can neither
-   * fill the log nor queue writes ahead of the validations. The next audited one says how many were left
-   * out; the metrics count every such datagram.
+   * fill the log nor queue writes ahead of the validations. The next audited one says how many datagrams
+   * from addresses left out came meanwhile; the metrics count every such datagram.
    */
   function auditUnknownAddress(address: string): void {
     const now = Date.now();
@@ -99,7 +99,7 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
     const leftOut = unknownLeftOut;
     unknownLeftOut = 0;
     const actor: Actor = { id: "radius:unknown", role: "radius", source: address };
-    recordRadiusRefusal(ctx, actor, "radius.unknown-client", null, "unknown-client", leftOut > 0 ? { addressesLeftOut: leftOut } : {}).catch((error: Error) =>
+    recordRadiusRefusal(ctx, actor, "radius.unknown-client", null, "unknown-client", leftOut > 0 ? { unauditedDatagrams: leftOut } : {}).catch((error: Error) =>
       logError(`cannot audit an unknown RADIUS client: ${error.message}`),
     );
   }
