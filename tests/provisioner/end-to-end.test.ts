@@ -88,6 +88,7 @@ describe("provision over serial, then log in through the validator", () => {
   });
 
   test("first login with the displayed code alone → new-pin challenge → PIN set → accepted", async () => {
+    await clock.awayFromStepBoundary();
     const code = await codeOnDisplay(sim.token, serial);
     const first = await validate({ passcode: code });
     expect(first.json.result).toBe("challenge");
@@ -97,6 +98,7 @@ describe("provision over serial, then log in through the validator", () => {
   });
 
   test("a minute later PIN + code is accepted, and the same passcode again is rejected", async () => {
+    await clock.awayFromStepBoundary();
     const before = await codeOnDisplay(sim.token, serial);
     await timePasses(60);
     const code = await nextCodeOnDisplay(sim.token, serial, before);
@@ -105,6 +107,7 @@ describe("provision over serial, then log in through the validator", () => {
   });
 
   test("the token's clock drifts 3 steps: next-code challenge, then accepted", async () => {
+    await clock.awayFromStepBoundary();
     const before = await codeOnDisplay(sim.token, serial);
     await timePasses(60);
     // the validator's clock moves 3 steps further than the token's
@@ -141,6 +144,7 @@ describe("provision over serial, then log in through the validator", () => {
       ["token.clock-confirmed", expect.objectContaining({ counter: 4, previousOffsetSteps: -3 })],
       ["token.set-time-signed", expect.objectContaining({ counter: 4 })],
     ]);
+    await clock.awayFromStepBoundary();
     const code = await codeOnDisplay(sim.token, serial);
     // the code the token shows now is exactly the validator's current step
     expect((await validate({ passcode: pin + code })).json.result).toBe("accept");
