@@ -66,8 +66,9 @@ export async function addRadiusClient(ctx: ValidatorContext, actor: Actor, setti
   if (Buffer.byteLength(secret) > 128) throw new OperationError("invalid", "a shared secret has at most 128 bytes");
   for (const [kind, text] of Object.entries(settings.prompts)) {
     if (!(promptKinds as readonly string[]).includes(kind)) throw new OperationError("invalid", `unknown prompt ${kind} (known: ${promptKinds.join(", ")})`);
-    if (Buffer.byteLength(text) > MAX_PROMPT_BYTES) {
-      throw new OperationError("invalid", `the ${kind} prompt has ${Buffer.byteLength(text)} bytes; at most ${MAX_PROMPT_BYTES} fit in one RADIUS reply beside the Proxy-States it echoes`);
+    const bytes = Buffer.byteLength(text);
+    if (bytes > MAX_PROMPT_BYTES) {
+      throw new OperationError("invalid", `the ${kind} prompt has ${bytes} bytes; at most ${MAX_PROMPT_BYTES} fit in one RADIUS reply beside the Proxy-States it echoes`);
     }
   }
   const now = ctx.now();

@@ -7,6 +7,7 @@ import { verifyPasscode } from "../policy/verify-passcode.js";
 import type { ValidatorContext } from "../context.js";
 import type { SealedSeed } from "../secrets/seed-vault.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
+import { attemptedUser } from "./audit.js";
 import { withRekeyedVerifiers } from "./verifier-rekey.js";
 import { ConcurrentChange, type LoadedAttempt, type StoredUserState } from "../storage/attempt-store.js";
 
@@ -86,11 +87,8 @@ function auditEntry(ctx: ValidatorContext, event: string, user: string, decision
       // The consumed step lets an auditor (and the crash check) match tokens' last steps to the log.
       return { event, result: "accept", user, serial: decision.serial, detail: { via: decision.via, ...(change.acceptStep && { step: change.acceptStep.step }) } };
     case "reject": {
-      // The text typed as an identifier that names nobody may be a PIN or a passcode: only its fingerprint.
-      // Computed for every reject, so an unknown user's costs no more work than anyone else's.
-      const identifier = ctx.unknownIdentifier(user);
-      if (decision.reason === "unknown-user") return { event, result: "reject", user: null, detail: { reason: decision.reason, identifier } };
-      return { event, result: "reject", user, detail: { reason: decision.reason } };
+      const named = attemptedUser(ctx, user, decision.reason !== "unknown-user");
+      return { event, result: "reject", user: named.user, detail: { reason: decision.reason, ...named.detail } };
     }
     case "challenge":
       return { event, result: "challenge", user, detail: { kind: decision.kind, ...(decision.weakPin && { weakPin: decision.weakPin }) } };

@@ -126,7 +126,8 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
       return signReply({ code: PacketCode.AccessAccept, identifier: packet.identifier, attributes: [] }, packet.authenticator, client.secret);
     }
     const key = DuplicateCache.key(remote.address, remote.port, packet.identifier, packet.authenticator);
-    const claim = duplicates.claim(key, Date.now(), DuplicateCache.digest(datagram));
+    const now = Date.now();
+    const claim = duplicates.claim(key, now, DuplicateCache.digest(datagram));
     if (claim.kind === "pending") return dropped("duplicate-in-progress");
     if (claim.kind === "mismatch") return dropped("duplicate-mismatch");
     if (claim.kind === "reply") {
@@ -136,7 +137,7 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
     // The same request again from elsewhere, or later than a retransmission: a replay (Request
     // Authenticators are unique, RFC 2865 §3). Deciding it again would count its consumed code as a
     // failure, so whoever captured one request could lock its user out.
-    if (!decided.first(client.name, packet.authenticator, Date.now())) {
+    if (!decided.first(client.name, packet.authenticator, now)) {
       duplicates.release(key);
       return dropped("replayed");
     }
