@@ -104,7 +104,7 @@ describe.each(dialects)("support console over HTTP (%s)", (dialect) => {
   test("an emergency password does not open the console", async () => {
     const browser = visitor();
     await signIn(browser, "sam", sam, pins.sam, true);
-    const issued = await v.request("POST", "/v1/users/sam/emergency", {}, "support");
+    const issued = await v.request("POST", "/v1/users/sam/emergency", {}, "helpdesk");
     expect(issued.status).toBe(200);
     const attempt = visitor();
     await attempt.get("/console/sign-in");
@@ -117,7 +117,7 @@ describe.each(dialects)("support console over HTTP (%s)", (dialect) => {
   });
 
   test("a token accepted at the console revokes the staff member's emergency password, as at every other door", async () => {
-    const issued = await v.request("POST", "/v1/users/sam/emergency", {}, "support");
+    const issued = await v.request("POST", "/v1/users/sam/emergency", {}, "helpdesk");
     expect(issued.status).toBe(200);
     rememberSecret(issued.json.password);
     await signIn(visitor(), "sam", sam, pins.sam, false);
@@ -278,6 +278,30 @@ describe.each(dialects)("support console over HTTP (%s)", (dialect) => {
       expect(refused.html).toContain("Personne n&#39;agit sur son propre compte");
     }
     expect((await v.request("GET", "/v1/tokens/JT00000002", undefined, "support")).json.status).toBe("active");
+  });
+
+  test("staff accounts: support is offered and allowed nothing that could open a help-desk account; the help desk is, on support's", async () => {
+    const support = visitor();
+    await signIn(support, "sam", sam, pins.sam, false);
+    const page = await support.get("/console/users/alice");
+    expect(page.html).toContain("Compte du personnel (support technique).");
+    expect(page.html).toContain("réservé à un rôle supérieur au sien");
+    for (const opening of ["user-pin-reset", "emergency-issue", "token-assign"]) expect(page.html).not.toContain(`/console/actions/${opening}`);
+    const before = await v.request("GET", "/v1/users/alice", undefined, "support");
+    const refused = await support.post("/console/actions/user-pin-reset", { user: "alice" });
+    expect(refused.status).toBe(403);
+    expect(refused.html).toContain("Votre rôle ne permet pas cette action.");
+    expect(refused.html).toContain("alice is a staff member (helpdesk)");
+    expect((await v.request("GET", "/v1/users/alice", undefined, "support")).json).toEqual(before.json);
+    const [entry] = await audit({ event: "user.pin-reset", limit: 1 });
+    expect(entry).toMatchObject({ actor: "user:sam", result: "refused", user: "alice", detail: { reason: "staff-account", staffRole: "helpdesk" } });
+
+    const helpdesk = visitor();
+    await signIn(helpdesk, "alice", alice, pins.alice, false);
+    const supportPage = await helpdesk.get("/console/users/sam");
+    expect(supportPage.html).toContain("Compte du personnel (assistance).");
+    expect(supportPage.html).not.toContain("réservé à un rôle supérieur");
+    for (const opening of ["user-pin-reset", "emergency-issue", "token-assign"]) expect(supportPage.html).toContain(`/console/actions/${opening}`);
   });
 
   test("step-up: after 10 minutes a sensitive action asks for a fresh passcode, then goes ahead by itself", async () => {

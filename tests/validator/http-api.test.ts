@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { setTimeMac } from "../../common/token-service/token-protocol.js";
+import { addStaff } from "../../validator/operations/staff.js";
+import { referenceCode, referenceStep } from "../support/reference-totp.js";
 import { rememberSecret } from "../support/secret-registry.js";
 import { dialects, startValidator, testDatabase, validatorForSuite, type RunningValidator } from "../support/test-validator.js";
 
@@ -124,6 +126,63 @@ describe.each(dialects)("HTTP API contract on %s", (dialect) => {
     expect(identifiers[0]).toBe(v.ctx.unknownIdentifier(typed[0]!));
     const audited = await v.request("GET", "/v1/audit?limit=3", undefined, "auditor");
     expect(JSON.stringify(audited.json)).not.toContain(typed[0]);
+  });
+
+  it("guards staff accounts: what could open one needs a role above theirs, is refused with 403 and audited; closing stays open", async () => {
+    const operator = { id: "local:test", role: "operator", source: "cli" };
+    /** A staff member with a PIN chosen at first use, and a spare disabled token of theirs. */
+    async function staff(user: string, role: "helpdesk" | "support", serial: string) {
+      const secret = randomBytes(32);
+      rememberSecret(secret.toString("hex"));
+      expect((await v.request("POST", "/v1/tokens", { serial, secretHex: secret.toString("hex") })).status).toBe(201);
+      expect((await v.request("POST", `/v1/tokens/${serial}/assign`, { user })).status).toBe(200);
+      const challenge = await v.request("POST", "/v1/validate", { user, passcode: referenceCode(secret, referenceStep(v.clock.now())) }, "portal");
+      expect((await v.request("POST", "/v1/validate", { user, challenge: challenge.json.challenge.id, response: "480271" }, "portal")).json.result).toBe("accept");
+      expect((await v.request("POST", "/v1/tokens", { serial: `${serial}-OLD`, secretHex: randomBytes(32).toString("hex") })).status).toBe(201);
+      await v.request("POST", `/v1/tokens/${serial}-OLD/assign`, { user });
+      expect((await v.request("POST", `/v1/tokens/${serial}-OLD/disable`, { reason: "lost" }, "support")).status).toBe(200);
+      await addStaff(v.ctx, operator, user, role);
+    }
+    rememberSecret("480271");
+    await staff("hdesk", "helpdesk", "STAFF-H");
+    await staff("sup", "support", "STAFF-S");
+    expect((await v.request("GET", "/v1/users/hdesk", undefined, "support")).json.staffRole).toBe("helpdesk");
+    expect((await v.request("GET", "/v1/users/jdupont", undefined, "support")).json.staffRole).toBeNull();
+    expect((await v.request("POST", "/v1/tokens", { serial: "STAFF-NEW", secretHex: randomBytes(32).toString("hex") })).status).toBe(201);
+
+    // Support cannot open a help-desk account, nor a support colleague's; the help desk cannot open a help-desk colleague's.
+    const refused: [string, unknown, "support" | "helpdesk", string, string][] = [
+      ["/v1/users/hdesk/pin-reset", {}, "support", "user.pin-reset", "hdesk"],
+      ["/v1/tokens/STAFF-H-OLD/enable", {}, "support", "token.enable", "hdesk"],
+      ["/v1/users/hdesk/emergency", {}, "support", "emergency.issue", "hdesk"],
+      ["/v1/users/sup/pin-reset", {}, "support", "user.pin-reset", "sup"],
+      ["/v1/users/HDESK/pin-reset", {}, "helpdesk", "user.pin-reset", "hdesk"],
+      ["/v1/tokens/STAFF-NEW/assign", { user: "hdesk" }, "helpdesk", "token.assign", "hdesk"],
+      ["/v1/tokens/STAFF-H-OLD/enable", {}, "helpdesk", "token.enable", "hdesk"],
+      ["/v1/users/hdesk/emergency", {}, "helpdesk", "emergency.issue", "hdesk"],
+    ];
+    for (const [path, body, role, event, user] of refused) {
+      const before = await snapshot();
+      const response = await v.request("POST", path, body, role);
+      expect(response.status, `${role} ${path}`).toBe(403);
+      expect(response.json).toMatchObject({ error: "forbidden", message: expect.stringMatching(/is a staff member \(\w+\).*jeton staff remove/) });
+      const after = await snapshot();
+      expect(after.audit).toBe(Number(before.audit) + 1);
+      expect({ ...after, audit: 0 }).toEqual({ ...before, audit: 0 });
+      const [entry] = (await v.request("GET", "/v1/audit?limit=1", undefined, "auditor")).json.entries;
+      expect(entry).toMatchObject({ event, result: "refused", role, user, detail: { reason: "staff-account" } });
+    }
+    expect((await v.request("GET", "/v1/users/hdesk", undefined, "support")).json).toMatchObject({ pinSet: true, emergency: null });
+    expect((await v.request("GET", "/v1/tokens/STAFF-NEW", undefined, "support")).json.user).toBeNull();
+
+    // A role above: the help desk opens a support member's account.
+    expect((await v.request("POST", "/v1/users/sup/emergency", {}, "helpdesk")).status).toBe(200);
+    expect((await v.request("POST", "/v1/tokens/STAFF-S-OLD/enable", {}, "helpdesk")).status).toBe(200);
+    expect((await v.request("POST", "/v1/users/sup/pin-reset", {}, "helpdesk")).json.pinSet).toBe(false);
+    // Closing a way in stays open to every role that has it: a lost staff token must go at once.
+    expect((await v.request("POST", "/v1/tokens/STAFF-H/disable", { reason: "lost" }, "support")).json.status).toBe("disabled");
+    expect((await v.request("POST", "/v1/users/hdesk/unlock", {}, "support")).status).toBe(200);
+    expect((await v.request("POST", "/v1/tokens/STAFF-H/unassign", {}, "helpdesk")).json.user).toBeNull();
   });
 
   it("filters the audit log by user, serial and time", async () => {

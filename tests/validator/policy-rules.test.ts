@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { answerChallenge } from "../../validator/policy/answer-challenge.js";
 import { gate, standing } from "../../validator/policy/lockout.js";
+import { mayOpenAccount } from "../../validator/policy/staff-accounts.js";
 import { defaultPolicy } from "../../validator/policy/policy.js";
 import type { ChallengeState, TokenState, UserState } from "../../validator/policy/state.js";
 import { verifyPasscode } from "../../validator/policy/verify-passcode.js";
@@ -169,5 +170,23 @@ describe("verification rules as pure functions", () => {
     expect(verifyPasscode(state, attempt("583920000000"), now + 60_000, policy, checks).decision).toEqual({ result: "reject", reason: "locked" });
     const code = referenceCode(state.tokens[0]!.secret, referenceStep(now + 60_000));
     expect(verifyPasscode(state, attempt("583920" + code), now + 60_000, autoUnlock, checks).change.failures).toBe("reset");
+  });
+});
+
+describe("staff accounts (mayOpenAccount)", () => {
+  it("opens a staff account only to a role above its own; any role that has the operation on other users", () => {
+    const table = ["auditor", "support", "helpdesk", "operator"].map((actor) =>
+      [null, "auditor", "support", "helpdesk"].map((staff) => (mayOpenAccount(actor, staff) ? "yes" : "no")).join(" "),
+    );
+    expect(table).toEqual([
+      // not staff, auditor, support, helpdesk
+      "yes no no no", // auditor
+      "yes yes no no", // support
+      "yes yes yes no", // helpdesk
+      "yes yes yes yes", // the operator's local commands
+    ]);
+    // A role the rule does not know (a portal key) opens no staff account; an unknown staff role is opened by nobody.
+    expect(mayOpenAccount("portal", "auditor")).toBe(false);
+    expect(mayOpenAccount("operator", "superuser")).toBe(false);
   });
 });

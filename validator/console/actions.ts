@@ -4,6 +4,7 @@ import { roleGrants, type Role } from "../operations/api-keys.js";
 import { issueEmergencyPassword, revokeEmergencyPassword, type IssuedEmergencyPassword } from "../operations/emergency-passwords.js";
 import { assignToken, disableReasons, disableToken, enableToken, getToken, unassignToken } from "../operations/tokens.js";
 import { resetPin, unlockUser } from "../operations/users.js";
+import { mayOpenAccount, type AccountOpening } from "../policy/staff-accounts.js";
 import type { StaffRole } from "../operations/staff.js";
 import type { Actor } from "../storage/audit-log.js";
 
@@ -19,6 +20,8 @@ interface ConsoleAction<Fields extends z.ZodType> {
   roles: Role[];
   /** Needs a passcode entered within the step-up time. */
   stepUp: boolean;
+  /** Could open a way into the account (policy/staff-accounts.ts): offered on staff accounts only to a role above theirs. */
+  opens?: AccountOpening;
   fields: Fields;
   /** The users the action touches: none of them may be the staff member acting. */
   subjects(ctx: ValidatorContext, fields: z.output<Fields>): Promise<(string | null)[]>;
@@ -45,6 +48,7 @@ export const consoleActions = {
   "user-pin-reset": action({
     roles: ["support"],
     stepUp: true,
+    opens: "pin-reset",
     fields: z.strictObject({ user }),
     subjects: async (_ctx, fields) => [fields.user],
     run: async (ctx, actor, fields) => (await resetPin(ctx, actor, fields.user), userPage(fields.user, "user-pin-reset")),
@@ -52,6 +56,7 @@ export const consoleActions = {
   "emergency-issue": action({
     roles: ["support"],
     stepUp: true,
+    opens: "emergency-issue",
     fields: z.strictObject({ user, serial: serial.optional() }),
     subjects: async (_ctx, fields) => [fields.user],
     run: async (ctx, actor, fields) => ({ kind: "emergency", user: fields.user, issued: await issueEmergencyPassword(ctx, actor, fields.user), lostSerial: fields.serial ?? null }),
@@ -77,6 +82,7 @@ export const consoleActions = {
   "token-enable": action({
     roles: ["support"],
     stepUp: true,
+    opens: "token-enable",
     fields: z.strictObject({ serial }),
     subjects: async (ctx, fields) => [await tokenOwner(ctx, fields.serial)],
     run: async (ctx, actor, fields) => {
@@ -87,6 +93,7 @@ export const consoleActions = {
   "token-assign": action({
     roles: ["helpdesk"],
     stepUp: true,
+    opens: "token-assign",
     fields: z.strictObject({ serial, user }),
     subjects: async (ctx, fields) => [fields.user, await tokenOwner(ctx, fields.serial)],
     run: async (ctx, actor, fields) => (await assignToken(ctx, actor, fields.serial, fields.user), userPage(fields.user, "token-assign")),
@@ -110,9 +117,15 @@ export function isActionName(name: string): name is ActionName {
   return Object.hasOwn(consoleActions, name);
 }
 
-/** Which actions a staff role may take (the same grants as the API's keys). */
-export function allowedActions(role: StaffRole): ActionName[] {
-  return (Object.keys(consoleActions) as ActionName[]).filter((name) => roleGrants(role, consoleActions[name].roles));
+/**
+ * Which actions a staff role may take (the same grants as the API's keys); on the account of a staff member
+ * with `subjectStaffRole`, the opening ones only where its role outranks theirs (the operations refuse them too).
+ */
+export function allowedActions(role: StaffRole, subjectStaffRole: StaffRole | null = null): ActionName[] {
+  return (Object.keys(consoleActions) as ActionName[]).filter((name) => {
+    const { roles, opens } = consoleActions[name];
+    return roleGrants(role, roles) && (opens === undefined || mayOpenAccount(role, subjectStaffRole));
+  });
 }
 
 /** Identifiers are compared case-insensitively, like everywhere else. */

@@ -110,6 +110,9 @@ function french(policy: VerificationPolicy) {
       reasons: { lost: "perdue", stolen: "volée", broken: "cassée", other: "autre" } satisfies Record<DisableReason, string>,
       ownAccount: "C'est votre propre compte : aucune action n'est possible ici. Demandez à un collègue.",
       readOnly: "Votre rôle permet la consultation seulement.",
+      staffAccount: (role: string) => `Compte du personnel (${role}).`,
+      staffGuarded:
+        "Réinitialiser son code PIN, lui émettre un mot de passe de dépannage, lui attribuer ou réactiver une clé : réservé à un rôle supérieur au sien (pour le support technique : l'exploitation, avec jeton staff).",
       lostFlow: "Clé perdue, volée ou cassée…",
       assignTitle: "Attribuer une clé",
       assignField: "Numéro de série de la clé",
@@ -288,6 +291,9 @@ function english(policy: VerificationPolicy): Catalogue {
       reasons: { lost: "lost", stolen: "stolen", broken: "broken", other: "other" },
       ownAccount: "This is your own account: no action is possible here. Ask a colleague.",
       readOnly: "Your role can read only.",
+      staffAccount: (role: string) => `Staff account (${role}).`,
+      staffGuarded:
+        "Resetting their PIN, issuing them an emergency password, assigning or enabling a token: only a role above theirs (for the help desk: the operator, with jeton staff).",
       lostFlow: "Lost, stolen or broken token…",
       assignTitle: "Assign a token",
       assignField: "Serial number of the token",

@@ -193,8 +193,8 @@ export async function consoleServer(app: FastifyInstance, ctx: ValidatorContext,
     if (!request.consoleState) request.consoleState = { language: "fr", text, session: null, sessionId: null, ended: null };
     if (error instanceof ConsoleRefusal) return kit.render(request, reply, "error", { message: error.explain(text) }, error.status);
     if (error instanceof OperationError) {
-      const status = { "not-found": 404, conflict: 409, invalid: 400 }[error.kind];
-      const title = { "not-found": text.errors.notFound, conflict: text.errors.conflict, invalid: text.errors.invalid }[error.kind];
+      const status = { "not-found": 404, conflict: 409, invalid: 400, forbidden: 403 }[error.kind];
+      const title = { "not-found": text.errors.notFound, conflict: text.errors.conflict, invalid: text.errors.invalid, forbidden: text.errors.forbidden }[error.kind];
       return kit.render(request, reply, "error", { message: title, detail: error.message }, status);
     }
     const status = (error as FastifyError).statusCode;

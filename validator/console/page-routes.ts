@@ -4,7 +4,8 @@ import { dashboard, searchDirectory } from "../operations/directory.js";
 import { getToken } from "../operations/tokens.js";
 import { getUser } from "../operations/users.js";
 import { readAudit, type AuditFilter, type AuditRecord } from "../storage/audit-log.js";
-import { sameUser } from "./actions.js";
+import { mayOpenAccount } from "../policy/staff-accounts.js";
+import { allowedActions, sameUser } from "./actions.js";
 import { ConsoleRefusal, type ConsoleKit } from "./console-server.js";
 import { localDayBounds, timeFormatter } from "./time-format.js";
 
@@ -55,7 +56,14 @@ export function pageRoutes(app: FastifyInstance, kit: ConsoleKit): void {
     const session = kit.session(request);
     const done = (request.query as { done?: unknown }).done;
     const doneKnown = typeof done === "string" && Object.hasOwn(request.consoleState.text.done, done);
-    return kit.render(request, reply, "user", { view: await getUser(ctx, user), own: sameUser(user, session.staffUser), done: doneKnown ? done : undefined });
+    const view = await getUser(ctx, user);
+    return kit.render(request, reply, "user", {
+      view,
+      own: sameUser(user, session.staffUser),
+      allowed: allowedActions(session.role, view.staffRole),
+      guarded: !mayOpenAccount(session.role, view.staffRole),
+      done: doneKnown ? done : undefined,
+    });
   });
 
   app.get("/users/:user/lost/:serial", async (request, reply) => {
@@ -64,7 +72,8 @@ export function pageRoutes(app: FastifyInstance, kit: ConsoleKit): void {
     if (sameUser(user, session.staffUser)) throw new ConsoleRefusal(403, (text) => text.errors.ownAccount);
     const token = await getToken(ctx, serial);
     if (!sameUser(token.user, user)) throw new ConsoleRefusal(404, (text) => text.errors.notFound);
-    return kit.render(request, reply, "lost", { view: await getUser(ctx, user), token });
+    const view = await getUser(ctx, user);
+    return kit.render(request, reply, "lost", { view, token, allowed: allowedActions(session.role, view.staffRole), guarded: !mayOpenAccount(session.role, view.staffRole) });
   });
 
   function auditFilter(request: FastifyRequest, limit: number) {

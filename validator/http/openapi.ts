@@ -56,10 +56,10 @@ export function openApiDocument(version: string) {
         }),
       },
       "/v1/tokens/{serial}": { get: operation("Show a token", "support") },
-      "/v1/tokens/{serial}/assign": { post: operation("Assign a token to a user", "helpdesk", { requestBody: json(assignRequest) }) },
+      "/v1/tokens/{serial}/assign": { post: operation("Assign a token to a user (403 to a staff member whose role is not below the key's)", "helpdesk", { requestBody: json(assignRequest) }) },
       "/v1/tokens/{serial}/unassign": { post: operation("Unassign a token", "helpdesk") },
       "/v1/tokens/{serial}/disable": { post: operation("Disable a token", "support", { requestBody: json(disableRequest) }) },
-      "/v1/tokens/{serial}/enable": { post: operation("Enable a token", "support") },
+      "/v1/tokens/{serial}/enable": { post: operation("Enable a token (403 for a staff member's token whose role is not below the key's)", "support") },
       "/v1/tokens/{serial}/set-time-mac": {
         post: operation(
           "Sign a token clock correction `{time, counter}` → `{mac}` (time within 5 s of the validator's clock; counter 1–16 above the last one the token confirmed)",
@@ -79,11 +79,11 @@ export function openApiDocument(version: string) {
           requestBody: json(setTimeConfirmation),
         }),
       },
-      "/v1/users/{user}": { get: operation("Show a user", "support") },
-      "/v1/users/{user}/pin-reset": { post: operation("Reset the PIN (next login is first use)", "support") },
+      "/v1/users/{user}": { get: operation("Show a user (`staffRole`: their console role, or null)", "support") },
+      "/v1/users/{user}/pin-reset": { post: operation("Reset the PIN (next login is first use; 403 on a staff account whose role is not below the key's)", "support") },
       "/v1/users/{user}/unlock": { post: operation("Clear the failure count", "support") },
       "/v1/users/{user}/emergency": {
-        post: operation("Issue an emergency password valid until 23:59 local time (409 for a user without a PIN)", "support"),
+        post: operation("Issue an emergency password valid until 23:59 local time (409 for a user without a PIN; 403 on a staff account whose role is not below the key's)", "support"),
         delete: operation("Revoke the emergency password", "support"),
       },
       "/v1/audit": { get: operation("Read the audit log, newest first (?user=&serial=&since=&limit=)", "auditor or support") },

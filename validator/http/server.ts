@@ -89,7 +89,7 @@ export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): Fa
     }
     if (error instanceof HttpStatusError) return reply.code(error.status).send({ error: error.code, message: error.message });
     if (error instanceof OperationError) {
-      const status = { "not-found": 404, conflict: 409, invalid: 400 }[error.kind];
+      const status = { "not-found": 404, conflict: 409, invalid: 400, forbidden: 403 }[error.kind];
       return reply.code(status).send({ error: error.kind === "invalid" ? "invalid-request" : error.kind, message: error.message });
     }
     const status = (error as FastifyError).statusCode;

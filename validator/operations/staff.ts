@@ -1,6 +1,7 @@
 import { normaliseUserId } from "../../common/identifiers.js";
 import type { Kysely } from "kysely";
 import type { ValidatorContext } from "../context.js";
+import { mayOpenAccount, type AccountOpening } from "../policy/staff-accounts.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
 import type { Schema } from "../storage/schema.js";
 import { OperationError } from "./operation-error.js";
@@ -56,6 +57,28 @@ export async function listStaff(ctx: ValidatorContext): Promise<StaffMember[]> {
 export async function staffRole(db: Kysely<Schema>, user: string): Promise<StaffRole | null> {
   const row = await db.selectFrom("staff").select("role").where("user_name", "=", normaliseUserId(user)).executeTakeFirst();
   return row ? (row.role as StaffRole) : null;
+}
+
+/**
+ * Refuses an opening change (policy/staff-accounts.ts) to a staff member's account by a role that does not
+ * outrank theirs, read in the change's own transaction. The refusal is audited in `trx` (an attempt on a
+ * colleague's account is what an auditor looks for): the caller commits, then throws what this returns.
+ */
+export async function openingRefusal(
+  trx: Kysely<Schema>,
+  actor: Actor,
+  now: number,
+  opening: AccountOpening,
+  entry: { event: string; user: string; serial?: string },
+): Promise<OperationError | null> {
+  const role = await staffRole(trx, entry.user);
+  if (mayOpenAccount(actor.role, role)) return null;
+  await appendAudit(trx, actor, now, { ...entry, result: "refused", detail: { reason: "staff-account", staffRole: role } });
+  return new OperationError(
+    "forbidden",
+    `${entry.user} is a staff member (${role}): a ${opening} on their account needs a role above theirs. ` +
+      "For a help-desk account the operator runs jeton staff remove, the help desk helps, then jeton staff add.",
+  );
 }
 
 /**

@@ -2,10 +2,12 @@ import type { Kysely } from "kysely";
 import { normaliseUserId } from "../../common/identifiers.js";
 import type { ValidatorContext } from "../context.js";
 import type { HashAlgorithm } from "../../common/profile.js";
+import type { AccountOpening } from "../policy/staff-accounts.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
 import type { Schema } from "../storage/schema.js";
 import { voidChallenges } from "../storage/challenge-epoch.js";
 import { OperationError } from "./operation-error.js";
+import { openingRefusal } from "./staff.js";
 
 export const disableReasons = ["lost", "stolen", "broken", "other"] as const;
 export type DisableReason = (typeof disableReasons)[number];
@@ -157,12 +159,14 @@ export async function getToken(ctx: ValidatorContext, serial: string): Promise<T
 export async function assignToken(ctx: ValidatorContext, actor: Actor, serial: string, givenUser: string): Promise<TokenView> {
   const user = normaliseUserId(givenUser);
   const now = ctx.now();
-  await ctx.database.transaction(async (trx) => {
+  const refusal = await ctx.database.transaction(async (trx) => {
     const token = await trx.selectFrom("tokens").select(["user_name", "disabled_at"]).where("serial", "=", serial).executeTakeFirst();
     if (!token) throw new OperationError("not-found", `no token ${serial}`);
     if (token.user_name !== null && token.user_name !== user) {
       throw new OperationError("conflict", `token ${serial} is assigned to another user: unassign it first`);
     }
+    const refused = await openingRefusal(trx, actor, now, "token-assign", { event: "token.assign", user, serial });
+    if (refused) return refused;
     if (token.user_name === null && token.disabled_at === null) await refuseBeyondTokensPerUser(ctx, trx, user, serial);
     await trx
       .insertInto("users")
@@ -172,7 +176,9 @@ export async function assignToken(ctx: ValidatorContext, actor: Actor, serial: s
     await trx.updateTable("tokens").set({ user_name: user }).where("serial", "=", serial).execute();
     await voidChallenges(trx, user);
     await appendAudit(trx, actor, now, { event: "token.assign", result: "ok", user, serial });
+    return null;
   });
+  if (refusal) throw refusal;
   return getToken(ctx, serial);
 }
 
@@ -181,7 +187,7 @@ export async function unassignToken(ctx: ValidatorContext, actor: Actor, serial:
 }
 
 export async function disableToken(ctx: ValidatorContext, actor: Actor, serial: string, reason: DisableReason): Promise<TokenView> {
-  return updateToken(ctx, actor, serial, "token.disable", { disabled_reason: reason, disabled_at: ctx.now() }, { reason });
+  return updateToken(ctx, actor, serial, "token.disable", { disabled_reason: reason, disabled_at: ctx.now() }, { detail: { reason } });
 }
 
 export async function enableToken(ctx: ValidatorContext, actor: Actor, serial: string): Promise<TokenView> {
@@ -190,7 +196,7 @@ export async function enableToken(ctx: ValidatorContext, actor: Actor, serial: s
   if (token && token.seed_fingerprint === null) {
     throw new OperationError("conflict", `token ${serial} shares its secret with another token and stays disabled: re-provision it`);
   }
-  return updateToken(ctx, actor, serial, "token.enable", { disabled_reason: null, disabled_at: null });
+  return updateToken(ctx, actor, serial, "token.enable", { disabled_reason: null, disabled_at: null }, { opening: "token-enable" });
 }
 
 /**
@@ -220,18 +226,22 @@ async function updateToken(
   serial: string,
   event: string,
   values: { user_name?: null; disabled_reason?: string | null; disabled_at?: number | null },
-  detail?: Record<string, unknown>,
+  { opening, detail }: { opening?: AccountOpening; detail?: Record<string, unknown> } = {},
 ): Promise<TokenView> {
   const now = ctx.now();
-  await ctx.database.transaction(async (trx) => {
+  const refusal = await ctx.database.transaction(async (trx) => {
     const token = await trx.selectFrom("tokens").select(["user_name", "disabled_at"]).where("serial", "=", serial).executeTakeFirst();
     if (!token) throw new OperationError("not-found", `no token ${serial}`);
+    const refused = opening && token.user_name !== null && (await openingRefusal(trx, actor, now, opening, { event, user: token.user_name, serial }));
+    if (refused) return refused;
     const enabling = values.disabled_at === null && token.disabled_at !== null;
     if (enabling && token.user_name !== null) await refuseBeyondTokensPerUser(ctx, trx, token.user_name, serial);
     await trx.updateTable("tokens").set(values).where("serial", "=", serial).execute();
     // Whatever changes a user's tokens voids the challenges opened on them.
     if (token.user_name !== null) await voidChallenges(trx, token.user_name);
     await appendAudit(trx, actor, now, { event, result: "ok", user: token.user_name, serial, detail });
+    return null;
   });
+  if (refusal) throw refusal;
   return getToken(ctx, serial);
 }

@@ -2,10 +2,12 @@ import type { Kysely } from "kysely";
 import { normaliseUserId } from "../../common/identifiers.js";
 import type { ValidatorContext } from "../context.js";
 import { gate, standing } from "../policy/lockout.js";
+import type { AccountOpening } from "../policy/staff-accounts.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
 import type { Schema } from "../storage/schema.js";
 import { voidChallenges } from "../storage/challenge-epoch.js";
 import { OperationError } from "./operation-error.js";
+import { openingRefusal, staffRole, type StaffRole } from "./staff.js";
 
 export interface UserView {
   user: string;
@@ -15,6 +17,8 @@ export interface UserView {
   lockout: { state: "open" | "throttled" | "locked"; failures: number; until?: string };
   tokens: { serial: string; status: "active" | "disabled"; disabledReason: string | null; lastUsedAt: string | null }[];
   emergency: { expiresAt: string } | null;
+  /** The user's console role, or null for a user who is not staff. */
+  staffRole: StaffRole | null;
 }
 
 export async function getUser(ctx: ValidatorContext, givenUser: string): Promise<UserView> {
@@ -48,6 +52,7 @@ export async function getUser(ctx: ValidatorContext, givenUser: string): Promise
       lastUsedAt: token.last_used_at === null ? null : new Date(token.last_used_at).toISOString(),
     })),
     emergency: emergency && emergency.expires_at >= now ? { expiresAt: new Date(emergency.expires_at).toISOString() } : null,
+    staffRole: await staffRole(db, user),
   };
 }
 
@@ -57,9 +62,12 @@ export async function getUser(ctx: ValidatorContext, givenUser: string): Promise
  * way in), and so does every open challenge.
  */
 export async function resetPin(ctx: ValidatorContext, actor: Actor, user: string): Promise<UserView> {
-  await updateUser(ctx, actor, user, "user.pin-reset", { pin_verifier: null }, async (trx) => {
-    const revoked = await trx.deleteFrom("emergency_passwords").where("user_name", "=", user).executeTakeFirst();
-    return revoked.numDeletedRows > 0n ? { emergencyRevoked: true } : undefined;
+  await updateUser(ctx, actor, user, "user.pin-reset", { pin_verifier: null }, {
+    opening: "pin-reset",
+    alsoDo: async (trx) => {
+      const revoked = await trx.deleteFrom("emergency_passwords").where("user_name", "=", user).executeTakeFirst();
+      return revoked.numDeletedRows > 0n ? { emergencyRevoked: true } : undefined;
+    },
   });
   return getUser(ctx, user);
 }
@@ -76,15 +84,19 @@ async function updateUser(
   givenUser: string,
   event: string,
   values: { pin_verifier?: null; failures?: number; last_failure_at?: null },
-  alsoDo?: (trx: Kysely<Schema>) => Promise<Record<string, unknown> | undefined>,
+  { opening, alsoDo }: { opening?: AccountOpening; alsoDo?: (trx: Kysely<Schema>) => Promise<Record<string, unknown> | undefined> } = {},
 ): Promise<void> {
   const user = normaliseUserId(givenUser);
   const now = ctx.now();
-  await ctx.database.transaction(async (trx) => {
+  const refusal = await ctx.database.transaction(async (trx) => {
+    const refused = opening && (await openingRefusal(trx, actor, now, opening, { event, user }));
+    if (refused) return refused;
     const result = await trx.updateTable("users").set(values).where("name", "=", user).executeTakeFirst();
     if (result.numUpdatedRows === 0n) throw new OperationError("not-found", `no user ${user}`);
     await voidChallenges(trx, user);
     const detail = await alsoDo?.(trx);
     await appendAudit(trx, actor, now, { event, result: "ok", user, ...(detail && { detail }) });
+    return null;
   });
+  if (refusal) throw refusal;
 }
