@@ -22,6 +22,7 @@ import { startServe } from "../tests/support/cli.js";
 import { addRadiusClient } from "../validator/operations/radius-clients.js";
 import { masterKeyFrom } from "../validator/secrets/master-key.js";
 import { openValidator } from "../validator/validator.js";
+import { HostSteal } from "./host-steal.js";
 import { cpuPer } from "./process-cpu.js";
 import { benchSeed, benchUser, PasscodeSource, seedUsers } from "./seed.js";
 import { createBenchWorkspace } from "./workspace.js";
@@ -58,15 +59,18 @@ interface Run {
   acceptedPerSecond: number;
   /** CPU the server process used (all its threads) per accepted request: independent of radclient's speed. */
   serverCpuMicrosPerAccept: number;
+  /** Of the machine's CPU time during the round, the share a shared host gave to other guests. */
+  hostStealShare: number;
 }
 
 /** Sends every request of `file` with radclient to the server of process `serverPid` and counts what came back. */
 async function drive(file: string, requests: number, port: number, secret: string, serverPid: number): Promise<Run> {
+  const steal = new HostSteal();
   const { result, cpuMicrosEach } = await cpuPer([serverPid], () => radclientRun(file, requests, port, secret), (run) => run.accepted);
-  return { ...result, serverCpuMicrosPerAccept: cpuMicrosEach };
+  return { ...result, serverCpuMicrosPerAccept: cpuMicrosEach, hostStealShare: steal.share() };
 }
 
-function radclientRun(file: string, requests: number, port: number, secret: string): Promise<Omit<Run, "serverCpuMicrosPerAccept">> {
+function radclientRun(file: string, requests: number, port: number, secret: string): Promise<Omit<Run, "serverCpuMicrosPerAccept" | "hostStealShare">> {
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     execFile(radclient, ["-f", file, "-p", String(inFlight), "-q", "-s", "-r", "3", "-t", String(timeoutSeconds), `127.0.0.1:${port}`, "auth", secret], { maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
@@ -255,6 +259,7 @@ try {
   const warmUp = Math.min(2000, tokenCount);
   await jetonRound("jeton-warm-up", warmUp);
   await freeradiusRound?.("freeradius-warm-up", warmUp);
+  const steal = new HostSteal();
   const jetonRuns: Run[] = [];
   const freeradiusRuns: Run[] = [];
   for (let round = 1; round <= rounds; round++) {
@@ -278,6 +283,7 @@ try {
     ratio: freeradiusAcceptedPerSecond ? Number((jetonAcceptedPerSecond / freeradiusAcceptedPerSecond).toFixed(3)) : null,
     jetonCpuMicrosPerAccept: median(jetonRuns.map((run) => run.serverCpuMicrosPerAccept)),
     freeradiusCpuMicrosPerAccept: freeradiusRound ? median(freeradiusRuns.map((run) => run.serverCpuMicrosPerAccept)) : null,
+    hostStealShare: steal.share(),
   };
   const perSecond = (runs: Run[]) => runs.map((run) => run.acceptedPerSecond).join(" / ");
   const cpu = (micros: number | null) => `${micros} µs of server CPU per accept`;
@@ -287,7 +293,8 @@ try {
       (freeradiusRound
         ? `; FreeRADIUS rlm_totp: median ${freeradiusAcceptedPerSecond} accepted/s (rounds ${perSecond(freeradiusRuns)}; ${total(freeradiusRuns, "accepted")} accepted, ` +
           `${total(freeradiusRuns, "rejected")} rejected, ${total(freeradiusRuns, "lost")} lost; ${cpu(summary.freeradiusCpuMicrosPerAccept)}); ratio ${summary.ratio}`
-        : ""),
+        : "") +
+      `; host steal ${(summary.hostStealShare * 100).toFixed(1)} % of the machine's CPU time`,
   );
   console.log(JSON.stringify(summary));
 } finally {

@@ -22,6 +22,7 @@ import { pacedLoad } from "./paced-load.js";
 import { codeAt } from "../validator/policy/totp.js";
 import { BENCH_PIN, benchParameters, benchSeed, benchUser, PasscodeSource, seedUsers, tokenIndexOf } from "./seed.js";
 import { createBenchWorkspace } from "./workspace.js";
+import { HostSteal } from "./host-steal.js";
 import { cpuPer } from "./process-cpu.js";
 import { runWrk, writeBodies, type WrkLoad, type WrkResult } from "./wrk.js";
 
@@ -141,6 +142,7 @@ const headers = { authorization: `Bearer ${key}`, "content-type": "application/j
 const counts = { accept: 0, reject: 0, challenge: 0, other: 0 };
 const tally = (result: string) => counts[result === "accept" || result === "reject" || result === "challenge" ? result : "other"]++;
 
+const steal = new HostSteal();
 // 1. In-process: `connections` attempts in flight at once, as the HTTP clients keep.
 const inProcess = await (async () => {
   const ctx = await openValidator({ database: workspace.location, masterKey: masterKeyFrom(workspace.masterKey) });
@@ -212,13 +214,15 @@ try {
     acceptedShare: Number((counts.accept / (counts.accept + counts.reject + counts.challenge + counts.other)).toFixed(3)),
     challenged: counts.challenge,
     errors: saturated.errors + paced.errors,
+    hostStealShare: steal.share(),
     ...replay,
   };
   console.log(
     `${args.db} × ${instances}: ${validationsPerSecond} validations/s over HTTP, ${inProcess}/s in-process (bare HTTP ${bareHttpPerSecond}/s, ratio ${summary.ratio}; ` +
       `server CPU ${summary.serverCpuMicrosPerValidation} µs per validation, ${summary.serverCpuMicrosPerBareRequest} µs per bare request); ` +
       `at 1000/s p50 ${summary.p50Ms} ms, p99 ${summary.p99Ms} ms; accepted ${counts.accept}, rejected ${counts.reject}, challenged ${counts.challenge}, other ${counts.other}; ` +
-      `replay check: ${replay.acceptedTwice} (token, step) accepted twice in the audit log, ${replay.replaysAccepted} of ${replay.replaysSent} replays accepted`,
+      `replay check: ${replay.acceptedTwice} (token, step) accepted twice in the audit log, ${replay.replaysAccepted} of ${replay.replaysSent} replays accepted; ` +
+      `host steal ${(summary.hostStealShare * 100).toFixed(1)} % of the machine's CPU time`,
   );
   console.log(JSON.stringify(summary));
   // The audit log may hold a few more accepts than the clients saw: answers still in flight when a load phase ends.
