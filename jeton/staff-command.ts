@@ -2,7 +2,10 @@ import { Option, type Command } from "commander";
 import { configFromEnvironment } from "../validator/config.js";
 import type { ValidatorContext } from "../validator/context.js";
 import { OperationError } from "../validator/operations/operation-error.js";
+import { issueEmergencyPassword } from "../validator/operations/emergency-passwords.js";
 import { addStaff, listStaff, removeStaff, staffRoles, type StaffRole } from "../validator/operations/staff.js";
+import { assignToken, enableToken } from "../validator/operations/tokens.js";
+import { getUser, resetPin, unlockUser } from "../validator/operations/users.js";
 import { CommandFailure, exitCodes } from "../common/failure.js";
 import { localActor } from "./keys-command.js";
 
@@ -29,8 +32,55 @@ export function staffCommand(program: Command): void {
     .addOption(new Option("--role <role>", "what they may do in the console").choices(staffRoles).makeOptionMandatory())
     .option("--json", "print the staff member as JSON")
     .action(async (user: string, options: { role: StaffRole; json?: boolean }) => {
-      const member = await onDatabase((ctx) => addStaff(ctx, localActor(), user, options.role));
+      const { member, pinSet } = await onDatabase(async (ctx) => {
+        const added = await addStaff(ctx, localActor(), user, options.role);
+        return { member: added, pinSet: (await getUser(ctx, added.user)).pinSet };
+      });
       process.stdout.write(options.json ? JSON.stringify(member) + "\n" : `${member.user} is ${member.role} staff\n`);
+      // Whoever holds the token's code when that first sign-in comes chooses the PIN.
+      if (!pinSet) process.stderr.write(`note: ${member.user} has no PIN yet: the first sign-in with the token's code alone sets it\n`);
+    });
+  // The opening changes no colleague may make on a help-desk account (policy/staff-accounts.ts): the
+  // operator makes them here, on the database, audited as the local operator.
+  staff
+    .command("unlock <user>")
+    .description("clear a staff member's failure count (the help desk cannot on a help-desk account)")
+    .option("--json", "print the user as JSON")
+    .action(async (user: string, options: { json?: boolean }) => {
+      const view = await onDatabase((ctx) => unlockUser(ctx, localActor(), user));
+      process.stdout.write(options.json ? JSON.stringify(view) + "\n" : `${view.user} unlocked\n`);
+    });
+  staff
+    .command("pin-reset <user>")
+    .description("reset a staff member's PIN: their next sign-in is the token's code alone, then a new PIN")
+    .option("--json", "print the user as JSON")
+    .action(async (user: string, options: { json?: boolean }) => {
+      const view = await onDatabase((ctx) => resetPin(ctx, localActor(), user));
+      process.stdout.write(options.json ? JSON.stringify(view) + "\n" : `${view.user}'s PIN reset: the next sign-in is the token's code alone, then a new PIN\n`);
+    });
+  staff
+    .command("assign <serial> <user>")
+    .description("assign a registered token to a staff member (a replacement: the PIN stays)")
+    .option("--json", "print the token as JSON")
+    .action(async (serial: string, user: string, options: { json?: boolean }) => {
+      const token = await onDatabase((ctx) => assignToken(ctx, localActor(), serial, user));
+      process.stdout.write(options.json ? JSON.stringify(token) + "\n" : `${token.serial} assigned to ${token.user}\n`);
+    });
+  staff
+    .command("enable <serial>")
+    .description("enable a staff member's disabled token again")
+    .option("--json", "print the token as JSON")
+    .action(async (serial: string, options: { json?: boolean }) => {
+      const token = await onDatabase((ctx) => enableToken(ctx, localActor(), serial));
+      process.stdout.write(options.json ? JSON.stringify(token) + "\n" : `${token.serial} enabled\n`);
+    });
+  staff
+    .command("emergency <user>")
+    .description("issue a staff member an emergency password for today (used with their PIN, at the portal only)")
+    .option("--json", 'print {"password", "expiresAt"}')
+    .action(async (user: string, options: { json?: boolean }) => {
+      const issued = await onDatabase((ctx) => issueEmergencyPassword(ctx, localActor(), user));
+      process.stdout.write(options.json ? JSON.stringify(issued) + "\n" : `emergency password: ${issued.password} (until ${issued.expiresAt})\n`);
     });
   staff
     .command("list")

@@ -304,6 +304,26 @@ describe.each(dialects)("support console over HTTP (%s)", (dialect) => {
     for (const opening of ["user-pin-reset", "emergency-issue", "token-assign"]) expect(supportPage.html).toContain(`/console/actions/${opening}`);
   });
 
+  test("identifiers follow the rule of every door: checked before folding at sign-in, normalised in actions", async () => {
+    const kim = await staffMember(v, "kim", "support", "JT00000005");
+    const attempt = visitor();
+    await attempt.get("/console/sign-in");
+    // The Kelvin sign folds to "k": taken as kim, it would open kim's first-use PIN choice.
+    const folded = await attempt.post("/console/sign-in", { user: "\u212Aim", passcode: kim.nextCode() });
+    expect(folded.status).toBe(401);
+    expect(folded.html).not.toContain('name="challenge"');
+
+    const issued = await v.request("POST", "/v1/users/carol/emergency", {}, "support");
+    rememberSecret(issued.json.password);
+    const support = visitor();
+    await signIn(support, "sam", sam, pins.sam, false);
+    const reset = await support.post("/console/actions/user-pin-reset", { user: "CAROL" });
+    expect(reset.location).toBe("/console/users/carol?done=user-pin-reset");
+    // A PIN reset revokes the emergency password, whatever the case the identifier was typed in.
+    expect((await v.request("GET", "/v1/users/carol", undefined, "support")).json).toMatchObject({ pinSet: false, emergency: null });
+    await carolChoosesPin();
+  });
+
   test("step-up: after 10 minutes a sensitive action asks for a fresh passcode, then goes ahead by itself", async () => {
     const browser = visitor();
     await signIn(browser, "sam", sam, pins.sam, false);

@@ -74,6 +74,38 @@ describe("the jeton command on the embedded SQLite default", () => {
     expect(events).toEqual(expect.arrayContaining(["token.disable", "user.pin-reset", "emergency.issue", "validate", "token.assign"]));
   });
 
+  it("helps a help-desk staff member with the operator's local commands, which the help desk's key may not", async () => {
+    const local = { JETON_DATA_DIR: dataDir };
+    const staffSeed = randomBytes(32);
+    secretsUsed.push(staffSeed.toString("hex"));
+    for (const [serial, secret] of [["JT00000051", staffSeed], ["JT00000052", randomBytes(32)]] as const) {
+      expect((await jeton(["token", "register", serial, "--secret-encoding", "hex"], { ...client(), JETON_TOKEN_SECRET: secret.toString("hex") })).code).toBe(0);
+    }
+    expect((await jeton(["token", "assign", "JT00000051", "hstaff"], client())).code).toBe(0);
+    const added = await jeton(["staff", "add", "hstaff", "--role", "helpdesk"], local);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stderr).toMatch(/hstaff has no PIN yet/);
+
+    const refused = await jeton(["user", "unlock", "hstaff"], client());
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/hstaff is a staff member \(helpdesk\).*jeton staff unlock <user>/);
+    expect((await jeton(["token", "assign", "JT00000052", "hstaff"], client())).stderr).toMatch(/jeton staff assign <serial> <user>/);
+
+    const opened = await validate({ user: "hstaff", passcode: referenceCode(staffSeed, referenceStep(Date.now())) });
+    expect((await validate({ user: "hstaff", challenge: opened.challenge!.id, response: pin })).result).toBe("accept");
+    expect(JSON.parse((await jeton(["staff", "unlock", "HSTAFF", "--json"], local)).stdout)).toMatchObject({ user: "hstaff", staffRole: "helpdesk" });
+    expect((await jeton(["staff", "assign", "JT00000052", "hstaff"], local)).stdout).toBe("JT00000052 assigned to hstaff\n");
+    expect((await jeton(["token", "disable", "JT00000052", "--reason", "lost"], client())).code).toBe(0);
+    expect((await jeton(["staff", "enable", "JT00000052"], local)).stdout).toBe("JT00000052 enabled\n");
+    const emergency = JSON.parse((await jeton(["staff", "emergency", "hstaff", "--json"], local)).stdout);
+    secretsUsed.push(emergency.password, pin + emergency.password);
+    expect((await validate({ user: "hstaff", passcode: pin + emergency.password })).result).toBe("accept");
+    expect((await jeton(["staff", "pin-reset", "hstaff"], local)).stdout).toMatch(/PIN reset/);
+    const audit = JSON.parse((await jeton(["audit", "--user", "hstaff", "--json"], client())).stdout).entries as { event: string; result: string; actor: string }[];
+    expect(audit.filter((entry) => entry.result === "refused").map((entry) => entry.event)).toEqual(["token.assign", "user.unlock"]);
+    expect(audit.filter((entry) => entry.actor.startsWith("local:")).map((entry) => entry.event)).toEqual(["user.pin-reset", "emergency.issue", "token.enable", "token.assign", "user.unlock", "staff.add"]);
+  });
+
   it("exits non-zero with a clear message: refused, unauthorised, unreachable, misconfigured, secrets on the command line", async () => {
     const missing = await jeton(["token", "show", "NOPE"], client());
     expect(missing).toMatchObject({ code: 1 });
@@ -105,7 +137,7 @@ describe("the jeton command on the embedded SQLite default", () => {
   });
 
   it("every command has --help", async () => {
-    for (const command of [[], ["serve"], ["keys", "create"], ["token", "register"], ["user", "pin-reset"], ["emergency", "issue"], ["audit"]]) {
+    for (const command of [[], ["serve"], ["keys", "create"], ["token", "register"], ["user", "pin-reset"], ["emergency", "issue"], ["audit"], ["staff", "unlock"], ["staff", "assign"]]) {
       const help = await jeton([...command, "--help"], {});
       expect(help.code, command.join(" ")).toBe(0);
       expect(help.stdout).toMatch(/Usage: jeton/);

@@ -160,12 +160,14 @@ describe.each(dialects)("HTTP API contract on %s", (dialect) => {
       ["/v1/tokens/STAFF-NEW/assign", { user: "hdesk" }, "helpdesk", "token.assign", "hdesk"],
       ["/v1/tokens/STAFF-H-OLD/enable", {}, "helpdesk", "token.enable", "hdesk"],
       ["/v1/users/hdesk/emergency", {}, "helpdesk", "emergency.issue", "hdesk"],
+      ["/v1/users/hdesk/unlock", {}, "support", "user.unlock", "hdesk"],
+      ["/v1/users/hdesk/unlock", {}, "helpdesk", "user.unlock", "hdesk"],
     ];
     for (const [path, body, role, event, user] of refused) {
       const before = await snapshot();
       const response = await v.request("POST", path, body, role);
       expect(response.status, `${role} ${path}`).toBe(403);
-      expect(response.json).toMatchObject({ error: "forbidden", message: expect.stringMatching(/is a staff member \(\w+\).*jeton staff remove/) });
+      expect(response.json).toMatchObject({ error: "forbidden", message: expect.stringMatching(/is a staff member \(\w+\).*local command: jeton staff (pin-reset|assign|enable|emergency|unlock) /) });
       const after = await snapshot();
       expect(after.audit).toBe(Number(before.audit) + 1);
       expect({ ...after, audit: 0 }).toEqual({ ...before, audit: 0 });
@@ -180,9 +182,31 @@ describe.each(dialects)("HTTP API contract on %s", (dialect) => {
     expect((await v.request("POST", "/v1/tokens/STAFF-S-OLD/enable", {}, "helpdesk")).status).toBe(200);
     expect((await v.request("POST", "/v1/users/sup/pin-reset", {}, "helpdesk")).json.pinSet).toBe(false);
     // Closing a way in stays open to every role that has it: a lost staff token must go at once.
+    expect((await v.request("POST", "/v1/users/sup/unlock", {}, "helpdesk")).status).toBe(200);
     expect((await v.request("POST", "/v1/tokens/STAFF-H/disable", { reason: "lost" }, "support")).json.status).toBe("disabled");
-    expect((await v.request("POST", "/v1/users/hdesk/unlock", {}, "support")).status).toBe(200);
     expect((await v.request("POST", "/v1/tokens/STAFF-H/unassign", {}, "helpdesk")).json.user).toBeNull();
+  });
+
+  it("adding a staff member voids their open challenges and revokes an emergency password issued before", async () => {
+    const secret = randomBytes(32);
+    rememberSecret(secret.toString("hex"));
+    await v.request("POST", "/v1/tokens", { serial: "STAFF-LATE", secretHex: secret.toString("hex") });
+    await v.request("POST", "/v1/tokens/STAFF-LATE/assign", { user: "late" });
+    const code = (offset: number) => referenceCode(secret, referenceStep(v.clock.now()) + offset);
+    const first = await v.request("POST", "/v1/validate", { user: "late", passcode: code(0) }, "portal");
+    await v.request("POST", "/v1/validate", { user: "late", challenge: first.json.challenge.id, response: "480271" }, "portal");
+    const issued = await v.request("POST", "/v1/users/late/emergency", {}, "support");
+    rememberSecret(issued.json.password);
+    // A next-code challenge left open (a code far from the learned offset).
+    const open = await v.request("POST", "/v1/validate", { user: "late", passcode: "480271" + code(5) }, "portal");
+    expect(open.json.challenge.kind).toBe("next-code");
+
+    await addStaff(v.ctx, { id: "local:test", role: "operator", source: "cli" }, "late", "support");
+    expect((await v.request("GET", "/v1/users/late", undefined, "support")).json.emergency).toBeNull();
+    expect((await v.request("POST", "/v1/validate", { user: "late", passcode: "480271" + issued.json.password }, "portal")).json.result).toBe("reject");
+    expect((await v.request("POST", "/v1/validate", { user: "late", challenge: open.json.challenge.id, response: code(6) }, "portal")).json.result).toBe("reject");
+    const [added] = (await v.request("GET", "/v1/audit?user=late&limit=4", undefined, "auditor")).json.entries.filter((entry: { event: string }) => entry.event === "staff.add");
+    expect(added).toMatchObject({ result: "ok", detail: { role: "support", emergencyRevoked: true } });
   });
 
   it("filters the audit log by user, serial and time", async () => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { serialNumber, userId } from "../../common/identifiers.js";
 import type { ValidatorContext } from "../context.js";
 import { roleGrants, type Role } from "../operations/api-keys.js";
 import { issueEmergencyPassword, revokeEmergencyPassword, type IssuedEmergencyPassword } from "../operations/emergency-passwords.js";
@@ -8,8 +9,9 @@ import { mayOpenAccount, type AccountOpening } from "../policy/staff-accounts.js
 import type { StaffRole } from "../operations/staff.js";
 import type { Actor } from "../storage/audit-log.js";
 
-const user = z.string().regex(/^[A-Za-z0-9._@+-]{1,128}$/);
-const serial = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/);
+// The identifier and serial rules of every door; identifiers normalised, as the operations name them.
+const user = userId;
+const serial = serialNumber;
 /** Where to go after the action: the user's page, or the next step of the lost-token flow. */
 const next = z.enum(["user", "lost"]).default("user");
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
+import { serialNumber, userId } from "../../common/identifiers.js";
 import { dashboard, searchDirectory } from "../operations/directory.js";
 import { getToken } from "../operations/tokens.js";
 import { getUser } from "../operations/users.js";
@@ -9,8 +10,8 @@ import { allowedActions, sameUser } from "./actions.js";
 import { ConsoleRefusal, type ConsoleKit } from "./console-server.js";
 import { localDayBounds, timeFormatter } from "./time-format.js";
 
-const userParams = z.object({ user: z.string().regex(/^[A-Za-z0-9._@+-]{1,128}$/) });
-const lostParams = userParams.extend({ serial: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/) });
+const userParams = z.object({ user: userId });
+const lostParams = userParams.extend({ serial: serialNumber });
 const AUDIT_PAGE = 50;
 const AUDIT_CSV_MAX = 10_000;
 

@@ -2,7 +2,7 @@ import { observedValidation } from "../observability/validation-events.js";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { closeSession, openSession } from "../operations/console-sessions.js";
-import { normaliseUserId } from "../../common/identifiers.js";
+import { userId } from "../../common/identifiers.js";
 import { staffDoor, staffRole } from "../operations/staff.js";
 import { respondToChallenge, validatePasscode } from "../operations/validation.js";
 import type { Decision } from "../policy/outcome.js";
@@ -48,7 +48,7 @@ export function signInRoutes(app: FastifyInstance, kit: ConsoleKit): void {
     return showSignIn(request, reply, { notice: ended !== undefined && Object.hasOwn(notices, ended) ? notices[ended as keyof typeof notices] : undefined });
   });
 
-  /** After the passcode or a challenge answer: a session, the next challenge page, or the generic refusal. */
+  /** After the passcode or a challenge answer (`user` normalised): a session, the next challenge page, or the generic refusal. */
   async function conclude(request: FastifyRequest, reply: FastifyReply, user: string, decision: Decision) {
     const text = request.consoleState.text;
     if (decision.result === "challenge") {
@@ -70,8 +70,7 @@ export function signInRoutes(app: FastifyInstance, kit: ConsoleKit): void {
     // A new id at every sign-in; a session the browser still held ends.
     const previous = request.consoleState;
     if (previous.session && previous.sessionId) await closeSession(ctx, previous.sessionId, previous.session, request.ip);
-    // The session names the staff member as the staff table and the audit do: the identifier normalised, not as typed.
-    const opened = await openSession(ctx, normaliseUserId(user), role, request.ip);
+    const opened = await openSession(ctx, user, role, request.ip);
     reply.setCookie(cookieNames.session, opened.id, cookieOptions);
     reply.clearCookie(cookieNames.signInToken, cookieOptions);
     return reply.redirect("/console/", 303);
@@ -87,18 +86,21 @@ export function signInRoutes(app: FastifyInstance, kit: ConsoleKit): void {
     const form = signInForm.safeParse(request.body);
     const user = form.success ? form.data.user.trim() : "";
     if (await rateLimited(request, reply, user)) return reply;
-    if (!form.success || user === "" || form.data.passcode === "") {
+    // The identifier rule of every door, checked before folding: no other character becomes a staff member's name.
+    const named = userId.safeParse(user);
+    if (!form.success || !named.success || form.data.passcode === "") {
       return showSignIn(request, reply, { user, error: request.consoleState.text.signIn.refused }, 401);
     }
-    return conclude(request, reply, user, await consoleValidation(kit, request, consoleActor(request), user, { passcode: form.data.passcode }));
+    return conclude(request, reply, named.data, await consoleValidation(kit, request, consoleActor(request), named.data, { passcode: form.data.passcode }));
   });
 
   app.post("/sign-in/challenge", { config: { public: true } }, async (request, reply) => {
     const form = challengeForm.safeParse(request.body);
     const user = form.success ? form.data.user : "";
     if (await rateLimited(request, reply, user)) return reply;
-    if (!form.success) return showSignIn(request, reply, { error: request.consoleState.text.signIn.refused }, 401);
-    return conclude(request, reply, user, await consoleValidation(kit, request, consoleActor(request), user, { challenge: form.data.challenge, response: form.data.response }));
+    const named = userId.safeParse(user);
+    if (!form.success || !named.success) return showSignIn(request, reply, { error: request.consoleState.text.signIn.refused }, 401);
+    return conclude(request, reply, named.data, await consoleValidation(kit, request, consoleActor(request), named.data, { challenge: form.data.challenge, response: form.data.response }));
   });
 
   app.post("/sign-out", async (request, reply) => {

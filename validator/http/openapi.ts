@@ -81,7 +81,7 @@ export function openApiDocument(version: string) {
       },
       "/v1/users/{user}": { get: operation("Show a user (`staffRole`: their console role, or null)", "support") },
       "/v1/users/{user}/pin-reset": { post: operation("Reset the PIN (next login is first use; 403 on a staff account whose role is not below the key's)", "support") },
-      "/v1/users/{user}/unlock": { post: operation("Clear the failure count", "support") },
+      "/v1/users/{user}/unlock": { post: operation("Clear the failure count (403 on a staff account whose role is not below the key's)", "support") },
       "/v1/users/{user}/emergency": {
         post: operation("Issue an emergency password valid until 23:59 local time (409 for a user without a PIN; 403 on a staff account whose role is not below the key's)", "support"),
         delete: operation("Revoke the emergency password", "support"),

@@ -3,6 +3,7 @@ import type { Kysely } from "kysely";
 import type { ValidatorContext } from "../context.js";
 import { mayOpenAccount, type AccountOpening } from "../policy/staff-accounts.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
+import { voidChallenges } from "../storage/challenge-epoch.js";
 import type { Schema } from "../storage/schema.js";
 import { OperationError } from "./operation-error.js";
 import type { Admission } from "./validation.js";
@@ -25,12 +26,16 @@ export async function addStaff(ctx: ValidatorContext, actor: Actor, givenUser: s
   await ctx.database.transaction(async (trx) => {
     const token = await trx.selectFrom("tokens").select("serial").where("user_name", "=", user).executeTakeFirst();
     if (!token) throw new OperationError("invalid", `${user} holds no token: assign one first (staff sign in to the console with their own token)`);
+    // Nothing opened under the rules for other users carries over: open challenges are voided (which
+    // also writes the row openingRefusal locks) and an emergency password is revoked.
+    await voidChallenges(trx, user);
+    const revoked = await trx.deleteFrom("emergency_passwords").where("user_name", "=", user).executeTakeFirst();
     await trx
       .insertInto("staff")
       .values({ user_name: user, role, added_at: now, added_by: actor.id })
       .onConflict((conflict) => conflict.column("user_name").doUpdateSet({ role, added_at: now, added_by: actor.id }))
       .execute();
-    await appendAudit(trx, actor, now, { event: "staff.add", result: "ok", user, detail: { role } });
+    await appendAudit(trx, actor, now, { event: "staff.add", result: "ok", user, detail: { role, ...(revoked.numDeletedRows > 0n && { emergencyRevoked: true }) } });
   });
   return (await listStaff(ctx)).find((member) => member.user === user)!;
 }
@@ -61,8 +66,10 @@ export async function staffRole(db: Kysely<Schema>, user: string): Promise<Staff
 
 /**
  * Refuses an opening change (policy/staff-accounts.ts) to a staff member's account by a role that does not
- * outrank theirs, read in the change's own transaction. The refusal is audited in `trx` (an attempt on a
- * colleague's account is what an auditor looks for): the caller commits, then throws what this returns.
+ * outrank theirs, read in the change's own transaction. The user's row is locked first, as `addStaff`
+ * writes it: on PostgreSQL a staff member added meanwhile is then seen here, never after the check. The
+ * refusal is audited in `trx` (an attempt on a colleague's account is what an auditor looks for): the
+ * caller commits, then throws what this returns.
  */
 export async function openingRefusal(
   trx: Kysely<Schema>,
@@ -71,15 +78,25 @@ export async function openingRefusal(
   opening: AccountOpening,
   entry: { event: string; user: string; serial?: string },
 ): Promise<OperationError | null> {
+  await trx.updateTable("users").set((update) => ({ epoch: update.ref("epoch") })).where("name", "=", entry.user).execute();
   const role = await staffRole(trx, entry.user);
   if (mayOpenAccount(actor.role, role)) return null;
   await appendAudit(trx, actor, now, { ...entry, result: "refused", detail: { reason: "staff-account", staffRole: role } });
   return new OperationError(
     "forbidden",
     `${entry.user} is a staff member (${role}): a ${opening} on their account needs a role above theirs. ` +
-      "For a help-desk account the operator runs jeton staff remove, the help desk helps, then jeton staff add.",
+      `For a help-desk account, the operator's local command: jeton staff ${operatorCommand[opening]}.`,
   );
 }
+
+/** The `jeton staff` command by which the operator makes each opening change on the database itself. */
+const operatorCommand: Record<AccountOpening, string> = {
+  "pin-reset": "pin-reset <user>",
+  "token-assign": "assign <serial> <user>",
+  "token-enable": "enable <serial>",
+  "emergency-issue": "emergency <user>",
+  unlock: "unlock <user>",
+};
 
 /**
  * The console's door for validation: staff only, checked in the validation's own transaction (a

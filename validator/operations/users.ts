@@ -61,7 +61,8 @@ export async function getUser(ctx: ValidatorContext, givenUser: string): Promise
  * emergency password goes too (it works only with the PIN, and support must never end up holding a
  * way in), and so does every open challenge.
  */
-export async function resetPin(ctx: ValidatorContext, actor: Actor, user: string): Promise<UserView> {
+export async function resetPin(ctx: ValidatorContext, actor: Actor, givenUser: string): Promise<UserView> {
+  const user = normaliseUserId(givenUser);
   await updateUser(ctx, actor, user, "user.pin-reset", { pin_verifier: null }, {
     opening: "pin-reset",
     alsoDo: async (trx) => {
@@ -73,7 +74,7 @@ export async function resetPin(ctx: ValidatorContext, actor: Actor, user: string
 }
 
 export async function unlockUser(ctx: ValidatorContext, actor: Actor, user: string): Promise<UserView> {
-  await updateUser(ctx, actor, user, "user.unlock", { failures: 0, last_failure_at: null });
+  await updateUser(ctx, actor, user, "user.unlock", { failures: 0, last_failure_at: null }, { opening: "unlock" });
   return getUser(ctx, user);
 }
 

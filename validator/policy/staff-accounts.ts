@@ -1,10 +1,10 @@
 /**
  * Changes that can give someone a way into an account: a PIN reset (the next login is the code alone), a
  * token assigned or enabled (its holder's code), an emergency password (with the PIN, in place of the
- * code). Changes that only close a way (disable, unassign, revoke) and an unlock (PIN and code are still
- * needed) are not among them.
+ * code), and an unlock (whoever holds the token, or its seed, may go on guessing the PIN past the lock).
+ * Changes that only close a way (disable, unassign, revoke) are not among them.
  */
-export const accountOpenings = ["pin-reset", "token-assign", "token-enable", "emergency-issue"] as const;
+export const accountOpenings = ["pin-reset", "token-assign", "token-enable", "emergency-issue", "unlock"] as const;
 export type AccountOpening = (typeof accountOpenings)[number];
 
 /**
@@ -17,8 +17,8 @@ const rank: Record<string, number> = { auditor: 1, support: 2, helpdesk: 3, oper
  * Whether `actorRole` may make an opening change to an account whose staff role is `staffRole` (null: not
  * a staff member). Only a role that outranks the account's may: otherwise support, chaining a PIN reset
  * with a token it holds (a found lost token it enables, or a colleague's on a desk), would sign in to the
- * console as the help desk, and the help desk as a help-desk colleague. A help-desk account is opened by
- * the operator: `jeton staff remove`, the help desk's usual steps, then `jeton staff add`.
+ * console as the help desk, and the help desk as a help-desk colleague. A help-desk account is helped by
+ * the operator's local commands (`jeton staff unlock`, `pin-reset`, `assign`, `enable`, `emergency`).
  */
 export function mayOpenAccount(actorRole: string, staffRole: string | null): boolean {
   if (staffRole === null) return true;
