@@ -42,46 +42,41 @@ export function staffCommand(program: Command): void {
     });
   // The opening changes no colleague may make on a help-desk account (policy/staff-accounts.ts): the
   // operator makes them here, on the database, audited as the local operator.
-  staff
-    .command("unlock <user>")
-    .description("clear a staff member's failure count (the help desk cannot on a help-desk account)")
-    .option("--json", "print the user as JSON")
-    .action(async (user: string, options: { json?: boolean }) => {
-      const view = await onDatabase((ctx) => unlockUser(ctx, localActor(), user));
-      process.stdout.write(options.json ? JSON.stringify(view) + "\n" : `${view.user} unlocked\n`);
-    });
-  staff
-    .command("pin-reset <user>")
-    .description("reset a staff member's PIN: their next sign-in is the token's code alone, then a new PIN")
-    .option("--json", "print the user as JSON")
-    .action(async (user: string, options: { json?: boolean }) => {
-      const view = await onDatabase((ctx) => resetPin(ctx, localActor(), user));
-      process.stdout.write(options.json ? JSON.stringify(view) + "\n" : `${view.user}'s PIN reset: the next sign-in is the token's code alone, then a new PIN\n`);
-    });
-  staff
-    .command("assign <serial> <user>")
-    .description("assign a registered token to a staff member (a replacement: the PIN stays)")
-    .option("--json", "print the token as JSON")
-    .action(async (serial: string, user: string, options: { json?: boolean }) => {
-      const token = await onDatabase((ctx) => assignToken(ctx, localActor(), serial, user));
-      process.stdout.write(options.json ? JSON.stringify(token) + "\n" : `${token.serial} assigned to ${token.user}\n`);
-    });
-  staff
-    .command("enable <serial>")
-    .description("enable a staff member's disabled token again")
-    .option("--json", "print the token as JSON")
-    .action(async (serial: string, options: { json?: boolean }) => {
-      const token = await onDatabase((ctx) => enableToken(ctx, localActor(), serial));
-      process.stdout.write(options.json ? JSON.stringify(token) + "\n" : `${token.serial} enabled\n`);
-    });
-  staff
-    .command("emergency <user>")
-    .description("issue a staff member an emergency password for today (used with their PIN, at the portal only)")
-    .option("--json", 'print {"password", "expiresAt"}')
-    .action(async (user: string, options: { json?: boolean }) => {
-      const issued = await onDatabase((ctx) => issueEmergencyPassword(ctx, localActor(), user));
-      process.stdout.write(options.json ? JSON.stringify(issued) + "\n" : `emergency password: ${issued.password} (until ${issued.expiresAt})\n`);
-    });
+  const change = <T>(usage: string, description: string, run: (ctx: ValidatorContext, given: string[]) => Promise<T>, said: (result: T) => string) =>
+    staff
+      .command(usage)
+      .description(description)
+      .option("--json", "print the result as JSON")
+      .action(async (...args: unknown[]) => {
+        const { json } = args.at(-2) as { json?: boolean };
+        const result = await onDatabase((ctx) => run(ctx, args.slice(0, -2) as string[]));
+        process.stdout.write(json ? JSON.stringify(result) + "\n" : said(result) + "\n");
+      });
+  change(
+    "unlock <user>",
+    "clear a staff member's failure count (the help desk cannot on a help-desk account)",
+    (ctx, [user]) => unlockUser(ctx, localActor(), user!),
+    (view) => `${view.user} unlocked`,
+  );
+  change(
+    "pin-reset <user>",
+    "reset a staff member's PIN: their next sign-in is the token's code alone, then a new PIN",
+    (ctx, [user]) => resetPin(ctx, localActor(), user!),
+    (view) => `${view.user}'s PIN reset: the next sign-in is the token's code alone, then a new PIN`,
+  );
+  change(
+    "assign <serial> <user>",
+    "assign a registered token to a staff member (a replacement: the PIN stays)",
+    (ctx, [serial, user]) => assignToken(ctx, localActor(), serial!, user!),
+    (token) => `${token.serial} assigned to ${token.user}`,
+  );
+  change("enable <serial>", "enable a staff member's disabled token again", (ctx, [serial]) => enableToken(ctx, localActor(), serial!), (token) => `${token.serial} enabled`);
+  change(
+    "emergency <user>",
+    "issue a staff member an emergency password for today (used with their PIN, at the portal only)",
+    (ctx, [user]) => issueEmergencyPassword(ctx, localActor(), user!),
+    (issued) => `emergency password: ${issued.password} (until ${issued.expiresAt})`,
+  );
   staff
     .command("list")
     .description("list staff members and their roles")
