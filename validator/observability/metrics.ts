@@ -3,7 +3,7 @@
 // one dashboard covers them all. Each validator has its own registry: several can run in one process
 // (tests) without sharing counters.
 import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
-import type { Decision } from "../policy/outcome.js";
+import type { Decision, RejectReason } from "../policy/outcome.js";
 import type { StorageEvents } from "../storage/database.js";
 
 /** Where an attempt came in. */
@@ -81,7 +81,7 @@ export class Metrics {
 
   /** One decided attempt: counted by result and reason, timed, and its challenge counted by kind. */
   recordValidation(frontDoor: FrontDoor, decision: Decision, seconds: number): void {
-    this.validations.inc({ front_door: frontDoor, result: decision.result, reason: decision.result === "reject" ? decision.reason : "" });
+    this.validations.inc({ front_door: frontDoor, result: decision.result, reason: decision.result === "reject" ? metricReason(decision.reason) : "" });
     this.validationSeconds.observe({ front_door: frontDoor }, seconds);
     if (decision.result === "challenge") this.challenges.inc({ kind: decision.kind });
   }
@@ -112,4 +112,14 @@ export class Metrics {
   async exposition(): Promise<{ contentType: string; text: string }> {
     return { contentType: this.registry.contentType, text: await this.registry.metrics() };
   }
+}
+
+/**
+ * The reason a metric shows: unknown user, locked, throttled and wrong PIN or code are one "credentials"
+ * reason, as they are one generic reject for the caller. Otherwise whoever can read the metrics (a
+ * monitoring system's key) and type at the portal would learn, from which counter moved, whether an
+ * identifier exists and whether it is locked. The audit log and the server's own log keep the reason.
+ */
+export function metricReason(reason: RejectReason): string {
+  return reason === "unknown-user" || reason === "locked" || reason === "throttled" || reason === "bad-passcode" ? "credentials" : reason;
 }
