@@ -1,8 +1,12 @@
 import type { Command } from "commander";
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
+import { loadProfile } from "../common/profile.js";
 import { configFromEnvironment, type ServerConfig } from "../validator/config.js";
+import { defaultPolicy } from "../validator/policy/policy.js";
 import { refuseSharedSqliteFiles } from "../validator/storage/private-files.js";
+import type { RestoreSettlement } from "../validator/storage/restored-state.js";
+import { localActor } from "./keys-command.js";
 
 /** The embedded database's file; PostgreSQL has its own tools. */
 function embeddedFile(config: ServerConfig, command: string): string {
@@ -14,6 +18,25 @@ function embeddedFile(config: ServerConfig, command: string): string {
 
 const keyReminder = (masterKeyId: string | null) =>
   `it needs master key ${masterKeyId ?? "(none bound yet)"}, which is NOT in the copy: back the key file up too, kept apart from the database copies`;
+
+/** What the restore did so that the backup brings nothing back, for the operator to check. */
+function settlementSaid(settlement: RestoreSettlement, replaced: boolean): string {
+  const { tokensAdvanced, ended, carriedForward, replacedUnreadable } = settlement;
+  const lines = [
+    `codes shown until now are spent (${tokensAdvanced} token(s)): users wait a minute or two for their token's next code`,
+    `ended: ${ended.consoleSessions} console session(s), ${ended.challenges} challenge(s), ${ended.radiusStates} RADIUS State(s)`,
+  ];
+  if (carriedForward) {
+    const taken = Object.entries(carriedForward).filter(([, count]) => count > 0).map(([what, count]) => `${what} ${count}`);
+    lines.push(`carried forward from the replaced database: ${taken.length > 0 ? taken.join(", ") : "nothing had changed"}`);
+  } else if (replaced) {
+    lines.push(`WARNING: the replaced database could not be read (${replacedUnreadable}): revoke again the API keys, disable again the tokens and remove again the staff changed since the backup`);
+  } else {
+    lines.push("no database was replaced: revoke again the API keys, disable again the tokens and remove again the staff changed since the backup");
+  }
+  lines.push("tokens, keys and staff added since the backup are not in it: register, create and add them again");
+  return lines.join("\n");
+}
 
 export function backupCommands(program: Command): void {
   program
@@ -38,12 +61,14 @@ export function backupCommands(program: Command): void {
       mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
       refuseSharedSqliteFiles(target);
       const { restoreSqlite } = await import("../validator/storage/sqlite-backup.js");
-      const facts = restoreSqlite(resolve(file), target, { replace: options.replace ?? false, now: new Date() });
+      const { directWindow } = defaultPolicy(loadProfile());
+      const facts = await restoreSqlite(resolve(file), target, { replace: options.replace ?? false, now: new Date(), actor: localActor(), directWindow });
       if (options.json) {
-        process.stdout.write(JSON.stringify({ file: target, masterKeyId: facts.masterKeyId, movedAside: facts.movedAside }) + "\n");
+        process.stdout.write(JSON.stringify({ file: target, masterKeyId: facts.masterKeyId, movedAside: facts.movedAside, settlement: facts.settlement }) + "\n");
         return;
       }
       const aside = facts.movedAside ? `; the previous database is now ${facts.movedAside}` : "";
       process.stdout.write(`restored ${target}${aside}; ${keyReminder(facts.masterKeyId)} (JETON_MASTER_KEY_FILE)\n`);
+      process.stdout.write(settlementSaid(facts.settlement, facts.movedAside !== null) + "\n");
     });
 }

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { masterKeyFrom } from "../../validator/secrets/master-key.js";
 import type { DatabaseLocation } from "../../validator/storage/database.js";
 import { openValidator } from "../../validator/validator.js";
+import { rotateMasterKey } from "../../validator/operations/master-key-rotation.js";
 import { addRadiusClient, loadRadiusClients } from "../../validator/operations/radius-clients.js";
 import { jeton, jetonBin } from "../support/cli.js";
 import { referenceCode, referenceStep } from "../support/reference-totp.js";
@@ -173,6 +174,54 @@ describe.each(dialects)("master-key rotation on %s", (dialect) => {
       await v.close();
     }
   }, 300_000);
+
+  it("an instance not yet restarted with both keys answers an error, not a reject, for a verifier re-keyed by another: no failure counted", async () => {
+    const database = await testDatabase(dialect);
+    cleanup.push(database.drop);
+    const notRestarted = await startValidator(database.location, { masterKey: oldKey, clock });
+    cleanup.push(() => notRestarted.close());
+    const seed = randomBytes(32);
+    await notRestarted.request("POST", "/v1/tokens", { serial: "JT00000077", secretHex: seed.toString("hex") });
+    await notRestarted.request("POST", "/v1/tokens/JT00000077/assign", { user: "dora" });
+    const first = await notRestarted.request("POST", "/v1/validate", { user: "dora", passcode: referenceCode(seed, referenceStep(clock.millis)) }, "portal");
+    await notRestarted.request("POST", "/v1/validate", { user: "dora", challenge: first.json.challenge.id, response: pins.alice }, "portal");
+    // Step 2 of the rotation on one instance: its next accepted passcode re-keys dora's PIN under the new key.
+    const restarted = await startValidator(database.location, { masterKey: newKey, previousMasterKey: oldKey, clock });
+    cleanup.push(() => restarted.close());
+    clock.advance(60);
+    expect((await restarted.request("POST", "/v1/validate", { user: "dora", passcode: pins.alice + referenceCode(seed, referenceStep(clock.millis)) }, "portal")).json.result).toBe("accept");
+    expect(await pinVerifierOf(restarted, "dora")).toMatch(new RegExp(`^key:${newId}:`));
+
+    clock.advance(60);
+    const answered = await notRestarted.request("POST", "/v1/validate", { user: "dora", passcode: pins.alice + referenceCode(seed, referenceStep(clock.millis)) }, "portal");
+    expect(answered.status).toBe(500);
+    expect((await restarted.request("GET", "/v1/users/dora", undefined, "support")).json.lockout.failures).toBe(0);
+    expect(notRestarted.logLines().some((line) => String(line.err?.message ?? "").includes(`master key ${newId}, which this instance has not loaded`))).toBe(true);
+  }, 120_000);
+
+  it("refuses a rotation after which verifiers would be under two keys besides the new one, and changes nothing", async () => {
+    const database = await testDatabase(dialect);
+    cleanup.push(database.drop);
+    const choosePin = async (v: RunningValidator, user: string, serial: string) => {
+      const seed = randomBytes(32);
+      await v.request("POST", "/v1/tokens", { serial, secretHex: seed.toString("hex") });
+      await v.request("POST", `/v1/tokens/${serial}/assign`, { user });
+      const first = await v.request("POST", "/v1/validate", { user, passcode: referenceCode(seed, referenceStep(clock.millis)) }, "portal");
+      await v.request("POST", "/v1/validate", { user, challenge: first.json.challenge.id, response: pins.bob }, "portal");
+    };
+    // bob's PIN under the old key; A→B rotated; erin's PIN chosen under the new key; bob never logs in.
+    const before = await startValidator(database.location, { masterKey: oldKey, clock });
+    await choosePin(before, "bob", "JT00000081");
+    await before.close();
+    const during = await startValidator(database.location, { masterKey: newKey, previousMasterKey: oldKey, clock });
+    cleanup.push(() => during.close());
+    await rotateMasterKey(during.ctx.database, operator, masterKeyFrom(newKey), [masterKeyFrom(oldKey)], { batchSize: 100, pauseMs: 0 });
+    await choosePin(during, "erin", "JT00000082");
+    const third = masterKeyFrom(randomBytes(32));
+    const refused = rotateMasterKey(during.ctx.database, operator, third, [masterKeyFrom(newKey), masterKeyFrom(oldKey)], { batchSize: 100, pauseMs: 0 });
+    await expect(refused).rejects.toThrow(new RegExp(`verifiers are still under master keys (${oldId}, ${newId}|${newId}, ${oldId}).*Nothing was changed`));
+    expect((await status(database.location)).currentKeyId).toBe(newId);
+  }, 120_000);
 
   it("refuses a key it cannot use and changes nothing", async () => {
     const database = await testDatabase(dialect);

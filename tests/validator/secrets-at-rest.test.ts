@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { masterKeyFrom } from "../../validator/secrets/master-key.js";
-import { verifierChecks } from "../../validator/secrets/verifiers.js";
+import { verifierChecks, VerifierKeyNotLoaded } from "../../validator/secrets/verifiers.js";
 import type { DatabaseLocation } from "../../validator/storage/database.js";
 import { openValidator } from "../../validator/validator.js";
 import { referenceCode, referenceStep } from "../support/reference-totp.js";
@@ -73,7 +73,9 @@ describe.each(dialects)("secrets at rest on %s", (dialect) => {
     const verifier = row.pin_verifier!;
     // With the right key the verifier matches; with any other key, or unkeyed hashing, it does not.
     expect(verifierChecks(masterKeyFrom(v.masterKey)).pinMatches("jdupont", pin, verifier)).toBe(true);
-    expect(verifierChecks(masterKeyFrom(randomBytes(32))).pinMatches("jdupont", pin, verifier)).toBe(false);
+    // Another key cannot check it at all (the tag names the key it needs), nor with the tag taken off.
+    expect(() => verifierChecks(masterKeyFrom(randomBytes(32))).pinMatches("jdupont", pin, verifier)).toThrow(VerifierKeyNotLoaded);
+    expect(verifierChecks(masterKeyFrom(randomBytes(32))).pinMatches("jdupont", pin, verifier.replace(/^key:[0-9a-f]{12}:/, ""))).toBe(false);
     const unkeyed = createHmac("sha256", Buffer.alloc(32)).update(`pin\0jdupont\0${pin}`).digest("base64");
     expect(unkeyed).not.toBe(verifier);
   });

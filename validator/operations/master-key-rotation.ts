@@ -40,12 +40,25 @@ export async function rotateMasterKey(database: Database, actor: Actor, target: 
         "JETON_MASTER_KEY_FILE (or JETON_PREVIOUS_MASTER_KEY_FILE) must be that key's file",
     );
   }
-  const unopenable = (await keyUsage(database.db)).flatMap(({ label, byKey }) =>
-    sealedColumns.some((column) => column.label === label)
-      ? Object.entries(byKey).filter(([id]) => !known.has(id)).map(([id, count]) => `${count} ${label} under master key ${id}`)
-      : [],
+  const usage = await keyUsage(database.db);
+  const sealed = (label: string) => sealedColumns.some((column) => column.label === label);
+  const unopenable = usage.flatMap(({ label, byKey }) =>
+    sealed(label) ? Object.entries(byKey).filter(([id]) => !known.has(id)).map(([id, count]) => `${count} ${label} under master key ${id}`) : [],
   );
   if (unopenable.length > 0) throw new OperationError("invalid", `cannot re-seal ${unopenable.join(", ")}: give that key as JETON_PREVIOUS_MASTER_KEY_FILE. Nothing was changed`);
+  // Verifiers keep their key until their user's next accepted passcode, and a validator loads one previous
+  // key: after this rotation every verifier must be under the target or under one other key at hand, or no
+  // configuration could open the database. (An untagged verifier is under the key the database is bound to.)
+  const lingering = [...new Set(usage.flatMap(({ label, byKey }) => (sealed(label) ? [] : Object.keys(byKey).map((id) => (id === "untagged" ? bound : id)))))].filter(
+    (id) => id !== target.id,
+  );
+  if (lingering.length > 1 || lingering.some((id) => !known.has(id))) {
+    throw new OperationError(
+      "invalid",
+      `PIN or emergency-password verifiers are still under master keys ${lingering.join(", ")}: after this rotation a validator could load only one ` +
+        `previous key besides ${target.id}. Finish the previous rotation first (jeton keys status: those users log in, or reset their PINs), then rotate. Nothing was changed`,
+    );
+  }
 
   if (bound !== target.id) {
     await database.transaction(async (trx) => {

@@ -45,6 +45,13 @@ function keyedVerifier(user: string, stored: string): { keyId: string | null; us
   return { keyId, user: spelled.slice(0, separator), verifier: spelled.slice(separator + 1) };
 }
 
+/** A verifier keyed with a master key this instance has not loaded: an internal error, never a decision. */
+export class VerifierKeyNotLoaded extends Error {
+  constructor(readonly keyId: string) {
+    super(`a verifier is keyed with master key ${keyId}, which this instance has not loaded: restart it with the keys of the rotation (JETON_MASTER_KEY_FILE, JETON_PREVIOUS_MASTER_KEY_FILE)`);
+  }
+}
+
 /**
  * PIN and emergency-password verifiers: HMAC-SHA-256 under a key derived from the master key. A PIN has
  * too little entropy for a slow hash to help; the server-side key is what stops offline guessing from a
@@ -60,9 +67,11 @@ export function verifierChecks(master: MasterKey, previous: MasterKey[] = []): V
   const matches = (purpose: string, user: string, candidate: string, stored: string) => {
     const keyed = keyedVerifier(user, stored);
     const key = keyed.keyId === null ? currentKey : keys.get(keyed.keyId);
-    // Under a key not loaded (start-up refuses that, see validator.ts): the same work, never a match.
-    const computed = hmac(key ?? currentKey, purpose, keyed.user, candidate);
-    return constantTimeEqual(computed, keyed.verifier) && key !== undefined;
+    // Start-up refuses verifiers under a key not loaded (validator.ts), but another instance may write one
+    // during a rotation (an instance not yet restarted with both keys): this one cannot decide, and a
+    // reject would count the user's good passcode as a failure.
+    if (key === undefined) throw new VerifierKeyNotLoaded(keyed.keyId!);
+    return constantTimeEqual(hmac(key, purpose, keyed.user, candidate), keyed.verifier);
   };
   return {
     pinVerifier: (user, pin) => verifier("pin", user, pin),

@@ -1,6 +1,9 @@
 import BetterSqlite3 from "better-sqlite3";
 import { chmodSync, closeSync, copyFileSync, constants, existsSync, openSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { auditRow, type Actor } from "./audit-log.js";
+import { openDatabase } from "./database.js";
+import { settleRestoredDatabase, type RestoreSettlement } from "./restored-state.js";
 
 /** What a backup or restore found in the copy: SQLite's integrity check passed and the key it needs. */
 export interface CopyFacts {
@@ -71,6 +74,8 @@ export function sqliteInUse(file: string): boolean {
     return false;
   } catch (error) {
     if (error instanceof BetterSqlite3.SqliteError && /BUSY|LOCKED/.test(error.code)) return true;
+    // A damaged database, often why a backup is restored: no server can have it open either.
+    if (error instanceof BetterSqlite3.SqliteError && /NOTADB|CORRUPT/.test(error.code)) return false;
     throw error;
   } finally {
     probe.close();
@@ -78,12 +83,17 @@ export function sqliteInUse(file: string): boolean {
 }
 
 /**
- * Puts a backup in place of the embedded database `target`. The backup is copied next to it (0600) and
- * checked before anything else changes, then renamed into place. An existing database is only ever
- * moved aside (with its -wal and -shm, to `<name>.before-restore-<time>`), and only with `replace` and
- * while no process has it open.
+ * Puts a backup in place of the embedded database `target`. The backup is copied next to it (0600),
+ * checked, migrated and settled (restored-state.ts: nothing the database had closed since comes back)
+ * before anything else changes, then renamed into place. An existing database is only ever moved aside
+ * (with its -wal and -shm, to `<name>.before-restore-<time>`), and only with `replace` and while no
+ * process has it open. The restore is audited in the restored database.
  */
-export function restoreSqlite(backup: string, target: string, options: { replace: boolean; now: Date }): Omit<CopyFacts, "pages"> & { movedAside: string | null } {
+export async function restoreSqlite(
+  backup: string,
+  target: string,
+  options: { replace: boolean; now: Date; actor: Actor; directWindow: number },
+): Promise<Omit<CopyFacts, "pages"> & { movedAside: string | null; settlement: RestoreSettlement }> {
   if (!existsSync(backup)) throw new Error(`there is no backup at ${backup}`);
   const existing = SQLITE_FILES.map((suffix) => target + suffix).filter((path) => existsSync(path));
   if (existing.length > 0 && !options.replace) {
@@ -97,14 +107,29 @@ export function restoreSqlite(backup: string, target: string, options: { replace
     // copyFile gives the copy the backup's mode: the database is 0600 whatever the backup file's is.
     chmodSync(incoming, 0o600);
     const facts = checkCopy(incoming);
+    const replacing = existing.length > 0;
+    if (replacing && sqliteInUse(target)) throw new Error(`${target} is in use (a validator is running on it): stop it, then restore`);
+    // Migrated first, so an older backup settles with the tables of this version.
+    await (await openDatabase({ kind: "sqlite", file: incoming })).close();
+    const connection = new BetterSqlite3(incoming, { fileMustExist: true });
+    let settlement: RestoreSettlement;
+    try {
+      const now = options.now.getTime();
+      settlement = settleRestoredDatabase(connection, { now, directWindow: options.directWindow, replaced: replacing ? target : null });
+      connection.prepare(
+        `INSERT INTO audit_log (at, actor, role, source, event, result, user_name, serial, detail)
+         VALUES (@at, @actor, @role, @source, @event, @result, @user_name, @serial, @detail)`,
+      ).run(auditRow(options.actor, now, { event: "database.restore", result: "ok", detail: { backup: basename(backup), ...settlement } }));
+    } finally {
+      connection.close();
+    }
     let movedAside: string | null = null;
-    if (existing.length > 0) {
-      if (sqliteInUse(target)) throw new Error(`${target} is in use (a validator is running on it): stop it, then restore`);
+    if (replacing) {
       movedAside = `${target}.before-restore-${options.now.toISOString().replace(/[:.]/g, "-")}`;
       for (const suffix of SQLITE_FILES) if (existsSync(target + suffix)) renameSync(target + suffix, movedAside + suffix);
     }
     renameSync(incoming, target);
-    return { ...facts, movedAside };
+    return { ...facts, movedAside, settlement };
   } finally {
     for (const suffix of SQLITE_FILES) rmSync(incoming + suffix, { force: true });
   }
