@@ -2,6 +2,7 @@
 import { describe, expect, test } from "vitest";
 import { configFromEnvironment, ConfigurationError, trustProxyWarning } from "../../validator/config.js";
 import { localPath } from "../../validator/console/console-server.js";
+import { SignInLimit, sourceBlock } from "../../validator/console/sign-in-limit.js";
 import { localDayBounds } from "../../validator/console/time-format.js";
 import { defaultConsoleSessionLimits as limits, secondsLeft, sessionEnd, steppedUp } from "../../validator/policy/console-session.js";
 
@@ -74,5 +75,25 @@ describe("console configuration", () => {
     expect(trustProxyWarning(set)).toBeUndefined();
     expect(() => configFromEnvironment({ JETON_CONSOLE_IDLE_MINUTES: "0" })).toThrow(/JETON_CONSOLE_IDLE_MINUTES/);
     expect(() => configFromEnvironment({ JETON_TRUST_PROXY: "everyone" })).toThrow(ConfigurationError);
+  });
+});
+
+describe("the sign-in limit's sources", () => {
+  test("IPv4 as is (also IPv4-mapped), IPv6 by its /64 however written", () => {
+    expect(sourceBlock("192.0.2.7")).toBe("192.0.2.7");
+    expect(sourceBlock("::ffff:192.0.2.7")).toBe("192.0.2.7");
+    expect(sourceBlock("2001:db8:0:1::5")).toBe("2001:db8:0:1::/64");
+    expect(sourceBlock("2001:0DB8:0000:0001:ffff:1:2:3")).toBe("2001:db8:0:1::/64");
+    expect(sourceBlock("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(sourceBlock("::1")).toBe("0:0:0:0::/64");
+    expect(sourceBlock("fe80::1:2:3:4")).toBe("fe80:0:0:0::/64");
+  });
+
+  test("an address hopping within its /64 is blocked as one source", () => {
+    const limit = new SignInLimit(3, 900);
+    const now = Date.UTC(2026, 11, 3, 9, 0, 0);
+    for (const host of ["2001:db8:0:1::a", "2001:db8:0:1::b", "2001:db8:0:1:ffff::c"]) limit.recordFailure(host, now);
+    expect(limit.blocked("2001:db8:0:1::d", now)).toBe(true);
+    expect(limit.blocked("2001:db8:0:2::a", now)).toBe(false);
   });
 });
