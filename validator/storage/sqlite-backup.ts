@@ -120,6 +120,8 @@ export async function restoreSqlite(
         `INSERT INTO audit_log (at, actor, role, source, event, result, user_name, serial, detail)
          VALUES (@at, @actor, @role, @source, @event, @result, @user_name, @serial, @detail)`,
       ).run(auditRow(options.actor, now, { event: "database.restore", result: "ok", detail: { backup: basename(backup), ...settlement } }));
+      // Everything into the main file: only that file is renamed into place.
+      connection.pragma("wal_checkpoint(TRUNCATE)");
     } finally {
       connection.close();
     }
