@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { rmSync, writeFileSync } from "node:fs";
+import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { identifyApiKey, listApiKeys, revokeApiKey } from "../../validator/operations/api-keys.js";
 import { addRadiusClient, listRadiusClients, removeRadiusClient } from "../../validator/operations/radius-clients.js";
@@ -49,10 +50,12 @@ describe("a restored backup brings back nothing the database had closed since", 
     await user("bob", "JT-B");
     const carolSeed = await user("carol", "JT-C");
     await addStaff(v.ctx, operator, "alice", "support");
+    await addStaff(v.ctx, operator, "carol", "auditor");
     const emergency = await v.request("POST", "/v1/users/bob/emergency", {}, "support");
     rememberSecret(emergency.json.password);
     const nas = await addRadiusClient(v.ctx, operator, { name: "vpn", address: "127.0.0.1", requireMessageAuthenticator: true, language: "en", prompts: {} });
     rememberSecret(nas.secret);
+    rememberSecret((await addRadiusClient(v.ctx, operator, { name: "wifi", address: "127.0.0.2", requireMessageAuthenticator: true, language: "en", prompts: {} })).secret);
     const backup = `${file}.backup`;
     cleanups.push(async () => rmSync(backup, { force: true }));
     await backupSqlite(file, backup);
@@ -65,7 +68,11 @@ describe("a restored backup brings back nothing the database had closed since", 
     await removeStaff(v.ctx, operator, "alice");
     await v.request("POST", "/v1/users/bob/pin-reset", {}, "helpdesk");
     await removeRadiusClient(v.ctx, operator, "vpn");
+    // carol promoted (not carried: what was opened since is redone by hand); wifi's secret replaced.
+    await addStaff(v.ctx, operator, "carol", "helpdesk");
     clock.advance(60);
+    await removeRadiusClient(v.ctx, operator, "wifi");
+    rememberSecret((await addRadiusClient(v.ctx, operator, { name: "wifi", address: "127.0.0.2", requireMessageAuthenticator: true, language: "en", prompts: {} })).secret);
     const carolCode = pin + referenceCode(carolSeed, referenceStep(clock.now()));
     expect((await v.request("POST", "/v1/validate", { user: "carol", passcode: carolCode }, "portal")).json.result).toBe("accept");
     await closeLive();
@@ -75,23 +82,42 @@ describe("a restored backup brings back nothing the database had closed since", 
     cleanups.push(async () => rmSync(restored.movedAside!, { force: true }));
     expect(restored.settlement).toMatchObject({
       tokensAdvanced: 3,
-      carriedForward: { revokedApiKeys: 1, disabledTokens: 1, removedStaff: 1, revokedEmergencyPasswords: 1, pinVerifiers: 1, removedRadiusClients: 1 },
+      carriedForward: { revokedApiKeys: 1, disabledTokens: 1, removedStaff: 1, staffRolesLowered: 0, revokedEmergencyPasswords: 1, pinVerifiers: 1, removedRadiusClients: 2 },
     });
 
     const w = await reopen();
     expect(await identifyApiKey(w.ctx.database.db, v.keys.auditor, clock.now())).toBeNull();
     expect(await identifyApiKey(w.ctx.database.db, v.keys.support, clock.now())).not.toBeNull();
     expect((await w.request("GET", "/v1/tokens/JT-A", undefined, "support")).json).toMatchObject({ status: "disabled", disabledReason: "stolen" });
-    expect(await listStaff(w.ctx)).toEqual([]);
+    expect((await listStaff(w.ctx)).map((member) => [member.user, member.role])).toEqual([["carol", "auditor"]]);
     expect((await w.request("GET", "/v1/users/bob", undefined, "support")).json).toMatchObject({ pinSet: false, emergency: null });
     expect(await listRadiusClients(w.ctx)).toEqual([]);
     // carol's code, used after the backup, is spent; so is every code up to the restore's direct window.
     expect((await w.request("POST", "/v1/validate", { user: "carol", passcode: carolCode }, "portal")).json.result).toBe("reject");
     expect((await w.request("POST", "/v1/validate", { user: "carol", passcode: pin + referenceCode(carolSeed, referenceStep(clock.now()) + 1) }, "portal")).json.result).toBe("reject");
+    const { rows } = await sql<{ kind: string }>`SELECT DISTINCT typeof(last_step) AS kind FROM tokens`.execute(w.ctx.database.db);
+    expect(rows).toEqual([{ kind: "integer" }]);
     clock.advance(120);
     expect((await w.request("POST", "/v1/validate", { user: "carol", passcode: pin + referenceCode(carolSeed, referenceStep(clock.now())) }, "portal")).json.result).toBe("accept");
     const [entry] = await readAudit(w.ctx.database.db, { event: "database.restore", limit: 1 });
     expect(entry).toMatchObject({ actor: "local:test", result: "ok", detail: { backup: expect.stringMatching(/\.backup$/), carriedForward: { revokedApiKeys: 1 } } });
+  });
+
+  it("carries nothing from a database that is not the backup's successor (made afresh), and says so", async () => {
+    const { file, user, closeLive } = await setUp();
+    await user("erin", "JT-E");
+    const backup = `${file}.backup`;
+    cleanups.push(async () => rmSync(backup, { force: true }));
+    await backupSqlite(file, backup);
+    await closeLive();
+    // The data directory emptied and a server started afresh on it: every row "absent" from this one.
+    rmSync(file, { force: true });
+    const fresh = await startValidator({ kind: "sqlite", file });
+    await fresh.close();
+    const restored = await restoreSqlite(backup, file, { replace: true, now: new Date(), actor: operator, directWindow: 1 });
+    cleanups.push(async () => rmSync(restored.movedAside!, { force: true }));
+    expect(restored.settlement.carriedForward).toBeNull();
+    expect(restored.settlement.replacedUnreadable).toMatch(/not that backup's successor/);
   });
 
   it("a damaged database is replaced all the same: nothing carried, the codes still spent, and it says so", async () => {
