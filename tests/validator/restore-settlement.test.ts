@@ -41,11 +41,20 @@ describe("a restored backup brings back nothing the database had closed since", 
       return seed;
     };
     rememberSecret(pin);
-    return { v, clock, file, user, closeLive: async () => ((await v.close()), (open = null)), reopen: async () => (open = await startValidator(database.location, { clock, masterKey: v.masterKey })) };
+    const backup = `${file}.backup`;
+    cleanups.push(async () => rmSync(backup, { force: true }));
+    const closeLive = async () => ((await v.close()), (open = null));
+    /** Restores the backup over the database, which is moved aside (and removed after the test). */
+    const restore = async (now: number) => {
+      const restored = await restoreSqlite(backup, file, { replace: true, now: new Date(now), actor: operator, directWindow: 1 });
+      cleanups.push(async () => rmSync(restored.movedAside!, { force: true }));
+      return restored;
+    };
+    return { v, clock, file, user, backUp: () => backupSqlite(file, backup), closeLive, restore, reopen: async () => (open = await startValidator(database.location, { clock, masterKey: v.masterKey })) };
   }
 
   it("spends the codes shown until the restore and carries forward revocations, disables, staff removals, PIN resets and removed NAS clients", async () => {
-    const { v, clock, file, user, closeLive, reopen } = await setUp();
+    const { v, clock, user, backUp, closeLive, restore, reopen } = await setUp();
     await user("alice", "JT-A");
     await user("bob", "JT-B");
     const carolSeed = await user("carol", "JT-C");
@@ -56,9 +65,7 @@ describe("a restored backup brings back nothing the database had closed since", 
     const nas = await addRadiusClient(v.ctx, operator, { name: "vpn", address: "127.0.0.1", requireMessageAuthenticator: true, language: "en", prompts: {} });
     rememberSecret(nas.secret);
     rememberSecret((await addRadiusClient(v.ctx, operator, { name: "wifi", address: "127.0.0.2", requireMessageAuthenticator: true, language: "en", prompts: {} })).secret);
-    const backup = `${file}.backup`;
-    cleanups.push(async () => rmSync(backup, { force: true }));
-    await backupSqlite(file, backup);
+    await backUp();
 
     // After the backup: a key revoked, a token disabled as stolen, a staff member removed, a PIN reset
     // (which revokes bob's emergency password), a NAS client removed, and carol logs in.
@@ -78,8 +85,7 @@ describe("a restored backup brings back nothing the database had closed since", 
     await closeLive();
 
     clock.advance(120);
-    const restored = await restoreSqlite(backup, file, { replace: true, now: new Date(clock.now()), actor: operator, directWindow: 1 });
-    cleanups.push(async () => rmSync(restored.movedAside!, { force: true }));
+    const restored = await restore(clock.now());
     expect(restored.settlement).toMatchObject({
       tokensAdvanced: 3,
       carriedForward: { revokedApiKeys: 1, disabledTokens: 1, removedStaff: 1, staffRolesLowered: 0, revokedEmergencyPasswords: 1, pinVerifiers: 1, removedRadiusClients: 2 },
@@ -104,32 +110,26 @@ describe("a restored backup brings back nothing the database had closed since", 
   });
 
   it("carries nothing from a database that is not the backup's successor (made afresh), and says so", async () => {
-    const { file, user, closeLive } = await setUp();
+    const { file, user, backUp, closeLive, restore } = await setUp();
     await user("erin", "JT-E");
-    const backup = `${file}.backup`;
-    cleanups.push(async () => rmSync(backup, { force: true }));
-    await backupSqlite(file, backup);
+    await backUp();
     await closeLive();
     // The data directory emptied and a server started afresh on it: every row "absent" from this one.
     rmSync(file, { force: true });
     const fresh = await startValidator({ kind: "sqlite", file });
     await fresh.close();
-    const restored = await restoreSqlite(backup, file, { replace: true, now: new Date(), actor: operator, directWindow: 1 });
-    cleanups.push(async () => rmSync(restored.movedAside!, { force: true }));
+    const restored = await restore(Date.now());
     expect(restored.settlement.carriedForward).toBeNull();
     expect(restored.settlement.replacedUnreadable).toMatch(/not that backup's successor/);
   });
 
   it("a damaged database is replaced all the same: nothing carried, the codes still spent, and it says so", async () => {
-    const { file, user, closeLive } = await setUp();
+    const { file, user, backUp, closeLive, restore } = await setUp();
     await user("dave", "JT-D");
-    const backup = `${file}.backup`;
-    cleanups.push(async () => rmSync(backup, { force: true }));
-    await backupSqlite(file, backup);
+    await backUp();
     await closeLive();
     writeFileSync(file, "damaged beyond repair ".repeat(400));
-    const restored = await restoreSqlite(backup, file, { replace: true, now: new Date(), actor: operator, directWindow: 1 });
-    cleanups.push(async () => rmSync(restored.movedAside!, { force: true }));
+    const restored = await restore(Date.now());
     expect(restored.settlement.carriedForward).toBeNull();
     expect(restored.settlement.replacedUnreadable).toMatch(/not a database|malformed/);
     expect(restored.settlement.tokensAdvanced).toBe(1);
