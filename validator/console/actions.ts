@@ -130,6 +130,14 @@ export function allowedActions(role: StaffRole, subjectStaffRole: StaffRole | nu
   });
 }
 
+/**
+ * What a user's page offers the staff member viewing it: the actions allowed there, and whether the
+ * opening ones are held back because the account is a staff member's their role does not outrank.
+ */
+export function accountActions(role: StaffRole, subjectStaffRole: StaffRole | null): { allowed: ActionName[]; guarded: boolean } {
+  return { allowed: allowedActions(role, subjectStaffRole), guarded: !mayOpenAccount(role, subjectStaffRole) };
+}
+
 /** Identifiers are compared case-insensitively, like everywhere else. */
 export function sameUser(a: string | null, b: string): boolean {
   return a !== null && a.toLowerCase() === b.toLowerCase();

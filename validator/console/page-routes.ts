@@ -5,8 +5,7 @@ import { dashboard, searchDirectory } from "../operations/directory.js";
 import { getToken } from "../operations/tokens.js";
 import { getUser } from "../operations/users.js";
 import { readAudit, type AuditFilter, type AuditRecord } from "../storage/audit-log.js";
-import { mayOpenAccount } from "../policy/staff-accounts.js";
-import { allowedActions, sameUser } from "./actions.js";
+import { accountActions, sameUser } from "./actions.js";
 import { ConsoleRefusal, type ConsoleKit } from "./console-server.js";
 import { localDayBounds, timeFormatter } from "./time-format.js";
 
@@ -61,8 +60,7 @@ export function pageRoutes(app: FastifyInstance, kit: ConsoleKit): void {
     return kit.render(request, reply, "user", {
       view,
       own: sameUser(user, session.staffUser),
-      allowed: allowedActions(session.role, view.staffRole),
-      guarded: !mayOpenAccount(session.role, view.staffRole),
+      ...accountActions(session.role, view.staffRole),
       done: doneKnown ? done : undefined,
     });
   });
@@ -74,7 +72,7 @@ export function pageRoutes(app: FastifyInstance, kit: ConsoleKit): void {
     const token = await getToken(ctx, serial);
     if (!sameUser(token.user, user)) throw new ConsoleRefusal(404, (text) => text.errors.notFound);
     const view = await getUser(ctx, user);
-    return kit.render(request, reply, "lost", { view, token, allowed: allowedActions(session.role, view.staffRole), guarded: !mayOpenAccount(session.role, view.staffRole) });
+    return kit.render(request, reply, "lost", { view, token, ...accountActions(session.role, view.staffRole) });
   });
 
   function auditFilter(request: FastifyRequest, limit: number) {

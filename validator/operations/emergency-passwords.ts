@@ -4,7 +4,7 @@ import type { ValidatorContext } from "../context.js";
 import { endOfLocalDay } from "../policy/emergency.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
 import { OperationError } from "./operation-error.js";
-import { openingRefusal } from "./staff.js";
+import { openingRefusal, refusableTransaction } from "./staff.js";
 
 /** Lower-case letters and digits without the ones confused on the phone (0/o, 1/l/i). */
 const ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz";
@@ -24,7 +24,7 @@ export async function issueEmergencyPassword(ctx: ValidatorContext, actor: Actor
   const password = Array.from({ length: ctx.policy.emergencyPasswordLength }, () => ALPHABET[randomInt(ALPHABET.length)]).join("");
   const expiresAt = endOfLocalDay(now, ctx.policy.timeZone);
   const verifier = ctx.verifiers.emergencyVerifier(user, password);
-  const refusal = await ctx.database.transaction(async (trx) => {
+  await refusableTransaction(ctx, async (trx) => {
     const known = await trx.selectFrom("users").select("pin_verifier").where("name", "=", user).executeTakeFirst();
     if (!known) throw new OperationError("not-found", `no user ${user}`);
     const refused = await openingRefusal(trx, actor, now, "emergency-issue", { event: "emergency.issue", user });
@@ -49,9 +49,7 @@ export async function issueEmergencyPassword(ctx: ValidatorContext, actor: Actor
       user,
       detail: { expiresAt: new Date(expiresAt).toISOString() },
     });
-    return null;
   });
-  if (refusal) throw refusal;
   return { password, expiresAt: new Date(expiresAt).toISOString() };
 }
 

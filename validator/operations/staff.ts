@@ -89,6 +89,15 @@ export async function openingRefusal(
   );
 }
 
+/**
+ * Runs `work` in one transaction; a refusal it returns (openingRefusal's, audited in that transaction) is
+ * thrown once the transaction has committed, so its audit row stays.
+ */
+export async function refusableTransaction(ctx: ValidatorContext, work: (trx: Kysely<Schema>) => Promise<OperationError | void>): Promise<void> {
+  const refusal = await ctx.database.transaction(work);
+  if (refusal) throw refusal;
+}
+
 /** The `jeton staff` command by which the operator makes each opening change on the database itself. */
 const operatorCommand: Record<AccountOpening, string> = {
   "pin-reset": "pin-reset <user>",

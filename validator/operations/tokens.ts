@@ -7,7 +7,7 @@ import { appendAudit, type Actor } from "../storage/audit-log.js";
 import type { Schema } from "../storage/schema.js";
 import { voidChallenges } from "../storage/challenge-epoch.js";
 import { OperationError } from "./operation-error.js";
-import { openingRefusal } from "./staff.js";
+import { openingRefusal, refusableTransaction } from "./staff.js";
 
 export const disableReasons = ["lost", "stolen", "broken", "other"] as const;
 export type DisableReason = (typeof disableReasons)[number];
@@ -159,7 +159,7 @@ export async function getToken(ctx: ValidatorContext, serial: string): Promise<T
 export async function assignToken(ctx: ValidatorContext, actor: Actor, serial: string, givenUser: string): Promise<TokenView> {
   const user = normaliseUserId(givenUser);
   const now = ctx.now();
-  const refusal = await ctx.database.transaction(async (trx) => {
+  await refusableTransaction(ctx, async (trx) => {
     const token = await trx.selectFrom("tokens").select(["user_name", "disabled_at"]).where("serial", "=", serial).executeTakeFirst();
     if (!token) throw new OperationError("not-found", `no token ${serial}`);
     if (token.user_name !== null && token.user_name !== user) {
@@ -176,9 +176,7 @@ export async function assignToken(ctx: ValidatorContext, actor: Actor, serial: s
     await trx.updateTable("tokens").set({ user_name: user }).where("serial", "=", serial).execute();
     await voidChallenges(trx, user);
     await appendAudit(trx, actor, now, { event: "token.assign", result: "ok", user, serial });
-    return null;
   });
-  if (refusal) throw refusal;
   return getToken(ctx, serial);
 }
 
@@ -229,7 +227,7 @@ async function updateToken(
   { opening, detail }: { opening?: AccountOpening; detail?: Record<string, unknown> } = {},
 ): Promise<TokenView> {
   const now = ctx.now();
-  const refusal = await ctx.database.transaction(async (trx) => {
+  await refusableTransaction(ctx, async (trx) => {
     const token = await trx.selectFrom("tokens").select(["user_name", "disabled_at"]).where("serial", "=", serial).executeTakeFirst();
     if (!token) throw new OperationError("not-found", `no token ${serial}`);
     const refused = opening && token.user_name !== null && (await openingRefusal(trx, actor, now, opening, { event, user: token.user_name, serial }));
@@ -240,8 +238,6 @@ async function updateToken(
     // Whatever changes a user's tokens voids the challenges opened on them.
     if (token.user_name !== null) await voidChallenges(trx, token.user_name);
     await appendAudit(trx, actor, now, { event, result: "ok", user: token.user_name, serial, detail });
-    return null;
   });
-  if (refusal) throw refusal;
   return getToken(ctx, serial);
 }

@@ -7,7 +7,7 @@ import { appendAudit, type Actor } from "../storage/audit-log.js";
 import type { Schema } from "../storage/schema.js";
 import { voidChallenges } from "../storage/challenge-epoch.js";
 import { OperationError } from "./operation-error.js";
-import { openingRefusal, staffRole, type StaffRole } from "./staff.js";
+import { openingRefusal, refusableTransaction, staffRole, type StaffRole } from "./staff.js";
 
 export interface UserView {
   user: string;
@@ -62,15 +62,14 @@ export async function getUser(ctx: ValidatorContext, givenUser: string): Promise
  * way in), and so does every open challenge.
  */
 export async function resetPin(ctx: ValidatorContext, actor: Actor, givenUser: string): Promise<UserView> {
-  const user = normaliseUserId(givenUser);
-  await updateUser(ctx, actor, user, "user.pin-reset", { pin_verifier: null }, {
+  await updateUser(ctx, actor, givenUser, "user.pin-reset", { pin_verifier: null }, {
     opening: "pin-reset",
-    alsoDo: async (trx) => {
+    alsoDo: async (trx, user) => {
       const revoked = await trx.deleteFrom("emergency_passwords").where("user_name", "=", user).executeTakeFirst();
       return revoked.numDeletedRows > 0n ? { emergencyRevoked: true } : undefined;
     },
   });
-  return getUser(ctx, user);
+  return getUser(ctx, givenUser);
 }
 
 export async function unlockUser(ctx: ValidatorContext, actor: Actor, user: string): Promise<UserView> {
@@ -85,19 +84,17 @@ async function updateUser(
   givenUser: string,
   event: string,
   values: { pin_verifier?: null; failures?: number; last_failure_at?: null },
-  { opening, alsoDo }: { opening?: AccountOpening; alsoDo?: (trx: Kysely<Schema>) => Promise<Record<string, unknown> | undefined> } = {},
+  { opening, alsoDo }: { opening?: AccountOpening; alsoDo?: (trx: Kysely<Schema>, user: string) => Promise<Record<string, unknown> | undefined> } = {},
 ): Promise<void> {
   const user = normaliseUserId(givenUser);
   const now = ctx.now();
-  const refusal = await ctx.database.transaction(async (trx) => {
+  await refusableTransaction(ctx, async (trx) => {
     const refused = opening && (await openingRefusal(trx, actor, now, opening, { event, user }));
     if (refused) return refused;
     const result = await trx.updateTable("users").set(values).where("name", "=", user).executeTakeFirst();
     if (result.numUpdatedRows === 0n) throw new OperationError("not-found", `no user ${user}`);
     await voidChallenges(trx, user);
-    const detail = await alsoDo?.(trx);
+    const detail = await alsoDo?.(trx, user);
     await appendAudit(trx, actor, now, { event, result: "ok", user, ...(detail && { detail }) });
-    return null;
   });
-  if (refusal) throw refusal;
 }

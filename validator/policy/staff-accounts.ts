@@ -11,7 +11,7 @@ export type AccountOpening = (typeof accountOpenings)[number];
  * Each role may read and do what those below it may: helpdesk ⊇ support ⊇ the auditor's reading; the
  * operator's local commands work on the database itself.
  */
-const rank: Record<string, number> = { auditor: 1, support: 2, helpdesk: 3, operator: 4 };
+export const roleRank: Readonly<Record<string, number>> = { auditor: 1, support: 2, helpdesk: 3, operator: 4 };
 
 /**
  * Whether `actorRole` may make an opening change to an account whose staff role is `staffRole` (null: not
@@ -22,5 +22,5 @@ const rank: Record<string, number> = { auditor: 1, support: 2, helpdesk: 3, oper
  */
 export function mayOpenAccount(actorRole: string, staffRole: string | null): boolean {
   if (staffRole === null) return true;
-  return (rank[actorRole] ?? 0) > (rank[staffRole] ?? Number.POSITIVE_INFINITY);
+  return (roleRank[actorRole] ?? 0) > (roleRank[staffRole] ?? Number.POSITIVE_INFINITY);
 }

@@ -28,6 +28,10 @@ export interface AuditRecord extends Required<Omit<AuditEntry, "detail">> {
   detail: Record<string, unknown> | null;
 }
 
+/** The audit insert with better-sqlite3's named parameters, for auditRow's object (SQLite statements prepared directly). */
+export const INSERT_AUDIT_ROW = `INSERT INTO audit_log (at, actor, role, source, event, result, user_name, serial, detail)
+  VALUES (@at, @actor, @role, @source, @event, @result, @user_name, @serial, @detail)`;
+
 export async function appendAudit(db: Kysely<Schema>, actor: Actor, at: number, entry: AuditEntry): Promise<void> {
   await db.insertInto("audit_log").values(auditRow(actor, at, entry)).execute();
 }

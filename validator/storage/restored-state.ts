@@ -1,4 +1,5 @@
 import type BetterSqlite3 from "better-sqlite3";
+import { roleRank } from "../policy/staff-accounts.js";
 
 /** What `settleRestoredDatabase` did to a restored copy, for the operator and the audit log. */
 export interface RestoreSettlement {
@@ -89,8 +90,8 @@ function refuseUnrelated(get: (sql: string, ...parameters: unknown[]) => Record<
   }
 }
 
-/** Each role ranks above the ones it includes (policy/staff-accounts.ts); an unknown one ranks above all. */
-const staffRank = (column: string) => `CASE ${column} WHEN 'auditor' THEN 1 WHEN 'support' THEN 2 WHEN 'helpdesk' THEN 3 ELSE 99 END`;
+/** A role's rank in SQL (policy/staff-accounts.ts roleRank; the names are fixed identifiers); an unknown one ranks above all. */
+const staffRank = (column: string) => `CASE ${column} ${Object.entries(roleRank).map(([role, rank]) => `WHEN '${role}' THEN ${rank}`).join(" ")} ELSE 99 END`;
 
 function carryForward(run: (sql: string, ...parameters: unknown[]) => number): NonNullable<RestoreSettlement["carriedForward"]> {
   return {

@@ -11,7 +11,7 @@ import {
   type ChallengeRow,
   type UserStateRow,
 } from "./attempt-store.js";
-import { auditRow } from "./audit-log.js";
+import { auditRow, INSERT_AUDIT_ROW } from "./audit-log.js";
 import type { GroupCommit } from "./group-commit.js";
 
 /**
@@ -75,9 +75,6 @@ function prepare(connection: BetterSqlite3.Database) {
     insertChallenge: connection.prepare(
       "INSERT INTO challenges (id, user_name, kind, serial, step, opened_at, expires_at, epoch) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     ),
-    appendAudit: connection.prepare(
-      `INSERT INTO audit_log (at, actor, role, source, event, result, user_name, serial, detail)
-       VALUES (@at, @actor, @role, @source, @event, @result, @user_name, @serial, @detail)`,
-    ),
+    appendAudit: connection.prepare(INSERT_AUDIT_ROW),
   };
 }

@@ -1,7 +1,7 @@
 import BetterSqlite3 from "better-sqlite3";
 import { chmodSync, closeSync, copyFileSync, constants, existsSync, openSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { auditRow, type Actor } from "./audit-log.js";
+import { auditRow, INSERT_AUDIT_ROW, type Actor } from "./audit-log.js";
 import { openDatabase } from "./database.js";
 import { settleRestoredDatabase, type RestoreSettlement } from "./restored-state.js";
 
@@ -116,10 +116,7 @@ export async function restoreSqlite(
     try {
       const now = options.now.getTime();
       settlement = settleRestoredDatabase(connection, { now, directWindow: options.directWindow, replaced: replacing ? target : null });
-      connection.prepare(
-        `INSERT INTO audit_log (at, actor, role, source, event, result, user_name, serial, detail)
-         VALUES (@at, @actor, @role, @source, @event, @result, @user_name, @serial, @detail)`,
-      ).run(auditRow(options.actor, now, { event: "database.restore", result: "ok", detail: { backup: basename(backup), ...settlement } }));
+      connection.prepare(INSERT_AUDIT_ROW).run(auditRow(options.actor, now, { event: "database.restore", result: "ok", detail: { backup: basename(backup), ...settlement } }));
       // Everything into the main file: only that file is renamed into place.
       connection.pragma("wal_checkpoint(TRUNCATE)");
     } finally {
