@@ -9,12 +9,24 @@ const ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "
  * request figures that do not depend on how fast the load generator is. Resolution: one tick (10 ms).
  */
 export function processCpuSeconds(pid: number): number {
+  const fields = statFields(pid);
+  return (Number(fields.utime) + Number(fields.stime)) / ticksPerSecond;
+}
+
+/**
+ * CPU seconds used by this process's children that have ended and been waited for (a load generator run
+ * with execFile, say, once its callback ran), all together.
+ */
+export function endedChildrenCpuSeconds(): number {
+  const fields = statFields("self");
+  return (Number(fields.cutime) + Number(fields.cstime)) / ticksPerSecond;
+}
+
+function statFields(pid: number | "self") {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  // Fields after the command name, which is in parentheses and may hold spaces: state is field 3.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const userTicks = Number(fields[11]);
-  const systemTicks = Number(fields[12]);
-  return (userTicks + systemTicks) / ticksPerSecond;
+  // Fields after the command name, which is in parentheses and may hold spaces: state is field 3 (proc(5)).
+  const [utime, stime, cutime, cstime] = stat.slice(stat.lastIndexOf(")") + 2).split(" ").slice(11, 15);
+  return { utime, stime, cutime, cstime };
 }
 
 /** Runs `work` and returns its result with the CPU microseconds `pids` used meanwhile, per `count` of what it did. */

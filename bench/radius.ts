@@ -9,7 +9,9 @@
  *   when FreeRADIUS is not installed.
  * Both servers run side by side and are driven in turn, K rounds of R requests each (Jeton, then
  * FreeRADIUS), so a moment when the shared machine is slow touches both; each side's figure is the median
- * of its rounds. Prints a summary, then one JSON line (the last line) with `ratio` = Jeton / FreeRADIUS.
+ * of its rounds. Each round also reports the server's CPU per accept and radclient's own CPU share, which
+ * tell a slow server from a saturated client. Prints a summary, then one JSON line (the last line) with
+ * `ratio` = Jeton / FreeRADIUS.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
@@ -23,7 +25,7 @@ import { addRadiusClient } from "../validator/operations/radius-clients.js";
 import { masterKeyFrom } from "../validator/secrets/master-key.js";
 import { openValidator } from "../validator/validator.js";
 import { HostSteal } from "./host-steal.js";
-import { cpuPer } from "./process-cpu.js";
+import { cpuPer, endedChildrenCpuSeconds } from "./process-cpu.js";
 import { benchSeed, benchUser, PasscodeSource, seedUsers } from "./seed.js";
 import { createBenchWorkspace } from "./workspace.js";
 
@@ -61,16 +63,23 @@ interface Run {
   serverCpuMicrosPerAccept: number;
   /** Of the machine's CPU time during the round, the share a shared host gave to other guests. */
   hostStealShare: number;
+  /**
+   * radclient's CPU time over the round's wall time: near 1, the client used a whole core (it polls while
+   * it still has requests to send), so it bounded the round and left the server the other core only.
+   */
+  radclientCpuShare: number;
 }
 
 /** Sends every request of `file` with radclient to the server of process `serverPid` and counts what came back. */
 async function drive(file: string, requests: number, port: number, secret: string, serverPid: number): Promise<Run> {
   const steal = new HostSteal();
+  const clientCpuBefore = endedChildrenCpuSeconds();
   const { result, cpuMicrosEach } = await cpuPer([serverPid], () => radclientRun(file, requests, port, secret), (run) => run.accepted);
-  return { ...result, serverCpuMicrosPerAccept: cpuMicrosEach, hostStealShare: steal.share() };
+  const radclientCpuShare = Number(((endedChildrenCpuSeconds() - clientCpuBefore) / result.seconds).toFixed(2));
+  return { ...result, serverCpuMicrosPerAccept: cpuMicrosEach, hostStealShare: steal.share(), radclientCpuShare };
 }
 
-function radclientRun(file: string, requests: number, port: number, secret: string): Promise<Omit<Run, "serverCpuMicrosPerAccept" | "hostStealShare">> {
+function radclientRun(file: string, requests: number, port: number, secret: string): Promise<Omit<Run, "serverCpuMicrosPerAccept" | "hostStealShare" | "radclientCpuShare">> {
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     execFile(radclient, ["-f", file, "-p", String(inFlight), "-q", "-s", "-r", "3", "-t", String(timeoutSeconds), `127.0.0.1:${port}`, "auth", secret], { maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
@@ -287,12 +296,13 @@ try {
   };
   const perSecond = (runs: Run[]) => runs.map((run) => run.acceptedPerSecond).join(" / ");
   const cpu = (micros: number | null) => `${micros} µs of server CPU per accept`;
+  const client = (runs: Run[]) => `radclient busy ${runs.map((run) => `${Math.round(run.radclientCpuShare * 100)} %`).join(" / ")} of a core`;
   console.log(
     `Jeton RADIUS (SQLite, PIN + code): median ${jetonAcceptedPerSecond} accepted/s (rounds ${perSecond(jetonRuns)}; ${total(jetonRuns, "accepted")} accepted, ` +
-      `${total(jetonRuns, "rejected")} rejected, ${total(jetonRuns, "challenged")} challenged, ${total(jetonRuns, "lost")} lost; ${cpu(summary.jetonCpuMicrosPerAccept)})` +
+      `${total(jetonRuns, "rejected")} rejected, ${total(jetonRuns, "challenged")} challenged, ${total(jetonRuns, "lost")} lost; ${cpu(summary.jetonCpuMicrosPerAccept)}; ${client(jetonRuns)})` +
       (freeradiusRound
         ? `; FreeRADIUS rlm_totp: median ${freeradiusAcceptedPerSecond} accepted/s (rounds ${perSecond(freeradiusRuns)}; ${total(freeradiusRuns, "accepted")} accepted, ` +
-          `${total(freeradiusRuns, "rejected")} rejected, ${total(freeradiusRuns, "lost")} lost; ${cpu(summary.freeradiusCpuMicrosPerAccept)}); ratio ${summary.ratio}`
+          `${total(freeradiusRuns, "rejected")} rejected, ${total(freeradiusRuns, "lost")} lost; ${cpu(summary.freeradiusCpuMicrosPerAccept)}; ${client(freeradiusRuns)}); ratio ${summary.ratio}`
         : "") +
       `; host steal ${(summary.hostStealShare * 100).toFixed(1)} % of the machine's CPU time`,
   );
