@@ -1,5 +1,5 @@
 import BetterSqlite3 from "better-sqlite3";
-import { chmodSync, closeSync, copyFileSync, constants, existsSync, openSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, constants, existsSync, linkSync, openSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { auditRow, INSERT_AUDIT_ROW, type Actor } from "./audit-log.js";
 import { openDatabase } from "./database.js";
@@ -61,6 +61,36 @@ function checkCopy(file: string): Omit<CopyFacts, "pages"> {
 const SQLITE_FILES = ["", "-wal", "-shm"];
 
 /**
+ * Keeps the database being replaced under `aside` while `target` still names it: its WAL is first
+ * checkpointed into the main file (a server that crashed may have left committed writes only there), then
+ * each file is linked (copied where links are refused) under the new name, and only then are the old
+ * `-wal` and `-shm` removed, so they can never be applied to the restored file. Returns `aside`.
+ */
+function keepAside(target: string, aside: string): string {
+  try {
+    const connection = new BetterSqlite3(target, { fileMustExist: true });
+    try {
+      connection.pragma("wal_checkpoint(TRUNCATE)");
+    } finally {
+      connection.close();
+    }
+  } catch (error) {
+    // A damaged database (often why a backup is restored): kept aside as it is, WAL and all.
+    if (!(error instanceof BetterSqlite3.SqliteError)) throw error;
+  }
+  for (const suffix of SQLITE_FILES) {
+    if (!existsSync(target + suffix)) continue;
+    try {
+      linkSync(target + suffix, aside + suffix);
+    } catch {
+      copyFileSync(target + suffix, aside + suffix, constants.COPYFILE_EXCL);
+    }
+  }
+  for (const suffix of ["-wal", "-shm"]) rmSync(target + suffix, { force: true });
+  return aside;
+}
+
+/**
  * True while another connection (a running `jeton serve`) has the database open: in WAL mode every
  * connection holds a shared lock on it, so an exclusive lock cannot be had.
  */
@@ -85,8 +115,8 @@ export function sqliteInUse(file: string): boolean {
 /**
  * Puts a backup in place of the embedded database `target`. The backup is copied next to it (0600),
  * checked, migrated and settled (restored-state.ts: nothing the database had closed since comes back)
- * before anything else changes, then renamed into place. An existing database is only ever moved aside
- * (with its -wal and -shm, to `<name>.before-restore-<time>`), and only with `replace` and while no
+ * before anything else changes, then renamed into place. An existing database is only ever kept aside
+ * (with its -wal and -shm, as `<name>.before-restore-<time>`), and only with `replace` and while no
  * process has it open. The restore is audited in the restored database.
  */
 export async function restoreSqlite(
@@ -122,11 +152,10 @@ export async function restoreSqlite(
     } finally {
       connection.close();
     }
-    let movedAside: string | null = null;
-    if (replacing) {
-      movedAside = `${target}.before-restore-${options.now.toISOString().replace(/[:.]/g, "-")}`;
-      for (const suffix of SQLITE_FILES) if (existsSync(target + suffix)) renameSync(target + suffix, movedAside + suffix);
-    }
+    const movedAside = replacing ? keepAside(target, `${target}.before-restore-${options.now.toISOString().replace(/[:.]/g, "-")}`) : null;
+    // The one step that changes what `target` names, and rename(2) does it atomically: a restore stopped
+    // at any point before leaves the previous database in place, so running it again carries forward
+    // from it as the first run would have.
     renameSync(incoming, target);
     return { ...facts, movedAside, settlement };
   } finally {
