@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { ExpiringMap } from "./expiring-map.js";
 
 /**
  * RFC 5080 §2.2.2 duplicate detection: a request with the same source address and port, identifier and
@@ -7,19 +8,20 @@ import { createHash } from "node:crypto";
  * counts as a failure twice.
  */
 export class DuplicateCache {
-  /** Insertion order is arrival order, so expired entries are always at the front. */
-  private readonly entries = new Map<string, { expiresAt: number; request: string; reply: Buffer | null }>();
+  private readonly entries: ExpiringMap<{ request: string; reply: Buffer | null }>;
 
   /** Bytes of the replies held. */
   private bytes = 0;
 
   constructor(
-    private readonly lifetimeMs = 30_000,
+    lifetimeMs = 30_000,
     /** Bounds memory under a flood; past either bound the oldest entries go first. */
-    private readonly capacity = 100_000,
+    capacity = 100_000,
     /** Replies echo up to ~3 KB of Proxy-State each, so entries alone do not bound memory. */
     private readonly maxBytes = 32 << 20,
-  ) {}
+  ) {
+    this.entries = new ExpiringMap(lifetimeMs, capacity, (entry) => (this.bytes -= entry.reply?.length ?? 0));
+  }
 
   static key(address: string, port: number, identifier: number, authenticator: Buffer): string {
     return `${address}|${port}|${identifier}|${authenticator.toString("hex")}`;
@@ -31,14 +33,13 @@ export class DuplicateCache {
    * reused its Request Authenticator) is a `mismatch`, never given another request's reply.
    */
   claim(key: string, now: number, request: string): { kind: "new" } | { kind: "pending" } | { kind: "mismatch" } | { kind: "reply"; reply: Buffer } {
-    this.expire(now);
+    this.entries.expire(now);
     const entry = this.entries.get(key);
     if (entry) {
       if (entry.request !== request) return { kind: "mismatch" };
       return entry.reply === null ? { kind: "pending" } : { kind: "reply", reply: entry.reply };
     }
-    if (this.entries.size >= this.capacity) this.dropOldest();
-    this.entries.set(key, { expiresAt: now + this.lifetimeMs, request, reply: null });
+    this.entries.add(key, { request, reply: null }, now);
     return { kind: "new" };
   }
 
@@ -58,12 +59,12 @@ export class DuplicateCache {
     reply.copy(held);
     entry.reply = held;
     this.bytes += held.length;
-    while (this.bytes > this.maxBytes) this.dropOldest();
+    while (this.bytes > this.maxBytes) this.entries.dropOldest();
   }
 
   /** Forgets a claimed request that got no reply (dropped), so a retry is looked at afresh. */
   release(key: string): void {
-    this.delete(key);
+    this.entries.delete(key);
   }
 
   /** Bytes of the replies held. */
@@ -73,21 +74,5 @@ export class DuplicateCache {
 
   get size(): number {
     return this.entries.size;
-  }
-
-  private expire(now: number): void {
-    for (const [key, entry] of this.entries) {
-      if (entry.expiresAt > now) return;
-      this.delete(key);
-    }
-  }
-
-  private dropOldest(): void {
-    this.delete(this.entries.keys().next().value!);
-  }
-
-  private delete(key: string): void {
-    this.bytes -= this.entries.get(key)?.reply?.length ?? 0;
-    this.entries.delete(key);
   }
 }
