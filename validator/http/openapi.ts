@@ -55,7 +55,7 @@ export function openApiDocument(version: string) {
           requestBody: json(tokenBatchRequest),
         }),
       },
-      "/v1/tokens/{serial}": { get: operation("Show a token", "support") },
+      "/v1/tokens/{serial}": { get: operation("Show a token", "auditor or support") },
       "/v1/tokens/{serial}/assign": { post: operation("Assign a token to a user (403 to a staff member whose role is not below the key's)", "helpdesk", { requestBody: json(assignRequest) }) },
       "/v1/tokens/{serial}/unassign": { post: operation("Unassign a token", "helpdesk") },
       "/v1/tokens/{serial}/disable": { post: operation("Disable a token", "support", { requestBody: json(disableRequest) }) },
@@ -79,7 +79,7 @@ export function openApiDocument(version: string) {
           requestBody: json(setTimeConfirmation),
         }),
       },
-      "/v1/users/{user}": { get: operation("Show a user (`staffRole`: their console role, or null)", "support") },
+      "/v1/users/{user}": { get: operation("Show a user (`staffRole`: their console role, or null)", "auditor or support") },
       "/v1/users/{user}/pin-reset": { post: operation("Reset the PIN (next login is first use; 403 on a staff account whose role is not below the key's)", "support") },
       "/v1/users/{user}/unlock": { post: operation("Clear the failure count (403 on a staff account whose role is not below the key's)", "support") },
       "/v1/users/{user}/emergency": {

@@ -20,7 +20,7 @@ import {
 /** Room for MAX_BATCH_TOKENS registrations with 64-byte seeds in hex (about 300 bytes each). */
 export const TOKEN_BATCH_BODY_LIMIT_BYTES = 512 * 1024;
 
-/** Help desk (tokens), support (users, emergency passwords) and auditor (audit log) endpoints. */
+/** Help desk (tokens), support (users, emergency passwords) and auditor (audit log; users and tokens read only) endpoints. */
 export function administrationRoutes(app: FastifyInstance, ctx: ValidatorContext, authorise: Authorise): void {
   const serialOf = (params: unknown) => parseRequest(serialParams, params, "path").serial;
   const userOf = (params: unknown) => parseRequest(userParams, params, "path").user;
@@ -49,7 +49,7 @@ export function administrationRoutes(app: FastifyInstance, ctx: ValidatorContext
     return reply.code(201).send({ tokens });
   });
   app.get("/v1/tokens/:serial", async (request) => {
-    await authorise(request, ["support"]);
+    await authorise(request, ["auditor", "support"]);
     return getToken(ctx, serialOf(request.params));
   });
   app.post("/v1/tokens/:serial/assign", async (request) => {
@@ -76,7 +76,7 @@ export function administrationRoutes(app: FastifyInstance, ctx: ValidatorContext
   });
 
   app.get("/v1/users/:user", async (request) => {
-    await authorise(request, ["support"]);
+    await authorise(request, ["auditor", "support"]);
     return getUser(ctx, userOf(request.params));
   });
   app.post("/v1/users/:user/pin-reset", async (request) => {
