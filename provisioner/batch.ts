@@ -55,14 +55,27 @@ export interface BatchContext {
 
 const now = () => new Date().toISOString();
 
-/** A row cut off between "writing" and its result in an earlier run: finish it if the validator has it. */
-async function settleInterrupted(row: BatchRow, serial: string, ctx: BatchContext): Promise<"done" | "redo"> {
+/**
+ * A row cut off between "writing" and its result in an earlier run: finish it if the validator has it.
+ * An assignment the validator refuses (a help-desk colleague's account, say) leaves the row as the
+ * journal has it, so a later run finishes it once the refusal is dealt with; the other rows go on.
+ */
+async function settleInterrupted(row: BatchRow, serial: string, ctx: BatchContext): Promise<"done" | "redo" | { refused: string }> {
   const known = await ctx.validator.findToken(serial);
   if (!known) {
     ctx.progress.say(`line ${row.line}: the earlier run stopped while writing token ${serial}; it is not registered — if that token is plugged in it will be wiped (button) and provisioned again`);
     return "redo";
   }
-  if (known.user !== row.user) await ctx.validator.assignToken(serial, row.user);
+  if (known.user !== row.user) {
+    try {
+      await ctx.validator.assignToken(serial, row.user);
+    } catch (error) {
+      if (!(error instanceof CommandFailure) || error.exitCode !== exitCodes.refused) throw error;
+      const refused = `token ${serial} was registered by the interrupted run, but assigning it to ${row.user} was refused: ${error.message}`;
+      ctx.progress.say(`line ${row.line}: FAILED — ${refused}; run the batch again afterwards to finish this row`);
+      return { refused };
+    }
+  }
   ctx.journal.append({ type: "row", line: row.line, user: row.user, state: "done", serial, at: now() });
   ctx.progress.say(`line ${row.line}: token ${serial} was registered by the interrupted run; now assigned to ${row.user}`);
   return "done";
@@ -76,27 +89,31 @@ export async function runBatch(rows: BatchRow[], malformed: MalformedRow[], ctx:
   const interrupted = new Set<string>();
   /** a redone row keeps the serial its token already shows (unless the CSV names one) */
   const interruptedSerialOf = new Map<number, string>();
+  let doneEarlier = 0;
+  let failed = 0;
   for (const row of rows) {
     const history = journal.history.get(row.line);
-    if (history?.state === "done") results.set(row.line, { ...row, serial: history.serial, result: "done-earlier" });
-    else if (history?.state === "writing" && history.serial && (await settleInterrupted(row, history.serial, ctx)) === "done") {
-      results.set(row.line, { ...row, serial: history.serial, result: "done-earlier" });
+    const settled = history?.state === "writing" && history.serial ? await settleInterrupted(row, history.serial, ctx) : null;
+    if (history?.state === "done" || settled === "done") {
+      results.set(row.line, { ...row, serial: history!.serial, result: "done-earlier" });
+      doneEarlier++;
+    } else if (typeof settled === "object" && settled !== null) {
+      results.set(row.line, { ...row, serial: history!.serial, result: "failed", message: settled.refused });
+      failed++;
     } else {
-      if (history?.state === "writing" && history.serial) {
-        interrupted.add(history.serial);
-        interruptedSerialOf.set(row.line, history.serial);
+      if (settled === "redo") {
+        interrupted.add(history!.serial!);
+        interruptedSerialOf.set(row.line, history!.serial!);
       }
       pending.push(row);
     }
   }
-  const doneEarlier = results.size;
   if (doneEarlier > 0) progress.say(`resuming: ${doneEarlier} row(s) already done, ${pending.length} to go`);
   for (const bad of malformed) progress.say(`line ${bad.line}: skipped, ${bad.problem}`);
 
   const taken = new Set<string>();
   const excluded: string[] = [];
   let done = 0;
-  let failed = 0;
   let stopped: string | undefined;
   const seconds: number[] = [];
   const counted = () => doneEarlier + done;

@@ -10,12 +10,16 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { secretFingerprint, TokenResult } from "../../common/token-service/token-protocol.js";
 import { BatchJournal } from "../../provisioner/batch-journal.js";
 import { readPskc } from "../../provisioner/pskc/read.js";
+import { addStaff } from "../../validator/operations/staff.js";
+import { assignToken } from "../../validator/operations/tokens.js";
 import { jeton } from "../support/cli.js";
 import { startValidator, testDatabase, type RunningValidator } from "../support/test-validator.js";
 import { startCli } from "./support/cli-process.js";
 import { FollowingClock } from "./support/following-clock.js";
 import { ensurePskctool, pskctoolValidate } from "./support/pskctool.js";
 import { startTokenBench, type PluggedToken, type TokenBench } from "./support/token-bench.js";
+
+const operator = { id: "local:test", role: "operator", source: "cli" };
 
 const CSV = `# autumn term
 user,serial
@@ -62,14 +66,20 @@ describe("jeton batch", () => {
 
   test("rows cut off mid-write: finished if registered, otherwise the token is wiped (button) and provisioned again", async () => {
     const csv = join(dir, "cut.csv");
-    const content = "jdupont2\nmmartin2\n";
+    const content = "jdupont2\nmmartin2\nhdesk\n";
     writeFileSync(csv, content);
-    // the journal as a run killed mid-write left it: both rows "writing", neither "done"
+    // the journal as a run killed mid-write left it: every row "writing", none "done"
     const journal = BatchJournal.open(`${csv}.journal`, content);
     journal.append({ type: "row", line: 1, user: "jdupont2", state: "writing", serial: "JT00000901", at: new Date().toISOString() });
     journal.append({ type: "row", line: 2, user: "mmartin2", state: "writing", serial: "JT00000902", at: new Date().toISOString() });
-    // row 1's token got registered before the crash (not yet assigned); row 2's token holds a seed nobody knows
+    journal.append({ type: "row", line: 3, user: "hdesk", state: "writing", serial: "JT00000903", at: new Date().toISOString() });
+    // rows 1 and 3 had their tokens registered before the crash (not yet assigned); row 2's token holds a seed nobody knows
     expect((await validator.request("POST", "/v1/tokens", { serial: "JT00000901", secretHex: "33".repeat(32) })).status).toBe(201);
+    expect((await validator.request("POST", "/v1/tokens", { serial: "JT00000903", secretHex: "44".repeat(32) })).status).toBe(201);
+    // row 3 names a help-desk colleague: the batch's help-desk key may not assign them a token
+    expect((await validator.request("POST", "/v1/tokens", { serial: "JT00000904", secretHex: "55".repeat(32) })).status).toBe(201);
+    expect((await validator.request("POST", "/v1/tokens/JT00000904/assign", { user: "hdesk" })).status).toBe(200);
+    await addStaff(validator.ctx, operator, "hdesk", "helpdesk");
     const plugged = await bench.plug();
     const orphanSeed = randomBytes(32);
     expect(await plugged.token.provision({ time: Math.floor(Date.now() / 1000), algorithm: "SHA256", serial: "JT00000902", seed: orphanSeed })).toBe(TokenResult.Ok);
@@ -77,15 +87,22 @@ describe("jeton batch", () => {
     const run = startCli(["batch", csv, "--tcp", String(bench.hub.port), "--json"], env);
     await run.waitForLine(/line 1: token JT00000901 was registered by the interrupted run; now assigned to jdupont2/);
     await run.waitForLine(/line 2: the earlier run stopped while writing token JT00000902; it is not registered/);
+    await run.waitForLine(/line 3: FAILED — token JT00000903 was registered by the interrupted run, but assigning it to hdesk was refused: 403 .*jeton staff assign/);
     await run.waitForLine(/token JT00000902 holds the seed of an interrupted write: press its button to wipe it/);
     await plugged.token.waitForScreen((s) => s.startsWith("Press button to\nwipe"), 15_000);
     await bench.harness.button.press();
     await run.waitForLine(/line 2: JT00000902 registered and assigned to mmartin2 — unplug the token/);
     const finished = await run.exited;
-    expect(finished.code).toBe(0);
-    expect(JSON.parse(finished.stdout)).toMatchObject({ done: 1, doneEarlier: 1, failed: 0, notReached: 0 });
+    expect(finished.code).toBe(1);
+    expect(JSON.parse(finished.stdout)).toMatchObject({ done: 1, doneEarlier: 1, failed: 1, notReached: 0 });
     expect((await validator.request("GET", "/v1/tokens/JT00000901")).json.user).toBe("jdupont2");
     expect((await validator.request("GET", "/v1/tokens/JT00000902")).json.user).toBe("mmartin2");
+    expect((await validator.request("GET", "/v1/tokens/JT00000903")).json.user).toBeNull();
+    // The operator assigns it (`jeton staff assign`), and the next run finishes the row from the journal.
+    await assignToken(validator.ctx, operator, "JT00000903", "hdesk");
+    const again = await jeton(["batch", csv, "--tcp", String(bench.hub.port), "--json"], env);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ done: 0, doneEarlier: 3, failed: 0, notReached: 0 });
     // the orphan seed is gone: the token holds the new, registered one
     expect((await plugged.token.secretFingerprint()).equals(secretFingerprint(orphanSeed, "JT00000902"))).toBe(false);
     await plugged.unplug();
