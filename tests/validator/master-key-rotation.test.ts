@@ -197,6 +197,13 @@ describe.each(dialects)("master-key rotation on %s", (dialect) => {
     expect(answered.status).toBe(500);
     expect((await restarted.request("GET", "/v1/users/dora", undefined, "support")).json.lockout.failures).toBe(0);
     expect(notRestarted.logLines().some((line) => String(line.err?.message ?? "").includes(`master key ${newId}, which this instance has not loaded`))).toBe(true);
+    // From then on it decides nothing for anyone, so the error tells a prober no more than that the
+    // instance is outdated (an unknown identifier answers the same), and its health check says so.
+    expect((await notRestarted.request("POST", "/v1/validate", { user: "nobody-here", passcode: "123456123456" }, "portal")).status).toBe(500);
+    const health = await fetch(`${notRestarted.url}/health`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ status: "outdated", message: expect.stringContaining("JETON_PREVIOUS_MASTER_KEY_FILE") });
+    expect((await fetch(`${restarted.url}/health`)).status).toBe(200);
   }, 120_000);
 
   it("refuses a rotation after which verifiers would be under two keys besides the new one, and changes nothing", async () => {

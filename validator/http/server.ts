@@ -6,6 +6,7 @@ import { consoleServer, defaultConsoleOptions, type ConsoleOptions } from "../co
 import { OperationError } from "../operations/operation-error.js";
 import { apiKeyAuthoriser, HttpStatusError } from "./authentication.js";
 import { openApiDocument } from "./openapi.js";
+import { VerifierKeyNotLoaded } from "../secrets/verifiers.js";
 import { RequestError } from "./request-error.js";
 import { administrationRoutes } from "./routes/administration.js";
 import { metricsRoute } from "./routes/metrics.js";
@@ -103,7 +104,12 @@ export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): Fa
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: "not-found", message: "no such endpoint" }));
 
   // time: the validator's clock (the one codes are checked against), so the provisioner sets tokens from it
-  app.get("/health", async () => ({ status: "ok", time: new Date(ctx.now()).toISOString() }));
+  app.get("/health", async (_request, reply) => {
+    const outdatedBy = ctx.verifiers.outdatedBy();
+    // Out of a load balancer's rotation until restarted with the keys of the rotation (it decides nothing).
+    if (outdatedBy !== null) return reply.code(503).send({ status: "outdated", message: new VerifierKeyNotLoaded(outdatedBy).message });
+    return { status: "ok", time: new Date(ctx.now()).toISOString() };
+  });
   app.get("/v1/openapi.json", async () => openApiDocument(options.version));
   portalRoutes(app, ctx, authorise);
   administrationRoutes(app, ctx, authorise);

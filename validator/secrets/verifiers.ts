@@ -45,7 +45,11 @@ function keyedVerifier(user: string, stored: string): { keyId: string | null; us
   return { keyId, user: spelled.slice(0, separator), verifier: spelled.slice(separator + 1) };
 }
 
-/** A verifier keyed with a master key this instance has not loaded: an internal error, never a decision. */
+/**
+ * A verifier keyed with a master key this instance has not loaded: an internal error, never a decision.
+ * Another instance has moved to a newer key, so this one is outdated until restarted with the keys of
+ * the rotation; from the first such verifier on it decides nothing for anyone (see `outdatedBy`).
+ */
 export class VerifierKeyNotLoaded extends Error {
   constructor(readonly keyId: string) {
     super(`a verifier is keyed with master key ${keyId}, which this instance has not loaded: restart it with the keys of the rotation (JETON_MASTER_KEY_FILE, JETON_PREVIOUS_MASTER_KEY_FILE)`);
@@ -58,9 +62,20 @@ export class VerifierKeyNotLoaded extends Error {
  * database dump. New verifiers are keyed with `master`; during a rotation those keyed with a `previous`
  * key still match.
  */
-export function verifierChecks(master: MasterKey, previous: MasterKey[] = []): VerifierChecks {
+export interface KeyedVerifiers extends VerifierChecks {
+  /**
+   * The unloaded master key a verifier was found under, or null. Once set, every check throws: an
+   * error for that user alone would tell a prober, during a rolling restart, which identifiers exist
+   * (unknown users are checked against a decoy under the loaded key), and a health check can take the
+   * instance out of rotation.
+   */
+  outdatedBy(): string | null;
+}
+
+export function verifierChecks(master: MasterKey, previous: MasterKey[] = []): KeyedVerifiers {
   const keys = new Map([master, ...previous].map((key) => [key.id, key.derive("secret-verifiers")]));
   const currentKey = keys.get(master.id)!;
+  let missingKeyId: string | null = null;
   const hmac = (key: Buffer, purpose: string, user: string, value: string) =>
     createHmac("sha256", key).update(`${purpose}\0${user}\0${value}`).digest("base64");
   const verifier = (purpose: string, user: string, value: string) => `key:${master.id}:${hmac(currentKey, purpose, user, value)}`;
@@ -70,10 +85,12 @@ export function verifierChecks(master: MasterKey, previous: MasterKey[] = []): V
     // Start-up refuses verifiers under a key not loaded (validator.ts), but another instance may write one
     // during a rotation (an instance not yet restarted with both keys): this one cannot decide, and a
     // reject would count the user's good passcode as a failure.
-    if (key === undefined) throw new VerifierKeyNotLoaded(keyed.keyId!);
-    return constantTimeEqual(hmac(key, purpose, keyed.user, candidate), keyed.verifier);
+    if (key === undefined) missingKeyId ??= keyed.keyId!;
+    if (missingKeyId !== null) throw new VerifierKeyNotLoaded(missingKeyId);
+    return constantTimeEqual(hmac(key!, purpose, keyed.user, candidate), keyed.verifier);
   };
   return {
+    outdatedBy: () => missingKeyId,
     pinVerifier: (user, pin) => verifier("pin", user, pin),
     emergencyVerifier: (user, password) => verifier("emergency", user, password),
     pinMatches: (user, candidate, stored) => matches("pin", user, candidate, stored),
