@@ -270,7 +270,7 @@ describe.each(dialects)("support console over HTTP (%s)", (dialect) => {
     for (const [action, form] of [
       ["user-pin-reset", { user: "sam" }],
       ["user-unlock", { user: "SAM" }],
-      ["token-disable", { serial: "JT00000002", reason: "lost" }],
+      ["token-disable", { serial: "JT00000002", heldBy: "sam", reason: "lost" }],
       ["emergency-issue", { user: "sam" }],
     ] as const) {
       const refused = await support.post(`/console/actions/${action}`, form);

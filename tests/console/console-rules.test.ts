@@ -92,8 +92,27 @@ describe("the sign-in limit's sources", () => {
   test("an address hopping within its /64 is blocked as one source", () => {
     const limit = new SignInLimit(3, 900);
     const now = Date.UTC(2026, 11, 3, 9, 0, 0);
-    for (const host of ["2001:db8:0:1::a", "2001:db8:0:1::b", "2001:db8:0:1:ffff::c"]) limit.recordFailure(host, now);
-    expect(limit.blocked("2001:db8:0:1::d", now)).toBe(true);
-    expect(limit.blocked("2001:db8:0:2::a", now)).toBe(false);
+    const tripped = ["2001:db8:0:1::a", "2001:db8:0:1::b", "2001:db8:0:1:ffff::c"].map((host) => limit.failed(limit.admit(host, now)!, now));
+    expect(tripped).toEqual([false, false, true]);
+    expect(limit.admit("2001:db8:0:1::d", now)).toBeNull();
+    expect(limit.admit("2001:db8:0:2::a", now)).not.toBeNull();
+  });
+
+  test("attempts count from before they are checked: a burst gets no more than the limit through; what proves no failure stops counting", () => {
+    const limit = new SignInLimit(3, 900);
+    const now = Date.UTC(2026, 11, 3, 9, 0, 0);
+    // Five sent at once, none decided yet: only three are admitted.
+    const burst = Array.from({ length: 5 }, () => limit.admit("192.0.2.9", now));
+    expect(burst.filter((attempt) => attempt !== null)).toHaveLength(3);
+    // One of them signs in: it is forgiven, so one more may try; the two failures keep counting.
+    limit.forgive(burst[0]!);
+    expect(limit.failed(burst[1]!, now)).toBe(false);
+    const next = limit.admit("192.0.2.9", now + 1);
+    expect(next).not.toBeNull();
+    expect(limit.failed(burst[2]!, now)).toBe(true);
+    expect(limit.failed(next!, now + 1)).toBe(false);
+    expect(limit.admit("192.0.2.9", now + 2)).toBeNull();
+    // The window slides: later the source may try again.
+    expect(limit.admit("192.0.2.9", now + 901_000)).not.toBeNull();
   });
 });

@@ -14,6 +14,8 @@ const user = userId;
 const serial = serialNumber;
 /** Where to go after the action: the user's page, or the next step of the lost-token flow. */
 const next = z.enum(["user", "lost"]).default("user");
+/** The user whose page the token's form was on: the operation changes nothing if the token changed hands since. */
+const heldBy = userId;
 
 export type ActionOutcome = { kind: "redirect"; location: string } | { kind: "emergency"; user: string; issued: IssuedEmergencyPassword; lostSerial: string | null };
 
@@ -43,6 +45,7 @@ export const consoleActions = {
   "user-unlock": action({
     roles: ["support"],
     stepUp: true,
+    opens: "unlock",
     fields: z.strictObject({ user }),
     subjects: async (_ctx, fields) => [fields.user],
     run: async (ctx, actor, fields) => (await unlockUser(ctx, actor, fields.user), userPage(fields.user, "user-unlock")),
@@ -73,10 +76,10 @@ export const consoleActions = {
   "token-disable": action({
     roles: ["support"],
     stepUp: true,
-    fields: z.strictObject({ serial, reason: z.enum(disableReasons), next }),
+    fields: z.strictObject({ serial, heldBy, reason: z.enum(disableReasons), next }),
     subjects: async (ctx, fields) => [await tokenOwner(ctx, fields.serial)],
     run: async (ctx, actor, fields) => {
-      const token = await disableToken(ctx, actor, fields.serial, fields.reason);
+      const token = await disableToken(ctx, actor, fields.serial, fields.reason, { heldBy: fields.heldBy });
       if (token.user === null) return { kind: "redirect", location: `/console/search?q=${encodeURIComponent(fields.serial)}` };
       return fields.next === "lost" ? lostPage(token.user, fields.serial) : userPage(token.user, "token-disable");
     },
@@ -85,10 +88,10 @@ export const consoleActions = {
     roles: ["support"],
     stepUp: true,
     opens: "token-enable",
-    fields: z.strictObject({ serial }),
+    fields: z.strictObject({ serial, heldBy }),
     subjects: async (ctx, fields) => [await tokenOwner(ctx, fields.serial)],
     run: async (ctx, actor, fields) => {
-      const token = await enableToken(ctx, actor, fields.serial);
+      const token = await enableToken(ctx, actor, fields.serial, { heldBy: fields.heldBy });
       return token.user === null ? { kind: "redirect", location: `/console/search?q=${encodeURIComponent(fields.serial)}` } : userPage(token.user, "token-enable");
     },
   }),
@@ -103,13 +106,9 @@ export const consoleActions = {
   "token-unassign": action({
     roles: ["helpdesk"],
     stepUp: true,
-    fields: z.strictObject({ serial }),
+    fields: z.strictObject({ serial, heldBy }),
     subjects: async (ctx, fields) => [await tokenOwner(ctx, fields.serial)],
-    run: async (ctx, actor, fields) => {
-      const owner = await tokenOwner(ctx, fields.serial);
-      await unassignToken(ctx, actor, fields.serial);
-      return owner === null ? { kind: "redirect", location: "/console/" } : userPage(owner, "token-unassign");
-    },
+    run: async (ctx, actor, fields) => (await unassignToken(ctx, actor, fields.serial, { heldBy: fields.heldBy }), userPage(fields.heldBy, "token-unassign")),
   }),
 };
 

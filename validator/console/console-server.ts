@@ -206,7 +206,9 @@ export async function consoleServer(app: FastifyInstance, ctx: ValidatorContext,
   app.setNotFoundHandler(async (request, reply) => kit.render(request, reply, "error", { message: request.consoleState.text.errors.pageNotFound }, 404));
 
   app.get("/assets/:name", { config: { public: true } }, async (request, reply) => {
-    const found = assets[(request.params as { name: string }).name];
+    const name = (request.params as { name: string }).name;
+    // Own names only: "constructor" or "__proto__" would otherwise find Object.prototype's.
+    const found = Object.hasOwn(assets, name) ? assets[name] : undefined;
     if (!found) throw new ConsoleRefusal(404, (text) => text.errors.pageNotFound);
     return reply.type(found.type).send(found.body);
   });
@@ -223,5 +225,5 @@ export async function consoleServer(app: FastifyInstance, ctx: ValidatorContext,
 
 /** Only our own pages as redirect targets (never another site, never a protocol-relative URL). */
 export function localPath(path: string | undefined): string {
-  return typeof path === "string" && path.startsWith("/console/") && !/[\\\r\n]/.test(path) ? path : "/console/";
+  return typeof path === "string" && path.startsWith("/console/") && !/[\\\x00-\x1f\x7f]/.test(path) ? path : "/console/";
 }

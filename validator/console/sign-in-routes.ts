@@ -10,6 +10,7 @@ import type { Actor } from "../storage/audit-log.js";
 import { appendAudit } from "../storage/audit-log.js";
 import { secondsLeft } from "../policy/console-session.js";
 import { cookieNames, cookieOptions, localPath, type ConsoleKit } from "./console-server.js";
+import type { SignInAttempt } from "./sign-in-limit.js";
 
 const signInForm = z.object({ user: z.string().max(128), passcode: z.string().max(64) });
 const challengeForm = z.object({ user: z.string().max(128), challenge: z.string().max(64), response: z.string().max(64) });
@@ -49,9 +50,10 @@ export function signInRoutes(app: FastifyInstance, kit: ConsoleKit): void {
   });
 
   /** After the passcode or a challenge answer (`user` normalised): a session, the next challenge page, or the generic refusal. */
-  async function conclude(request: FastifyRequest, reply: FastifyReply, user: string, decision: Decision) {
+  async function conclude(request: FastifyRequest, reply: FastifyReply, user: string, attempt: SignInAttempt, decision: Decision) {
     const text = request.consoleState.text;
     if (decision.result === "challenge") {
+      kit.signInLimit.forgive(attempt);
       return kit.render(request, reply, "challenge", {
         formAction: "/console/sign-in/challenge",
         hidden: { user, challenge: decision.id },
@@ -62,11 +64,12 @@ export function signInRoutes(app: FastifyInstance, kit: ConsoleKit): void {
     const role = decision.result === "accept" ? await staffRole(ctx.database.db, user) : null;
     if (role === null) {
       const now = ctx.now();
-      if (kit.signInLimit.recordFailure(request.ip, now)) {
+      if (kit.signInLimit.failed(attempt, now)) {
         await appendAudit(ctx.database.db, consoleActor(request), now, { event: "console.sign-in", result: "rate-limited", detail: { address: request.ip } });
       }
       return showSignIn(request, reply, { user, error: text.signIn.refused }, 401);
     }
+    kit.signInLimit.forgive(attempt);
     // A new id at every sign-in; a session the browser still held ends.
     const previous = request.consoleState;
     if (previous.session && previous.sessionId) await closeSession(ctx, previous.sessionId, previous.session, request.ip);
@@ -76,31 +79,38 @@ export function signInRoutes(app: FastifyInstance, kit: ConsoleKit): void {
     return reply.redirect("/console/", 303);
   }
 
-  async function rateLimited(request: FastifyRequest, reply: FastifyReply, user: string) {
-    if (!kit.signInLimit.blocked(request.ip, ctx.now())) return false;
-    await showSignIn(request, reply, { user, error: request.consoleState.text.signIn.rateLimited }, 429);
-    return true;
+  /** The attempt, counted from now on; null (and the refusal page sent) when its source is at the limit. */
+  async function admitted(request: FastifyRequest, reply: FastifyReply, user: string): Promise<SignInAttempt | null> {
+    const attempt = kit.signInLimit.admit(request.ip, ctx.now());
+    if (attempt === null) await showSignIn(request, reply, { user, error: request.consoleState.text.signIn.rateLimited }, 429);
+    return attempt;
   }
 
   app.post("/sign-in", { config: { public: true } }, async (request, reply) => {
     const form = signInForm.safeParse(request.body);
     const user = form.success ? form.data.user.trim() : "";
-    if (await rateLimited(request, reply, user)) return reply;
+    const attempt = await admitted(request, reply, user);
+    if (attempt === null) return reply;
     // The identifier rule of every door, checked before folding: no other character becomes a staff member's name.
     const named = userId.safeParse(user);
     if (!form.success || !named.success || form.data.passcode === "") {
+      kit.signInLimit.forgive(attempt);
       return showSignIn(request, reply, { user, error: request.consoleState.text.signIn.refused }, 401);
     }
-    return conclude(request, reply, named.data, await consoleValidation(kit, request, consoleActor(request), named.data, { passcode: form.data.passcode }));
+    return conclude(request, reply, named.data, attempt, await consoleValidation(kit, request, consoleActor(request), named.data, { passcode: form.data.passcode }));
   });
 
   app.post("/sign-in/challenge", { config: { public: true } }, async (request, reply) => {
     const form = challengeForm.safeParse(request.body);
     const user = form.success ? form.data.user : "";
-    if (await rateLimited(request, reply, user)) return reply;
+    const attempt = await admitted(request, reply, user);
+    if (attempt === null) return reply;
     const named = userId.safeParse(user);
-    if (!form.success || !named.success) return showSignIn(request, reply, { error: request.consoleState.text.signIn.refused }, 401);
-    return conclude(request, reply, named.data, await consoleValidation(kit, request, consoleActor(request), named.data, { challenge: form.data.challenge, response: form.data.response }));
+    if (!form.success || !named.success) {
+      kit.signInLimit.forgive(attempt);
+      return showSignIn(request, reply, { error: request.consoleState.text.signIn.refused }, 401);
+    }
+    return conclude(request, reply, named.data, attempt, await consoleValidation(kit, request, consoleActor(request), named.data, { challenge: form.data.challenge, response: form.data.response }));
   });
 
   app.post("/sign-out", async (request, reply) => {

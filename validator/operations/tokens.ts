@@ -180,21 +180,29 @@ export async function assignToken(ctx: ValidatorContext, actor: Actor, serial: s
   return getToken(ctx, serial);
 }
 
-export async function unassignToken(ctx: ValidatorContext, actor: Actor, serial: string): Promise<TokenView> {
-  return updateToken(ctx, actor, serial, "token.unassign", { user_name: null });
+/**
+ * `heldBy`: the user the caller saw holding the token (a console form rendered on their page). If it has
+ * changed hands since, nothing changes (a conflict): an old form must not act on someone else's token.
+ */
+export interface HeldBy {
+  heldBy?: string;
 }
 
-export async function disableToken(ctx: ValidatorContext, actor: Actor, serial: string, reason: DisableReason): Promise<TokenView> {
-  return updateToken(ctx, actor, serial, "token.disable", { disabled_reason: reason, disabled_at: ctx.now() }, { detail: { reason } });
+export async function unassignToken(ctx: ValidatorContext, actor: Actor, serial: string, { heldBy }: HeldBy = {}): Promise<TokenView> {
+  return updateToken(ctx, actor, serial, "token.unassign", { user_name: null }, { heldBy });
 }
 
-export async function enableToken(ctx: ValidatorContext, actor: Actor, serial: string): Promise<TokenView> {
+export async function disableToken(ctx: ValidatorContext, actor: Actor, serial: string, reason: DisableReason, { heldBy }: HeldBy = {}): Promise<TokenView> {
+  return updateToken(ctx, actor, serial, "token.disable", { disabled_reason: reason, disabled_at: ctx.now() }, { detail: { reason }, heldBy });
+}
+
+export async function enableToken(ctx: ValidatorContext, actor: Actor, serial: string, { heldBy }: HeldBy = {}): Promise<TokenView> {
   const token = await ctx.database.db.selectFrom("tokens").select("seed_fingerprint").where("serial", "=", serial).executeTakeFirst();
   // left without a fingerprint by the start-up backfill: it shares its seed with an older token
   if (token && token.seed_fingerprint === null) {
     throw new OperationError("conflict", `token ${serial} shares its secret with another token and stays disabled: re-provision it`);
   }
-  return updateToken(ctx, actor, serial, "token.enable", { disabled_reason: null, disabled_at: null }, { opening: "token-enable" });
+  return updateToken(ctx, actor, serial, "token.enable", { disabled_reason: null, disabled_at: null }, { opening: "token-enable", heldBy });
 }
 
 /**
@@ -224,12 +232,15 @@ async function updateToken(
   serial: string,
   event: string,
   values: { user_name?: null; disabled_reason?: string | null; disabled_at?: number | null },
-  { opening, detail }: { opening?: AccountOpening; detail?: Record<string, unknown> } = {},
+  { opening, detail, heldBy }: { opening?: AccountOpening; detail?: Record<string, unknown>; heldBy?: string } = {},
 ): Promise<TokenView> {
   const now = ctx.now();
   await refusableTransaction(ctx, async (trx) => {
     const token = await trx.selectFrom("tokens").select(["user_name", "disabled_at"]).where("serial", "=", serial).executeTakeFirst();
     if (!token) throw new OperationError("not-found", `no token ${serial}`);
+    if (heldBy !== undefined && token.user_name !== heldBy) {
+      throw new OperationError("conflict", `token ${serial} is no longer ${heldBy}'s (${token.user_name === null ? "it is unassigned" : `it is now ${token.user_name}'s`}): nothing was changed`);
+    }
     const refused = opening && token.user_name !== null && (await openingRefusal(trx, actor, now, opening, { event, user: token.user_name, serial }));
     if (refused) return refused;
     const enabling = values.disabled_at === null && token.disabled_at !== null;

@@ -59,14 +59,17 @@ export async function getUser(ctx: ValidatorContext, givenUser: string): Promise
 /**
  * Back to first use: the next login is the code alone, then the user chooses a new PIN. An active
  * emergency password goes too (it works only with the PIN, and support must never end up holding a
- * way in), and so does every open challenge.
+ * way in), and so does every open challenge and, for a staff member, every console session.
  */
 export async function resetPin(ctx: ValidatorContext, actor: Actor, givenUser: string): Promise<UserView> {
   await updateUser(ctx, actor, givenUser, "user.pin-reset", { pin_verifier: null }, {
     opening: "pin-reset",
     alsoDo: async (trx, user) => {
       const revoked = await trx.deleteFrom("emergency_passwords").where("user_name", "=", user).executeTakeFirst();
-      return revoked.numDeletedRows > 0n ? { emergencyRevoked: true } : undefined;
+      // A staff member's console sessions were opened with the PIN being reset (seen, say): they end too.
+      const ended = await trx.deleteFrom("console_sessions").where("staff_user", "=", user).executeTakeFirst();
+      const detail = { ...(revoked.numDeletedRows > 0n && { emergencyRevoked: true }), ...(ended.numDeletedRows > 0n && { sessionsEnded: Number(ended.numDeletedRows) }) };
+      return Object.keys(detail).length > 0 ? detail : undefined;
     },
   });
   return getUser(ctx, givenUser);
