@@ -108,6 +108,23 @@ describe.each(dialects)("token clock drift on %s", (dialect) => {
     });
   });
 
+  it("a confirmed clock correction voids a next-code challenge opened on the old clock (its answer would teach the old offset back)", async () => {
+    const serial = "RESYNC-VOID";
+    const secret = await userWithPin("resynced", serial);
+    v.clock.advance(600);
+    // The token runs 4 minutes slow: a next-code challenge.
+    const opened = await validate({ user: "resynced", passcode: "583920" + codeOf(secret, -4) });
+    expect(opened.json).toMatchObject({ result: "challenge", challenge: { kind: "next-code" } });
+    // The help desk resyncs it (signed set-time, applied by the token, confirmed).
+    const time = now();
+    const signed = await v.request("POST", `/v1/tokens/${serial}/set-time-mac`, { time, counter: 1 });
+    expect((await v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, { time, counter: 1, mac: signed.json.mac })).json.offsetSteps).toBe(0);
+    v.clock.advance(60);
+    const answered = await validate({ user: "resynced", challenge: opened.json.challenge.id, response: codeOf(secret, -4) });
+    expect(answered.json.result).toBe("reject");
+    expect((await tokenOf(serial)).offsetSteps).toBe(0);
+  });
+
   describe("rarely used tokens", () => {
     it("a token unused for 26 weeks answers a code 30 steps off with a next-code challenge; the next code moves the offset", async () => {
       const secret = await userWithPin("drawer", "DRAWER-1");

@@ -14,6 +14,7 @@ import { MAX_TRIM_PPB, setTimeMac, setTimeTrimMac } from "../../common/token-ser
 import type { ValidatorContext } from "../context.js";
 import { constantTimeEqual } from "../secrets/constant-time.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
+import { voidChallenges } from "../storage/challenge-epoch.js";
 import { OperationError } from "./operation-error.js";
 import { getToken, type TokenView } from "./tokens.js";
 
@@ -101,6 +102,9 @@ export async function confirmSetTime(ctx: ValidatorContext, actor: Actor, serial
       })
       .where("serial", "=", serial)
       .execute();
+    // A next-code challenge opened on the old clock would teach its offset back (the change voids it, as
+    // every change to a user's tokens does).
+    if (token.user_name !== null) await voidChallenges(trx, token.user_name);
     const trim = request.trimPpb === undefined ? {} : { trimPpb: request.trimPpb, previousTrimPpb: token.clock_trim_ppb };
     await appendAudit(trx, actor, now, {
       event: "token.clock-confirmed",
