@@ -122,7 +122,7 @@ describe.skipIf(!radclientAvailable).each(dialects)("RADIUS front door driven by
     expect((await request("chloe", "274915" + code("chloe"))).code).toBe("Access-Accept");
   });
 
-  it("a weak new PIN gets a new Challenge saying why, with a new State; the old State is spent", async () => {
+  it("a weak new PIN gets a new Challenge saying why, with a new State for the same challenge; once it is answered, no State answers it again", async () => {
     await newUser("david", null);
     const first = await request("david", code("david"));
     const [state] = first.attributes.get("State")!;
@@ -132,8 +132,11 @@ describe.skipIf(!radclientAvailable).each(dialects)("RADIUS front door driven by
     const [next] = weak.attributes.get("State")!;
     expect(next).not.toBe(state);
     rememberSecret("402917");
-    expect((await request("david", "402917", [`State = ${state}`])).code).toBe("Access-Reject");
     expect((await request("david", "402917", [`State = ${next}`])).code).toBe("Access-Accept");
+    // The challenge is single use, so both its States are spent: refused, as a retry, with no failure counted.
+    expect((await request("david", "402917", [`State = ${state}`])).code).toBe("Access-Reject");
+    expect((await request("david", "402917", [`State = ${next}`])).code).toBe("Access-Reject");
+    expect(await failures("david")).toBe(0);
   });
 
   it("next-code: a code outside the direct window → Challenge; the next code with the State → Accept", async () => {
@@ -156,8 +159,10 @@ describe.skipIf(!radclientAvailable).each(dialects)("RADIUS front door driven by
     const [state] = challenge.attributes.get("State")!;
     expect((await request("gaston", code("gaston", 5), [`State = ${state}`])).code).toBe("Access-Reject");
     expect((await request("fanny", code("fanny", 5), [`State = ${state}`])).code).toBe("Access-Accept");
-    // The same answer again, in a new request: the State was single use.
+    // The same answer again, in a new request: the State was single use (its challenge is answered), and
+    // this retry counts no failure (the accept had cleared the forged State's).
     expect((await request("fanny", code("fanny", 5), [`State = ${state}`])).code).toBe("Access-Reject");
+    expect(await failures("fanny")).toBe(0);
   });
 
   it("a State answered through another client is rejected", async () => {

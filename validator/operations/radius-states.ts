@@ -7,12 +7,20 @@ import { SealedBox } from "../secrets/sealed-box.js";
  * The RADIUS State attribute of an Access-Challenge: a random handle, nothing else. RADIUS travels in
  * clear but for the password, and a challenge id is all the HTTP API needs to answer a challenge, so
  * the State must not carry it. The row stores the handle's SHA-256, with the user and client it was
- * issued to and the challenge's expiry, so it is single use (redeeming deletes it) and bound to that
- * user and client; and the challenge id sealed under a key derived from the handle itself, so neither a
- * database dump (no handle) nor the wire (no row) gives the id, and every validator instance can
- * redeem it whatever master keys it holds (during a rolling key rotation too).
+ * issued to and the challenge's expiry, so it is bound to that user and client; and the challenge id
+ * sealed under a key derived from the handle itself, so neither a database dump (no handle) nor the
+ * wire (no row) gives the id, and every validator instance can redeem it whatever master keys it holds
+ * (during a rolling key rotation too). A State is single use because its challenge is: answered once,
+ * the challenge refuses every later answer.
  */
 const HANDLE_BYTES = 32;
+
+/**
+ * How long a State is kept after its challenge expired: an answer that comes late (or again) is then
+ * refused by the challenge's own rules, which count no failure for it, as on HTTP; only a State never
+ * issued to this user and client is an unknown challenge, which counts one.
+ */
+const KEPT_AFTER_EXPIRY_MS = 3_600_000;
 
 const hashOf = (handle: Buffer) => createHash("sha256").update(handle).digest("base64");
 const boxOf = (handle: Buffer) => new SealedBox("radius-state", masterKeyFrom(handle));
@@ -23,7 +31,7 @@ export async function issueRadiusState(ctx: ValidatorContext, client: string, us
   const sealed = boxOf(handle).seal(associatedData(client, user), Buffer.from(challengeId));
   const now = ctx.now();
   await ctx.database.transaction(async (trx) => {
-    await trx.deleteFrom("radius_states").where("expires_at", "<", now).execute();
+    await trx.deleteFrom("radius_states").where("expires_at", "<", now - KEPT_AFTER_EXPIRY_MS).execute();
     await trx
       .insertInto("radius_states")
       .values({ state_hash: hashOf(handle), client_name: client, user_name: user, expires_at: expiresAt, sealed_challenge: sealed.ciphertext })
@@ -33,22 +41,20 @@ export async function issueRadiusState(ctx: ValidatorContext, client: string, us
 }
 
 /**
- * The challenge id a State stands for, consuming it; null when it is unknown, already used, expired, or
- * was issued to another user or client.
+ * The challenge id a State stands for; null when it is unknown or was issued to another user or client.
+ * Nothing is consumed here: the answer is decided, and the challenge consumed, in the attempt's own
+ * transaction, so a request whose decision fails (a lost connection) leaves the State for the NAS's retry.
  */
-export async function redeemRadiusState(ctx: ValidatorContext, client: string, user: string, handle: Buffer): Promise<string | null> {
+export async function radiusStateChallenge(ctx: ValidatorContext, client: string, user: string, handle: Buffer): Promise<string | null> {
   if (handle.length !== HANDLE_BYTES) return null;
-  const redeemed = await ctx.database.transaction((trx) =>
-    trx
-      .deleteFrom("radius_states")
-      .where("state_hash", "=", hashOf(handle))
-      .where("client_name", "=", client)
-      .where("user_name", "=", user)
-      .where("expires_at", ">=", ctx.now())
-      .returning("sealed_challenge")
-      .executeTakeFirst(),
-  );
-  if (!redeemed) return null;
+  const row = await ctx.database.db
+    .selectFrom("radius_states")
+    .select("sealed_challenge")
+    .where("state_hash", "=", hashOf(handle))
+    .where("client_name", "=", client)
+    .where("user_name", "=", user)
+    .executeTakeFirst();
+  if (!row) return null;
   const box = boxOf(handle);
-  return box.open(associatedData(client, user), { ciphertext: redeemed.sealed_challenge, keyId: box.current.id }, "a RADIUS State").toString();
+  return box.open(associatedData(client, user), { ciphertext: row.sealed_challenge, keyId: box.current.id }, "a RADIUS State").toString();
 }

@@ -5,7 +5,7 @@ import { userId } from "../../common/identifiers.js";
 import type { ValidatorContext } from "../context.js";
 import { loadRadiusClients, type RadiusClient } from "../operations/radius-clients.js";
 import { recordRadiusRefusal } from "../operations/radius-refusals.js";
-import { issueRadiusState, redeemRadiusState } from "../operations/radius-states.js";
+import { issueRadiusState, radiusStateChallenge } from "../operations/radius-states.js";
 import { observedValidation } from "../observability/validation-events.js";
 import { respondToChallenge, validatePasscode } from "../operations/validation.js";
 import type { Actor } from "../storage/audit-log.js";
@@ -141,13 +141,17 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
       duplicates.release(key);
       return dropped("replayed");
     }
+    const progress = { decided: false };
     try {
-      const reply = await answer(packet, client, remote);
+      const reply = await answer(packet, client, remote, progress);
       duplicates.complete(key, reply);
       return reply;
     } catch (error) {
       duplicates.release(key);
-      decided.forget(client.name, packet.authenticator);
+      // Undecided (a lost connection, say), the NAS's retry is looked at afresh. Decided, with only the
+      // reply failing after, deciding the retry again would find its code spent and count a failure: it is
+      // dropped as a replay instead, and the user starts over.
+      if (!progress.decided) decided.forget(client.name, packet.authenticator);
       if (error instanceof Drop) return dropped(error.reason);
       throw error;
     }
@@ -173,7 +177,7 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
     if (!requestMessageAuthenticatorValid(packet, client.secret)) throw new Drop("bad-message-authenticator");
   }
 
-  async function answer(packet: Packet, client: RadiusClient, remote: Remote): Promise<Buffer> {
+  async function answer(packet: Packet, client: RadiusClient, remote: Remote, progress: { decided: boolean }): Promise<Buffer> {
     const prompts = promptsFor(client.language, client.prompts, ctx.policy);
     const proxyStates = packet.attributes.filter((attribute) => attribute.type === AttributeType.ProxyState);
     const reply = (code: number, attributes: Attribute[]) =>
@@ -206,11 +210,13 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
 
     const decision = await observedValidation(log, ctx.metrics, "radius", user, async () => {
       if (states.length === 0) return validatePasscode(ctx, actor, user, password.toString());
-      // A State that is unknown, used, expired or another's stands for no challenge: the operation
-      // rejects it like any unknown challenge (counted as a failure, audited).
-      const challengeId = (await redeemRadiusState(ctx, client.name, user, states[0]!)) ?? randomUUID();
+      // A State never issued to this user and client stands for no challenge: the operation rejects it
+      // like any unknown challenge (counted as a failure, audited). An expired or answered one is refused
+      // by its challenge's rules, as on HTTP.
+      const challengeId = (await radiusStateChallenge(ctx, client.name, user, states[0]!)) ?? randomUUID();
       return respondToChallenge(ctx, actor, user, challengeId, password.toString());
     });
+    progress.decided = true;
     counters.decided(decision.result, decision.result === "reject" ? decision.reason : undefined);
 
     switch (decision.result) {
