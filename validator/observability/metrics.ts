@@ -115,11 +115,15 @@ export class Metrics {
 }
 
 /**
- * The reason a metric shows: unknown user, locked, throttled and wrong PIN or code are one "credentials"
- * reason, as they are one generic reject for the caller. Otherwise whoever can read the metrics (a
- * monitoring system's key) and type at the portal would learn, from which counter moved, whether an
- * identifier exists and whether it is locked. The audit log and the server's own log keep the reason.
+ * The reason a metric shows: unknown user, locked, throttled, wrong PIN or code, and an unknown challenge
+ * id (which anyone may send with any identifier) are one "credentials" reason, as they are one generic
+ * reject for the caller. Otherwise whoever can read the metrics (a monitoring system's key) and type at
+ * the portal would learn, from which counter moved, whether an identifier exists and whether it is
+ * locked. The other challenge reasons need a real challenge id. The audit log and the server's own log
+ * keep the reason. (`jeton_users_locked_total` moves for real users only, after a lock anyone can see.)
  */
+const credentialReasons: ReadonlySet<RejectReason> = new Set(["unknown-user", "locked", "throttled", "bad-passcode", "challenge-unknown"]);
+
 export function metricReason(reason: RejectReason): string {
-  return reason === "unknown-user" || reason === "locked" || reason === "throttled" || reason === "bad-passcode" ? "credentials" : reason;
+  return credentialReasons.has(reason) ? "credentials" : reason;
 }

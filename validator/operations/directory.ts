@@ -45,7 +45,18 @@ export interface Dashboard {
 export async function dashboard(ctx: ValidatorContext): Promise<Dashboard> {
   const db = ctx.database.db;
   const now = ctx.now();
-  const locked = await db.selectFrom("users").select("name").where("failures", ">=", ctx.policy.lockAfter).orderBy("name").limit(100).execute();
+  const { autoUnlockMinutes } = ctx.policy;
+  // A lock lifted by itself (JETON_AUTO_UNLOCK_MINUTES) is no lock: the rules let the user in (lockout.ts).
+  const locked = await db
+    .selectFrom("users")
+    .select("name")
+    .where("failures", ">=", ctx.policy.lockAfter)
+    .$if(autoUnlockMinutes !== null, (query) =>
+      query.where((eb) => eb.or([eb("last_failure_at", "is", null), eb("last_failure_at", ">", now - autoUnlockMinutes! * 60_000)])),
+    )
+    .orderBy("name")
+    .limit(100)
+    .execute();
   const emergencies = await db
     .selectFrom("emergency_passwords")
     .select(["user_name", "expires_at", "issued_by"])

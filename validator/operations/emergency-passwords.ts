@@ -25,10 +25,12 @@ export async function issueEmergencyPassword(ctx: ValidatorContext, actor: Actor
   const expiresAt = endOfLocalDay(now, ctx.policy.timeZone);
   const verifier = ctx.verifiers.emergencyVerifier(user, password);
   await refusableTransaction(ctx, async (trx) => {
-    const known = await trx.selectFrom("users").select("pin_verifier").where("name", "=", user).executeTakeFirst();
-    if (!known) throw new OperationError("not-found", `no user ${user}`);
+    // The user's row is locked first, so the PIN read below is the one this password goes with (on
+    // PostgreSQL a PIN reset committed meanwhile would otherwise leave a password for a user without a PIN).
     const refused = await openingRefusal(trx, actor, now, "emergency-issue", { event: "emergency.issue", user });
     if (refused) return refused;
+    const known = await trx.selectFrom("users").select("pin_verifier").where("name", "=", user).executeTakeFirst();
+    if (!known) throw new OperationError("not-found", `no user ${user}`);
     if (known.pin_verifier === null) {
       throw new OperationError(
         "conflict",
