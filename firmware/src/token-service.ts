@@ -6,6 +6,7 @@ import { seedLengthFor } from "./algorithm"
 import { Clock, EARLIEST_VALID_TIME, LATEST_VALID_TIME } from "./clock"
 import { ClockMonitor } from "./clock-monitor"
 import { ConfirmButton } from "./confirm-button"
+import { NEXT_CODE_SECONDS } from "./press-to-show"
 import {
     FIRMWARE_VERSION,
     MAX_FORWARD_CORRECTION_SECONDS,
@@ -19,7 +20,7 @@ import { isValidSerial } from "./serial-format"
 import { checkSetTime } from "./set-time-policy"
 import { secretFingerprint } from "./token-auth"
 import { TokenRecord, TokenStore } from "./token-store"
-import { timeStep } from "./totp"
+import { secondsLeft, timeStep } from "./totp"
 
 export interface TokenParts {
     store: TokenStore
@@ -123,8 +124,10 @@ export class JetonTokenServer extends Server implements ds.JetonTokenServerSpec 
             let heldStep = token.heldStep
             const asked = ds.millis()
             if (result === Result.NotConfirmed) {
-                // going back: the codes of the steps already displayed must never be shown again
-                const shown = timeStep(deviceTime, PROFILE_PERIOD, PROFILE_T0)
+                // going back: the codes of the steps already displayed must never be shown again,
+                // the next step's too when it may have been shown beside the current one (press-to-show)
+                const current = timeStep(deviceTime, PROFILE_PERIOD, PROFILE_T0)
+                const shown = secondsLeft(deviceTime, PROFILE_PERIOD, PROFILE_T0) < NEXT_CODE_SECONDS ? current + 1 : current
                 if (!(heldStep >= shown)) heldStep = shown
                 if (await parts.confirm.confirm("set clock back", parts.changed)) result = Result.Ok
             }

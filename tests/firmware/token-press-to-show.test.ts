@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { TokenResult } from "../../common/token-service/token-protocol.js";
+import { setTimeTrimMac, TokenResult } from "../../common/token-service/token-protocol.js";
 import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
 import { faceShowing, savePicture } from "./face-pictures.js";
 import { readCode, readDigits } from "./face-reader.js";
@@ -88,5 +88,26 @@ describe("Badger build with powerMode press-to-show", () => {
     await sim.harness.button.press();
     expect(await wiping).toBe(TokenResult.Ok);
     await sim.token.waitForScreen((t) => t === SCREEN.notProvisioned);
+  });
+
+  test("set back after the next code was shown, the token shows that code no more (it held through its step)", async () => {
+    // Provisioned 12 s before a step ends: the code of step S and, as "next", that of S+1 are shown.
+    const period = profile.period;
+    const time = (Math.floor(Date.now() / 1000 / period) + 1) * period - 12;
+    const step = Math.floor(time / period);
+    expect(await sim.token.provision({ time, algorithm: "SHA256", serial, seed })).toBe(TokenResult.Ok);
+    const nextShown = grouped(referenceTotp(seed, (step + 1) * period));
+    await sim.token.waitForScreen((t) => t.includes(`next ${nextShown}`), 8_000);
+    // An authenticated correction 5 s back (a fast crystal), confirmed with the button.
+    const back = (await sim.token.deviceTime()) - 5;
+    const press = sim.token.waitForScreen((t) => t === SCREEN.confirm("set clock back"), 8_000).then(() => sim.harness.button.press());
+    expect(await sim.token.setTimeTrim(back, 1, 0, setTimeTrimMac(seed, back, 1, 0))).toBe(TokenResult.Ok);
+    await press;
+    // Into step S+1 by the token's clock, the code it showed as "next" must not come back (it was typed,
+    // perhaps: the validator would refuse it as a replay and count a failure).
+    while ((await sim.token.deviceTime()) < (step + 1) * period + 2) await new Promise((resolve) => setTimeout(resolve, 250));
+    await sim.harness.button.press();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await sim.token.screenText()).not.toContain(nextShown);
   });
 });
