@@ -1,7 +1,8 @@
 // The batch journal: an append-only JSON-lines file next to the CSV (never a seed) recording, per
-// row, "writing" (with the serial, before the token is written), then "done" or "failed". Each
-// record is flushed to disk before the step it announces, so after a crash or Ctrl-C the next run
-// knows which rows are finished, which failed, and which were cut off mid-write (and with which
+// row, "writing" (with the serial, before the token is written), then "done", "registered" (the token
+// is registered but its assignment was refused) or "failed". Each record is flushed to disk before the
+// step it announces, so after a crash or Ctrl-C the next run knows which rows are finished, which
+// failed, which only need their token assigned, and which were cut off mid-write (and with which
 // serial, so that token can be recognised and repaired).
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from "node:fs";
@@ -11,10 +12,11 @@ export type JournalRecord =
   | { type: "batch"; csvSha256: string; at: string }
   | { type: "row"; line: number; user: string; state: "writing"; serial: string; at: string }
   | { type: "row"; line: number; user: string; state: "done"; serial: string; at: string }
+  | { type: "row"; line: number; user: string; state: "registered"; serial: string; message: string; at: string }
   | { type: "row"; line: number; user: string; state: "failed"; serial?: string; message: string; at: string };
 
 export interface RowHistory {
-  state: "writing" | "done" | "failed";
+  state: "writing" | "done" | "registered" | "failed";
   serial?: string;
   message?: string;
 }
@@ -43,7 +45,7 @@ export class BatchJournal {
           throw new CommandFailure(`the journal ${path} is damaged at line ${index + 1}`, exitCodes.usage);
         }
         if (index === 0) header = record;
-        else if (record.type === "row") history.set(record.line, { state: record.state, serial: record.serial, ...(record.state === "failed" && { message: record.message }) });
+        else if (record.type === "row") history.set(record.line, { state: record.state, serial: record.serial, ...((record.state === "failed" || record.state === "registered") && { message: record.message }) });
       }
       if (header?.type !== "batch") throw new CommandFailure(`${path} is not a batch journal`, exitCodes.usage);
       if (header.csvSha256 !== csvSha256) {
@@ -64,6 +66,6 @@ export class BatchJournal {
     } finally {
       closeSync(fd);
     }
-    if (record.type === "row") this.history.set(record.line, { state: record.state, serial: record.serial, ...(record.state === "failed" && { message: record.message }) });
+    if (record.type === "row") this.history.set(record.line, { state: record.state, serial: record.serial, ...((record.state === "failed" || record.state === "registered") && { message: record.message }) });
   }
 }

@@ -56,28 +56,34 @@ export interface BatchContext {
 const now = () => new Date().toISOString();
 
 /**
- * A row cut off between "writing" and its result in an earlier run: finish it if the validator has it.
+ * A row whose token an earlier run registered, or may have (cut off between "writing" and its result):
+ * finished if the validator has that token for this row's user, or unassigned (then assigned to them).
  * An assignment the validator refuses (a help-desk colleague's account, say) leaves the row as the
- * journal has it, so a later run finishes it once the refusal is dealt with; the other rows go on.
+ * journal has it, so a later run finishes it once the refusal is dealt with; the other rows go on. A
+ * token registered to someone else is not this row's: it is provisioned again, on a new token.
  */
-async function settleInterrupted(row: BatchRow, serial: string, ctx: BatchContext): Promise<"done" | "redo" | { refused: string }> {
+async function settleRegistered(row: BatchRow, serial: string, ctx: BatchContext): Promise<"done" | "redo" | "taken" | { refused: string }> {
   const known = await ctx.validator.findToken(serial);
   if (!known) {
     ctx.progress.say(`line ${row.line}: the earlier run stopped while writing token ${serial}; it is not registered — if that token is plugged in it will be wiped (button) and provisioned again`);
     return "redo";
   }
-  if (known.user !== row.user) {
+  if (known.user !== null && known.user !== row.user) {
+    ctx.progress.say(`line ${row.line}: token ${serial} is registered to ${known.user}, not to ${row.user}: this row gets a new token`);
+    return "taken";
+  }
+  if (known.user === null) {
     try {
       await ctx.validator.assignToken(serial, row.user);
     } catch (error) {
       if (!(error instanceof CommandFailure) || error.exitCode !== exitCodes.refused) throw error;
-      const refused = `token ${serial} was registered by the interrupted run, but assigning it to ${row.user} was refused: ${error.message}`;
+      const refused = `token ${serial} is registered, but assigning it to ${row.user} was refused: ${error.message}`;
       ctx.progress.say(`line ${row.line}: FAILED — ${refused}; run the batch again afterwards to finish this row`);
       return { refused };
     }
   }
   ctx.journal.append({ type: "row", line: row.line, user: row.user, state: "done", serial, at: now() });
-  ctx.progress.say(`line ${row.line}: token ${serial} was registered by the interrupted run; now assigned to ${row.user}`);
+  ctx.progress.say(`line ${row.line}: token ${serial} was registered by an earlier run; now assigned to ${row.user}`);
   return "done";
 }
 
@@ -93,7 +99,7 @@ export async function runBatch(rows: BatchRow[], malformed: MalformedRow[], ctx:
   let failed = 0;
   for (const row of rows) {
     const history = journal.history.get(row.line);
-    const settled = history?.state === "writing" && history.serial ? await settleInterrupted(row, history.serial, ctx) : null;
+    const settled = (history?.state === "writing" || history?.state === "registered") && history.serial ? await settleRegistered(row, history.serial, ctx) : null;
     if (history?.state === "done" || settled === "done") {
       results.set(row.line, { ...row, serial: history!.serial, result: "done-earlier" });
       doneEarlier++;
@@ -177,7 +183,12 @@ export async function runBatch(rows: BatchRow[], malformed: MalformedRow[], ctx:
     } catch (error) {
       const message = (error as Error).message;
       failed++;
-      journal.append({ type: "row", line: row.line, user: row.user, state: "failed", ...(serial && { serial }), message, at: now() });
+      // A registered token whose assignment was refused: the next run assigns it rather than write another.
+      if (error instanceof ProvisionFailure && error.outcome.state === "registered-unassigned") {
+        journal.append({ type: "row", line: row.line, user: row.user, state: "registered", serial: error.outcome.serial, message, at: now() });
+      } else {
+        journal.append({ type: "row", line: row.line, user: row.user, state: "failed", ...(serial && { serial }), message, at: now() });
+      }
       results.set(row.line, { ...row, serial, result: "failed", message });
       if (error instanceof ProvisionFailure) {
         // the token was written: whatever it holds now, it is not for the next row

@@ -109,8 +109,14 @@ export async function provisionToken(request: ProvisionRequest, ctx: ProvisionCo
     }
     timings.writeMs = Date.now() - t;
     if (result !== TokenResult.Ok) {
-      // the firmware refuses before changing anything
-      throw new CommandFailure(`the token refused the write: ${result < 0 ? "no answer" : resultName(result)}`, provisionerExitCodes.refused);
+      const why = `the token refused the write: ${result < 0 ? "no answer" : resultName(result)}`;
+      // Its checks refuse before it stores anything; a later failure (StorageFailed: the clock could not be
+      // set or saved) may leave the seed stored, which must be wiped or said.
+      if (result < 0 || refusedBeforeStoring.has(result) || !(await token.provisioned().catch(() => true))) {
+        throw new CommandFailure(why, provisionerExitCodes.refused);
+      }
+      const state = await rollBack(token, say, why);
+      throw new ProvisionFailure(`${why}; ${stateSentence(state, serial)}`, outcome(state));
     }
 
     // --- verify (from here on a failure must end registered or wiped)
@@ -135,8 +141,10 @@ export async function provisionToken(request: ProvisionRequest, ctx: ProvisionCo
     try {
       await validator.registerToken({ serial, seed, algorithm: request.algorithm, digits: profile.digits, period: profile.period });
     } catch (error) {
-      // a lost answer may hide a successful registration: ask before wiping
-      const known = await validator.findToken(serial).catch(() => undefined);
+      // A lost answer (or an internal error) may hide a successful registration: ask before wiping. A
+      // refusal registered nothing, whatever the validator may hold under that serial (a colleague may
+      // have registered it meanwhile, with another seed).
+      const known = answeredWithRefusal(error) ? undefined : await validator.findToken(serial).catch(() => undefined);
       if (!known) {
         const state = await rollBack(token, say, `registration failed (${(error as Error).message})`);
         throw new ProvisionFailure(`registration failed (${(error as Error).message}); ${stateSentence(state, serial)}`, outcome(state, verification));
@@ -160,6 +168,22 @@ export async function provisionToken(request: ProvisionRequest, ctx: ProvisionCo
   } finally {
     forgetSeed(seed);
   }
+}
+
+/** The firmware's refusals that come before it stores anything (token-service.ts checks them first). */
+const refusedBeforeStoring: ReadonlySet<number> = new Set([
+  TokenResult.BadSeedLength,
+  TokenResult.UnknownAlgorithm,
+  TokenResult.BadSerial,
+  TokenResult.AlreadyProvisioned,
+  TokenResult.BadTime,
+  TokenResult.Busy,
+]);
+
+/** The validator answered and refused (a 4xx with its error kind): nothing of the request was written. */
+function answeredWithRefusal(error: unknown): boolean {
+  const kind = error instanceof CommandFailure ? (error.body as { error?: unknown } | null | undefined)?.error : undefined;
+  return typeof kind === "string" && kind !== "internal";
 }
 
 export function stateSentence(state: FinalState, serial: string): string {

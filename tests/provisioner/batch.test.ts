@@ -85,9 +85,9 @@ describe("jeton batch", () => {
     expect(await plugged.token.provision({ time: Math.floor(Date.now() / 1000), algorithm: "SHA256", serial: "JT00000902", seed: orphanSeed })).toBe(TokenResult.Ok);
 
     const run = startCli(["batch", csv, "--tcp", String(bench.hub.port), "--json"], env);
-    await run.waitForLine(/line 1: token JT00000901 was registered by the interrupted run; now assigned to jdupont2/);
+    await run.waitForLine(/line 1: token JT00000901 was registered by an earlier run; now assigned to jdupont2/);
     await run.waitForLine(/line 2: the earlier run stopped while writing token JT00000902; it is not registered/);
-    await run.waitForLine(/line 3: FAILED — token JT00000903 was registered by the interrupted run, but assigning it to hdesk was refused: 403 .*jeton staff assign/);
+    await run.waitForLine(/line 3: FAILED — token JT00000903 is registered, but assigning it to hdesk was refused: 403 .*jeton staff assign/);
     await run.waitForLine(/token JT00000902 holds the seed of an interrupted write: press its button to wipe it/);
     await plugged.token.waitForScreen((s) => s.startsWith("Press button to\nwipe"), 15_000);
     await bench.harness.button.press();
