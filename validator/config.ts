@@ -68,12 +68,13 @@ export interface ServerConfig {
 export class ConfigurationError extends Error {}
 
 /**
- * Said at start-up for JETON_TRUST_PROXY=true: every hop is then believed, so any client can name its own
+ * Said at start-up for JETON_TRUST_PROXY=true (or a /0 block, which is the same): every hop is then believed, so any client can name its own
  * address in X-Forwarded-For (the console's per-address sign-in limit and the audit's source rely on it).
  */
 export function trustProxyWarning(config: Pick<ServerConfig, "trustProxy">): string | undefined {
-  if (config.trustProxy !== true) return undefined;
-  return "JETON_TRUST_PROXY=true believes X-Forwarded-For from any client, which can then choose the address the console's sign-in limit and the audit see: set it to the proxy's address instead";
+  const everyone = config.trustProxy === true || (typeof config.trustProxy === "string" && config.trustProxy.split(",").some((entry) => entry.endsWith("/0")));
+  if (!everyone) return undefined;
+  return `JETON_TRUST_PROXY=${String(config.trustProxy)} believes X-Forwarded-For from any client, which can then choose the address the console's sign-in limit and the audit see: set it to the proxy's address instead`;
 }
 
 /** Validated at start-up: a bad value stops the program with a message naming the variable. */

@@ -73,6 +73,9 @@ describe("console configuration", () => {
     // Allowed, but said at start-up: every client could then choose its own address.
     expect(trustProxyWarning(configFromEnvironment({ JETON_TRUST_PROXY: "true" }))).toMatch(/any client.*proxy's address/);
     expect(trustProxyWarning(set)).toBeUndefined();
+    // A /0 block believes every client just as `true` does.
+    expect(trustProxyWarning(configFromEnvironment({ JETON_TRUST_PROXY: "10.0.0.1,0.0.0.0/0" }))).toMatch(/any client/);
+    expect(trustProxyWarning(configFromEnvironment({ JETON_TRUST_PROXY: "::/0" }))).toMatch(/any client/);
     expect(() => configFromEnvironment({ JETON_CONSOLE_IDLE_MINUTES: "0" })).toThrow(/JETON_CONSOLE_IDLE_MINUTES/);
     expect(() => configFromEnvironment({ JETON_TRUST_PROXY: "everyone" })).toThrow(ConfigurationError);
   });

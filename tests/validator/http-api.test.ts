@@ -55,6 +55,8 @@ describe.each(dialects)("HTTP API contract on %s", (dialect) => {
     expect((await v.request("GET", "/v1/audit", undefined, "portal")).status).toBe(403);
     // helpdesk ⊇ support
     expect((await v.request("POST", "/v1/users/jdupont/unlock", {}, "helpdesk")).status).toBe(200);
+    // The scheme is case-insensitive.
+    expect((await fetch(`${v.url}/v1/audit?limit=1`, { headers: { authorization: `bearer ${v.keys.auditor}` } })).status).toBe(200);
     // Auditors read what the console shows them (a user's page, a token), and act on nothing.
     expect((await v.request("GET", "/v1/users/jdupont", undefined, "auditor")).json).toMatchObject({ user: "jdupont" });
     expect((await v.request("GET", "/v1/tokens/JT00000001", undefined, "auditor")).json).toMatchObject({ serial: "JT00000001" });

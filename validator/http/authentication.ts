@@ -39,7 +39,8 @@ export function apiKeyAuthoriser(database: Database, now: () => number): Authori
   const useRecordedAt = new Map<string, number>();
   async function authenticate(request: FastifyRequest): Promise<ApiKeyIdentity> {
     const header = request.headers.authorization ?? "";
-    const key = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+    // The scheme is case-insensitive (RFC 9110 §11.1).
+    const key = /^bearer /i.test(header) ? header.slice(7).trim() : "";
     const at = now();
     const remembered = checked.get(key);
     let identity = remembered && remembered.until > performance.now() ? remembered.identity : null;
