@@ -3,6 +3,7 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { z } from "zod";
 import { CommandFailure, exitCodes } from "../common/failure.js";
+import { isLoopback } from "../common/loopback.js";
 import type { AdminApi } from "../provisioner/validator-client.js";
 
 
@@ -71,6 +72,14 @@ export function apiClient(environment: NodeJS.ProcessEnv = process.env) {
   const parsed = clientEnvironment.safeParse({ JETON_URL: environment.JETON_URL ?? "", JETON_API_KEY: environment.JETON_API_KEY ?? "" });
   if (!parsed.success) {
     throw invalidConfiguration(parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`).join("; "));
+  }
+  // The key would cross the network in clear: as the server refuses to listen so (validator/http/transport.ts).
+  const url = new URL(parsed.data.JETON_URL);
+  if (url.protocol === "http:" && !isLoopback(url.hostname) && environment.JETON_ALLOW_PLAIN_HTTP !== "1") {
+    throw invalidConfiguration(
+      `JETON_URL ${url.origin} is plain HTTP to another machine, which would carry the API key in clear: use its https:// address ` +
+        "(JETON_CA_FILE for a private CA), or set JETON_ALLOW_PLAIN_HTTP=1 if the network between is trusted",
+    );
   }
   const send = validatorTransport(environment);
   const key = parsed.data.JETON_API_KEY;

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validatorClient } from "../../provisioner/validator-client.js";
 import { adminApi } from "../../jeton/api-client.js";
-import { isLoopback, serverTransport } from "../../validator/http/transport.js";
+import { isLoopback } from "../../common/loopback.js";
+import { serverTransport } from "../../validator/http/transport.js";
 import { jeton, startServe, type ServerProcess } from "../support/cli.js";
 
 describe("jeton serve over HTTPS, and plain HTTP only where it cannot be overheard", () => {
@@ -91,5 +92,13 @@ describe("jeton serve over HTTPS, and plain HTTP only where it cannot be overhea
     expect(serverTransport({ host: "127.0.0.1", allowPlainHttp: false })).toEqual({});
     for (const host of ["127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]"]) expect(isLoopback(host), host).toBe(true);
     for (const host of ["0.0.0.0", "::", "10.0.0.5", "192.168.1.2", "example.org", "128.0.0.1"]) expect(isLoopback(host), host).toBe(false);
+  });
+
+  it("the CLI refuses to send its API key over plain HTTP to another machine, naming what to set", async () => {
+    // Refused before any connection: nothing leaves loopback.
+    const refused = await jeton(["user", "show", "jdupont"], { JETON_URL: "http://192.0.2.10:8080", JETON_API_KEY: helpdesk });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/JETON_URL http:\/\/192\.0\.2\.10:8080 is plain HTTP to another machine.*https:\/\/.*JETON_ALLOW_PLAIN_HTTP=1/);
+    expect(refused.stderr).not.toContain(helpdesk);
   });
 });

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { isIP } from "node:net";
+import { isLoopback } from "../../common/loopback.js";
 import { ConfigurationError, type ServerConfig } from "../config.js";
 
 export interface Transport {
@@ -7,14 +7,6 @@ export interface Transport {
   tls?: { cert: Buffer; key: Buffer };
   /** Said at start-up when plain HTTP leaves this machine. */
   warning?: string;
-}
-
-/** 127.0.0.0/8, ::1 and localhost: traffic that never leaves the machine. */
-export function isLoopback(host: string): boolean {
-  const bare = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
-  if (bare === "localhost" || bare === "::1") return true;
-  if (isIP(bare) === 4) return bare.startsWith("127.");
-  return /^::ffff:127\./.test(bare);
 }
 
 /**
