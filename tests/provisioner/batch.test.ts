@@ -108,6 +108,33 @@ describe("jeton batch", () => {
     await plugged.unplug();
   });
 
+  test("a row whose registered token could not be assigned is finished by the next run, once the operator assigned it, without another token", async () => {
+    // An attacker review (2026-12-03) found such a row journalled as failed: the next run asked for a new blank token.
+    // a help-desk colleague (staff hold a token of their own)
+    expect((await validator.request("POST", "/v1/tokens", { serial: "JT00000949", secretHex: "66".repeat(32) })).status).toBe(201);
+    expect((await validator.request("POST", "/v1/tokens/JT00000949/assign", { user: "hdesk2" })).status).toBe(200);
+    await addStaff(validator.ctx, operator, "hdesk2", "helpdesk");
+    const csv = join(dir, "staff.csv");
+    writeFileSync(csv, "user,serial\nhdesk2,JT00000950\n");
+    const plugged = await bench.plug();
+
+    const first = await jeton(["batch", csv, "--tcp", String(bench.hub.port), "--json", "--wait", "20"], env);
+    expect(first.code).toBe(1);
+    expect(JSON.parse(first.stdout)).toMatchObject({ done: 0, failed: 1 });
+    // the token was written and registered; only the assignment was refused
+    expect((await validator.request("GET", "/v1/tokens/JT00000950")).json).toMatchObject({ serial: "JT00000950", user: null });
+    expect(await plugged.token.serial()).toBe("JT00000950");
+
+    // the operator does what the message says
+    await assignToken(validator.ctx, operator, "JT00000950", "hdesk2");
+
+    const second = await jeton(["batch", csv, "--tcp", String(bench.hub.port), "--json", "--wait", "3"], env);
+    const summary = JSON.parse(second.stdout || "{}");
+    expect(summary.rows?.[0], `second run: ${second.stderr.split("\n").slice(-4).join(" | ")}`).toMatchObject({ result: "done-earlier", serial: "JT00000950" });
+    expect(second.code).toBe(0);
+    await plugged.unplug();
+  });
+
   test("provisions row after row, survives a crash, resumes, and sums up", async () => {
     const csv = join(dir, "term.csv");
     const pskc = join(dir, "term.pskc");

@@ -9,8 +9,7 @@ import { signRequest } from "../../validator/radius/message-authenticator.js";
 import { decodePacket } from "../../validator/radius/packet.js";
 import { hidePassword } from "../../validator/radius/user-password.js";
 import { startRadiusServer, type RadiusServer } from "../../validator/radius/server.js";
-import { referenceCode, referenceStep } from "../support/reference-totp.js";
-import { rememberSecret } from "../support/secret-registry.js";
+import { tokenHolders } from "../support/token-holders.js";
 import { startValidator, testDatabase, type RunningValidator } from "../support/test-validator.js";
 
 const operator = { id: "test", role: "operator", source: "test" };
@@ -22,7 +21,6 @@ describe("RADIUS retries and late answers (sqlite)", () => {
   let drop: () => Promise<void>;
   let secret: Buffer;
   const servers: RadiusServer[] = [];
-  const seeds = new Map<string, Buffer>();
 
   async function server(): Promise<RadiusServer> {
     const started = await startRadiusServer(v.ctx, { port: 0, host: "127.0.0.1", counters: new InMemoryRadiusCounters(), logError: () => {} });
@@ -42,20 +40,9 @@ describe("RADIUS retries and late answers (sqlite)", () => {
     await drop?.();
   });
 
-  async function newUser(user: string, pin: string | null): Promise<void> {
-    const seed = randomBytes(32);
-    seeds.set(user, seed);
-    const serial = `REV-${user}`;
-    expect((await v.request("POST", "/v1/tokens", { serial, secretHex: seed.toString("hex") })).status).toBe(201);
-    expect((await v.request("POST", `/v1/tokens/${serial}/assign`, { user })).status).toBe(200);
-    if (pin !== null) await v.ctx.database.db.updateTable("users").set({ pin_verifier: v.ctx.verifiers.pinVerifier(user, pin) }).where("name", "=", user).execute();
-  }
-  function code(user: string, stepsAhead = 0): string {
-    const value = referenceCode(seeds.get(user)!, referenceStep(v.clock.millis) + stepsAhead);
-    rememberSecret(value);
-    rememberSecret(PIN + value);
-    return value;
-  }
+  const holders = tokenHolders(() => v, "REV");
+  const newUser = holders.add;
+  const code = (user: string, stepsAhead = 0) => holders.code(user, stepsAhead, PIN);
   function accessRequest(user: string, password: string, state?: Buffer, identifier = 7): Buffer {
     const authenticator = randomBytes(16);
     return signRequest(

@@ -10,8 +10,8 @@ import { hidePassword } from "../../validator/radius/user-password.js";
 import { startRadiusServer, type RadiusServer } from "../../validator/radius/server.js";
 import { challengeKey } from "../../validator/storage/attempt-store.js";
 import { radclient, radclientAvailable } from "../support/radclient.js";
-import { referenceCode, referenceStep } from "../support/reference-totp.js";
 import { rememberSecret } from "../support/secret-registry.js";
+import { tokenHolders } from "../support/token-holders.js";
 import { dialects, startValidator, testDatabase, type RunningValidator } from "../support/test-validator.js";
 
 const operator = { id: "test", role: "operator", source: "test" };
@@ -23,7 +23,6 @@ describe.skipIf(!radclientAvailable).each(dialects)("RADIUS front door driven by
   let counters: InMemoryRadiusCounters;
   let drop: () => Promise<void>;
   let secret: string;
-  const seeds = new Map<string, Buffer>();
 
   beforeAll(async () => {
     const database = await testDatabase(dialect);
@@ -40,22 +39,9 @@ describe.skipIf(!radclientAvailable).each(dialects)("RADIUS front door driven by
     await drop?.();
   });
 
-  /** A user holding a fresh SHA-256 token, with `pin` already chosen (or none: first use). */
-  async function newUser(user: string, pin: string | null): Promise<void> {
-    const seed = randomBytes(32);
-    seeds.set(user, seed);
-    const serial = `RAD-${user}`;
-    expect((await v.request("POST", "/v1/tokens", { serial, secretHex: seed.toString("hex") })).status).toBe(201);
-    expect((await v.request("POST", `/v1/tokens/${serial}/assign`, { user })).status).toBe(200);
-    if (pin !== null) await v.ctx.database.db.updateTable("users").set({ pin_verifier: v.ctx.verifiers.pinVerifier(user, pin) }).where("name", "=", user).execute();
-  }
-
-  /** The user's code `stepsAhead` steps from the clock's current step. */
-  function code(user: string, stepsAhead = 0): string {
-    const value = referenceCode(seeds.get(user)!, referenceStep(v.clock.millis) + stepsAhead);
-    rememberSecret(PIN + value);
-    return value;
-  }
+  const holders = tokenHolders(() => v, "RAD");
+  const newUser = holders.add;
+  const code = (user: string, stepsAhead = 0) => holders.code(user, stepsAhead, PIN);
 
   const send = (attributes: string[], options = {}) => radclient(radius.address.port, secret, attributes, options);
   const request = (user: string, password: string, extra: string[] = []) =>
