@@ -83,12 +83,14 @@ export async function resyncToken(
   // when no rate could be measured); otherwise a plain SetTime, which every firmware takes.
   let trimPpb = drift.assessment.trimPpb ?? (measured > 0 ? (record.clock?.trimPpb ?? 0) : undefined);
   const counter = (await token.setTimeCounter()) + 1;
+  // Proves to the validator that this device holds the serial's seed: it signs and records nothing for another.
+  const fingerprint = (await token.secretFingerprint()).toString("hex");
   let time = Math.round(clock.now() / 1000);
   const path = `/v1/tokens/${encodeURIComponent(serial)}`;
   let result: number | undefined;
   let mac = "";
   if (trimPpb !== undefined) {
-    mac = ((await validator.call("POST", `${path}/set-time-trim-mac`, { time, counter, trimPpb })) as { mac: string }).mac;
+    mac = ((await validator.call("POST", `${path}/set-time-trim-mac`, { time, counter, trimPpb, fingerprint })) as { mac: string }).mac;
     if (measured > 0) say(`setting token ${serial} back ${measured} s: press its button to confirm`);
     try {
       // Only a backward correction waits for the button.
@@ -109,7 +111,7 @@ export async function resyncToken(
     }
   }
   if (trimPpb === undefined) {
-    mac = ((await validator.call("POST", `${path}/set-time-mac`, { time, counter })) as { mac: string }).mac;
+    mac = ((await validator.call("POST", `${path}/set-time-mac`, { time, counter, fingerprint })) as { mac: string }).mac;
     result = await token.setTime({ time, counter, mac: Buffer.from(mac, "hex") });
   }
   if (result !== TokenResult.Ok) {
@@ -117,7 +119,7 @@ export async function resyncToken(
     throw new CommandFailure(`token ${serial} refused the authenticated ${what}: ${resultName(result ?? -1)}`, exitCodes.refused, base);
   }
   try {
-    await validator.call("POST", `${path}/clock-confirmed`, { time, counter, mac, ...(trimPpb !== undefined && { trimPpb }) });
+    await validator.call("POST", `${path}/clock-confirmed`, { time, counter, mac, fingerprint, ...(trimPpb !== undefined && { trimPpb }) });
   } catch (error) {
     throw new CommandFailure(
       `token ${serial} applied the new time (counter ${counter}), but the validator was not told (${(error as Error).message}): ` +

@@ -5,7 +5,9 @@
 // as a clock-integrity loss). The trim tests need firmware with SetTimeTrim (the firmware branch of
 // issue 12) and are skipped without it (the probe in beforeAll); the fallback test runs only on firmware
 // without it: resync then corrects the time alone.
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { TokenResult } from "../../common/token-service/token-protocol.js";
 import { startTokenSim, type TokenSim } from "../../hardware/sim/token-sim.js";
 import { jeton } from "../support/cli.js";
 import { startValidator, testDatabase, type RunningValidator } from "../support/test-validator.js";
@@ -107,5 +109,19 @@ describe("jeton resync measures the drift rate and trims the VM token", () => {
     expect(Math.abs(Date.parse(recorded.setAt) - clock.now())).toBeLessThan(30_000);
     const audit = await validator.request("GET", `/v1/audit?serial=${serial}&limit=3`, undefined, "auditor");
     expect(audit.json.entries.map((entry: { event: string }) => entry.event)).toEqual(["token.clock-confirmed", "token.set-time-signed", "token.set-time-trim-signed"]);
+  });
+
+  test("a device that claims the token's serial without its seed gets nothing signed and moves no record", async () => {
+    // The VM token wiped and written with the same serial and another seed, 20 s slow (a correction to make).
+    const wiping = sim.token.wipe();
+    await sim.token.waitForScreen((text) => text.startsWith("Press button to\nwipe"), 15_000);
+    await sim.harness.button.press();
+    expect(await wiping).toBe(TokenResult.Ok);
+    expect(await sim.token.provision({ time: Math.floor(clock.now() / 1000) - 20, algorithm: "SHA256", serial, seed: randomBytes(32) })).toBe(TokenResult.Ok);
+    const before = await tokenRecord();
+    const result = await jeton(["resync", "--tcp", tcp], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`fingerprint is not token ${serial}'s: it does not hold that token's seed`));
+    expect(await tokenRecord()).toEqual(before);
   });
 });

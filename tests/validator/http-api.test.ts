@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { setTimeMac } from "../../common/token-service/token-protocol.js";
+import { secretFingerprint, setTimeMac } from "../../common/token-service/token-protocol.js";
 import { addStaff } from "../../validator/operations/staff.js";
 import { referenceCode, referenceStep } from "../support/reference-totp.js";
 import { rememberSecret } from "../support/secret-registry.js";
@@ -289,6 +289,7 @@ describe.each(dialects)("HTTP API contract on %s", (dialect) => {
   describe("set-time-mac and clock-confirmed (finding 17)", () => {
     const seed = randomBytes(32);
     const serial = "CLOCK-1";
+    const fingerprint = secretFingerprint(seed, serial).toString("hex");
     const now = () => Math.round(v.clock.now() / 1000);
     const offset = async () => (await v.request("GET", `/v1/tokens/${serial}`)).json.offsetSteps;
     beforeAll(async () => {
@@ -299,7 +300,7 @@ describe.each(dialects)("HTTP API contract on %s", (dialect) => {
     it("refuses a counter that would use up the token's counter space", async () => {
       const before = await snapshot();
       for (const counter of [2 ** 32 - 1, 17, 0]) {
-        const answer = await v.request("POST", `/v1/tokens/${serial}/set-time-mac`, { time: now(), counter });
+        const answer = await v.request("POST", `/v1/tokens/${serial}/set-time-mac`, { fingerprint, time: now(), counter });
         expect(answer.status, String(counter)).toBe(400);
         expect(JSON.stringify(answer.json)).toMatch(/counter/);
         expect(answer.json.mac).toBeUndefined();
@@ -309,35 +310,48 @@ describe.each(dialects)("HTTP API contract on %s", (dialect) => {
 
     it("signing changes no offset; the token's confirmation resets it and records the counter", async () => {
       const time = now();
-      const signed = await v.request("POST", `/v1/tokens/${serial}/set-time-mac`, { time, counter: 1 });
+      const signed = await v.request("POST", `/v1/tokens/${serial}/set-time-mac`, { fingerprint, time, counter: 1 });
       expect(signed.status).toBe(200);
       expect(signed.json.mac).toBe(setTimeMac(seed, time, 1).toString("hex"));
       expect(await offset()).toBe(3); // the token may never apply it
 
       // a confirmation needs the MAC the validator signed for that time and counter
-      const forged = await v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, { time, counter: 1, mac: "00".repeat(32) });
+      const forged = await v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, { fingerprint, time, counter: 1, mac: "00".repeat(32) });
       expect(forged.status).toBe(400);
-      const otherCounter = await v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, { time, counter: 2, mac: signed.json.mac });
+      const otherCounter = await v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, { fingerprint, time, counter: 2, mac: signed.json.mac });
       expect(otherCounter.status).toBe(400);
-      expect((await v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, { time, counter: 1, mac: signed.json.mac }, "support")).status).toBe(403);
+      expect((await v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, { fingerprint, time, counter: 1, mac: signed.json.mac }, "support")).status).toBe(403);
       expect(await offset()).toBe(3);
 
-      const confirmed = await v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, { time, counter: 1, mac: signed.json.mac });
+      const confirmed = await v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, { fingerprint, time, counter: 1, mac: signed.json.mac });
       expect(confirmed.status).toBe(200);
       expect(confirmed.json.offsetSteps).toBe(0);
       // counters now start above the confirmed one: a replay of the confirmation is refused
-      expect((await v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, { time, counter: 1, mac: signed.json.mac })).status).toBe(400);
-      expect((await v.request("POST", `/v1/tokens/${serial}/set-time-mac`, { time: now(), counter: 1 })).status).toBe(400);
-      expect((await v.request("POST", `/v1/tokens/${serial}/set-time-mac`, { time: now(), counter: 17 })).status).toBe(200);
+      expect((await v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, { fingerprint, time, counter: 1, mac: signed.json.mac })).status).toBe(400);
+      expect((await v.request("POST", `/v1/tokens/${serial}/set-time-mac`, { fingerprint, time: now(), counter: 1 })).status).toBe(400);
+      expect((await v.request("POST", `/v1/tokens/${serial}/set-time-mac`, { fingerprint, time: now(), counter: 17 })).status).toBe(200);
       const audit = await v.request("GET", `/v1/audit?serial=${serial}&limit=10`, undefined, "auditor");
       expect(audit.json.entries.map((entry: { event: string }) => entry.event)).toEqual(expect.arrayContaining(["token.set-time-signed", "token.clock-confirmed"]));
       expect(JSON.stringify(audit.json)).not.toContain(signed.json.mac);
     });
 
+    it("signs and records nothing for a device whose fingerprint is not the token's (it does not hold the seed)", async () => {
+      const before = await snapshot();
+      const other = secretFingerprint(randomBytes(32), serial).toString("hex");
+      const time = now();
+      const signed = await v.request("POST", `/v1/tokens/${serial}/set-time-mac`, { fingerprint: other, time, counter: 2 });
+      expect(signed.status).toBe(409);
+      expect(signed.json.mac).toBeUndefined();
+      expect(signed.json.message).toMatch(/fingerprint is not token CLOCK-1's/);
+      const mac = setTimeMac(seed, time, 2).toString("hex");
+      expect((await v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, { fingerprint: other, time, counter: 2, mac })).status).toBe(409);
+      expect(await snapshot()).toEqual(before);
+    });
+
     it("refuses a confirmation long after the signed time", async () => {
       const time = now() - 3600;
       const mac = setTimeMac(seed, time, 2).toString("hex");
-      const late = await v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, { time, counter: 2, mac });
+      const late = await v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, { fingerprint, time, counter: 2, mac });
       expect(late.status).toBe(400);
       expect(late.json.message).toMatch(/within 300 s/);
     });

@@ -3,7 +3,7 @@
 // the trim it applies, and signs a SetTimeTrim bound by its MAC like a set-time.
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { setTimeMac, setTimeTrimMac } from "../../common/token-service/token-protocol.js";
+import { secretFingerprint, setTimeMac, setTimeTrimMac } from "../../common/token-service/token-protocol.js";
 import { referenceCode, referenceStep } from "../support/reference-totp.js";
 import { dialects, validatorForSuite, type RunningValidator } from "../support/test-validator.js";
 
@@ -16,6 +16,9 @@ describe.each(dialects)("token clock drift on %s", (dialect) => {
   const now = () => Math.round(v.clock.millis / 1000);
   const validate = (body: Record<string, string>) => v.request("POST", "/v1/validate", body, "portal");
   const codeOf = (secret: Buffer, drift = 0) => referenceCode(secret, referenceStep(v.clock.millis) + drift);
+  const seeds = new Map<string, Buffer>();
+  /** What the token's secret_fingerprint register reads, which a correction must carry. */
+  const fingerprintOf = (serial: string) => secretFingerprint(seeds.get(serial)!, serial).toString("hex");
   const tokenOf = async (serial: string) => (await v.request("GET", `/v1/tokens/${serial}`)).json;
   async function snapshot() {
     const db = v.ctx.database.db;
@@ -28,6 +31,7 @@ describe.each(dialects)("token clock drift on %s", (dialect) => {
   /** A user through first use with PIN 583920: the token was just accepted. */
   async function userWithPin(user: string, serial: string) {
     const secret = randomBytes(32);
+    seeds.set(serial, secret);
     expect((await v.request("POST", "/v1/tokens", { serial, secretHex: secret.toString("hex") })).status).toBe(201);
     expect((await v.request("POST", `/v1/tokens/${serial}/assign`, { user })).status).toBe(200);
     const first = await validate({ user, passcode: codeOf(secret) });
@@ -40,6 +44,7 @@ describe.each(dialects)("token clock drift on %s", (dialect) => {
     const seed = randomBytes(32);
     const serial = "TRIM-1";
     beforeAll(async () => {
+      seeds.set(serial, seed);
       expect((await v.request("POST", "/v1/tokens", { serial, secretHex: seed.toString("hex") })).status).toBe(201);
       await v.ctx.database.db.updateTable("tokens").set({ offset_steps: -2 }).where("serial", "=", serial).execute();
     });
@@ -58,20 +63,20 @@ describe.each(dialects)("token clock drift on %s", (dialect) => {
     it("refuses a trim beyond ±200 ppm or not in whole ppb, signing nothing", async () => {
       const before = await snapshot();
       for (const trimPpb of [200_001, -200_001, 1.5, 2 ** 31]) {
-        const answer = await v.request("POST", `/v1/tokens/${serial}/set-time-trim-mac`, { time: now(), counter: 1, trimPpb });
+        const answer = await v.request("POST", `/v1/tokens/${serial}/set-time-trim-mac`, { fingerprint: fingerprintOf(serial), time: now(), counter: 1, trimPpb });
         expect(answer.status, String(trimPpb)).toBe(400);
         expect(answer.json.mac).toBeUndefined();
       }
-      expect((await v.request("POST", `/v1/tokens/${serial}/set-time-trim-mac`, { time: now(), counter: 1 })).status).toBe(400);
-      expect((await v.request("POST", `/v1/tokens/${serial}/set-time-trim-mac`, { time: now(), counter: 1, trimPpb: 5000 }, "support")).status).toBe(403);
-      expect((await v.request("POST", `/v1/tokens/${serial}/set-time-trim-mac`, { time: now() - 60, counter: 1, trimPpb: 5000 })).status).toBe(400);
+      expect((await v.request("POST", `/v1/tokens/${serial}/set-time-trim-mac`, { fingerprint: fingerprintOf(serial), time: now(), counter: 1 })).status).toBe(400);
+      expect((await v.request("POST", `/v1/tokens/${serial}/set-time-trim-mac`, { fingerprint: fingerprintOf(serial), time: now(), counter: 1, trimPpb: 5000 }, "support")).status).toBe(403);
+      expect((await v.request("POST", `/v1/tokens/${serial}/set-time-trim-mac`, { fingerprint: fingerprintOf(serial), time: now() - 60, counter: 1, trimPpb: 5000 })).status).toBe(400);
       expect(await snapshot()).toEqual(before);
     });
 
     it("signs a SetTimeTrim with the seed; only its confirmation records the trim, the set time and resets the offset", async () => {
       v.clock.advance(93 * 86_400);
       const time = now();
-      const signed = await v.request("POST", `/v1/tokens/${serial}/set-time-trim-mac`, { time, counter: 1, trimPpb: -5102 });
+      const signed = await v.request("POST", `/v1/tokens/${serial}/set-time-trim-mac`, { fingerprint: fingerprintOf(serial), time, counter: 1, trimPpb: -5102 });
       expect(signed.status).toBe(200);
       expect(signed.json).toEqual({ serial, time, counter: 1, trimPpb: -5102, mac: setTimeTrimMac(seed, time, 1, -5102).toString("hex") });
       // Not a SetTime's MAC, nor another trim's: the token checks the trim under the MAC.
@@ -82,7 +87,7 @@ describe.each(dialects)("token clock drift on %s", (dialect) => {
       expect(unchanged.clock.trimPpb).toBe(0);
 
       const before = await snapshot();
-      const confirm = (body: Record<string, unknown>) => v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, body);
+      const confirm = (body: Record<string, unknown>) => v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, { fingerprint: fingerprintOf(serial), ...body });
       // The trim MAC confirmed as a plain set-time, or with another trim, is refused.
       expect((await confirm({ time, counter: 1, mac: signed.json.mac })).status).toBe(400);
       expect((await confirm({ time, counter: 1, trimPpb: -5101, mac: signed.json.mac })).status).toBe(400);
@@ -103,7 +108,7 @@ describe.each(dialects)("token clock drift on %s", (dialect) => {
       // A later plain set-time keeps the trim and records the new set time.
       v.clock.advance(86_400);
       const later = now();
-      const plain = await v.request("POST", `/v1/tokens/${serial}/set-time-mac`, { time: later, counter: 2 });
+      const plain = await v.request("POST", `/v1/tokens/${serial}/set-time-mac`, { fingerprint: fingerprintOf(serial), time: later, counter: 2 });
       expect((await confirm({ time: later, counter: 2, mac: plain.json.mac })).json.clock).toEqual({ setAt: new Date(v.clock.millis).toISOString(), setTo: later, trimPpb: -5102 });
     });
   });
@@ -117,8 +122,8 @@ describe.each(dialects)("token clock drift on %s", (dialect) => {
     expect(opened.json).toMatchObject({ result: "challenge", challenge: { kind: "next-code" } });
     // The help desk resyncs it (signed set-time, applied by the token, confirmed).
     const time = now();
-    const signed = await v.request("POST", `/v1/tokens/${serial}/set-time-mac`, { time, counter: 1 });
-    expect((await v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, { time, counter: 1, mac: signed.json.mac })).json.offsetSteps).toBe(0);
+    const signed = await v.request("POST", `/v1/tokens/${serial}/set-time-mac`, { fingerprint: fingerprintOf(serial), time, counter: 1 });
+    expect((await v.request("POST", `/v1/tokens/${serial}/clock-confirmed`, { fingerprint: fingerprintOf(serial), time, counter: 1, mac: signed.json.mac })).json.offsetSteps).toBe(0);
     v.clock.advance(60);
     const answered = await validate({ user: "resynced", challenge: opened.json.challenge.id, response: codeOf(secret, -4) });
     expect(answered.json.result).toBe("reject");

@@ -62,20 +62,20 @@ export function openApiDocument(version: string) {
       "/v1/tokens/{serial}/enable": { post: operation("Enable a token (403 for a staff member's token whose role is not below the key's)", "support") },
       "/v1/tokens/{serial}/set-time-mac": {
         post: operation(
-          "Sign a token clock correction `{time, counter}` → `{mac}` (time within 5 s of the validator's clock; counter 1–16 above the last one the token confirmed)",
+          "Sign a token clock correction `{time, counter, fingerprint}` → `{mac}` (only for the device whose secret_fingerprint register is this token's, 409 otherwise; time within 5 s of the validator's clock; counter 1–16 above the last one the token confirmed)",
           "helpdesk",
           { requestBody: json(setTimeMacRequest) },
         ),
       },
       "/v1/tokens/{serial}/set-time-trim-mac": {
         post: operation(
-          "Sign a token clock correction with a rate trim `{time, counter, trimPpb}` → `{mac}` (as set-time-mac; trimPpb within ±200 000, positive for a fast crystal)",
+          "Sign a token clock correction with a rate trim `{time, counter, trimPpb, fingerprint}` → `{mac}` (as set-time-mac; trimPpb within ±200 000, positive for a fast crystal)",
           "helpdesk",
           { requestBody: json(setTimeTrimMacRequest) },
         ),
       },
       "/v1/tokens/{serial}/clock-confirmed": {
-        post: operation("The token applied a signed correction `{time, counter, mac, trimPpb?}`: the learned offset starts over at 0; the counter, when the clock was set and to what, and the trim are recorded", "helpdesk", {
+        post: operation("The token (the device with its fingerprint) applied a signed correction `{time, counter, mac, fingerprint, trimPpb?}`: the learned offset starts over at 0; the counter, when the clock was set and to what, and the trim are recorded", "helpdesk", {
           requestBody: json(setTimeConfirmation),
         }),
       },

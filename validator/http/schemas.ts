@@ -54,10 +54,14 @@ export const tokenRegistrationRequest = z
 /** Several tokens registered in one transaction: all or none (`pskc import`). */
 export const tokenBatchRequest = z.strictObject({ tokens: z.array(tokenRegistrationRequest).min(1).max(MAX_BATCH_TOKENS) });
 
-/** The token's set-time counter is a u32 (firmware/services/jeton-token.md). */
+/**
+ * The token's set-time counter is a u32 (firmware/services/jeton-token.md); the fingerprint is its
+ * secret_fingerprint register, read off the device, which proves it holds the token's seed.
+ */
 export const setTimeMacRequest = z.strictObject({
   time: z.number().int().min(0).max(2 ** 40),
   counter: z.number().int().min(1).max(2 ** 32 - 1),
+  fingerprint: z.string().regex(/^[0-9a-fA-F]{64}$/, "the 64 hexadecimal digits of the token's secret_fingerprint register"),
 });
 export const setTimeTrimMacRequest = setTimeMacRequest.extend({
   trimPpb: z.number().int().min(-MAX_TRIM_PPB).max(MAX_TRIM_PPB),

@@ -10,7 +10,7 @@
 // with the same counter rules under its own label; its confirmation records the trim, and every
 // confirmation records when the token's clock was set and to what, from which the next resync measures
 // the drift rate.
-import { MAX_TRIM_PPB, setTimeMac, setTimeTrimMac } from "../../common/token-service/token-protocol.js";
+import { MAX_TRIM_PPB, secretFingerprint, setTimeMac, setTimeTrimMac } from "../../common/token-service/token-protocol.js";
 import type { ValidatorContext } from "../context.js";
 import { constantTimeEqual } from "../secrets/constant-time.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
@@ -32,8 +32,22 @@ export const MAX_CONFIRMATION_AGE_SECONDS = 300;
 export interface SetTimeRequest {
   time: number;
   counter: number;
+  /**
+   * The device's secret_fingerprint register (hex): only the token that holds this serial's seed has it,
+   * so a device that merely claims the serial (or a caller without the token) gets nothing signed or
+   * confirmed, and cannot move the validator's record of the token's clock.
+   */
+  fingerprint: string;
   /** SetTimeTrim: the trim the token is to apply, in ppb (positive: its crystal runs fast); absent: SetTime */
   trimPpb?: number;
+}
+
+function fingerprintMatches(seed: Uint8Array, serial: string, fingerprint: string): boolean {
+  return constantTimeEqual(secretFingerprint(seed, serial).toString("hex"), fingerprint.toLowerCase());
+}
+
+function notThisToken(serial: string): OperationError {
+  return new OperationError("conflict", `the device's fingerprint is not token ${serial}'s: it does not hold that token's seed (another device, or a re-provisioned one): nothing was signed or recorded`);
 }
 
 /** The MAC of a SetTime, or of a SetTimeTrim when the request carries a trim. */
@@ -42,7 +56,7 @@ function correctionMac(seed: Uint8Array, request: SetTimeRequest): string {
   return mac.toString("hex");
 }
 
-export async function signSetTime(ctx: ValidatorContext, actor: Actor, serial: string, request: SetTimeRequest): Promise<SetTimeRequest & { serial: string; mac: string }> {
+export async function signSetTime(ctx: ValidatorContext, actor: Actor, serial: string, request: SetTimeRequest): Promise<Omit<SetTimeRequest, "fingerprint"> & { serial: string; mac: string }> {
   const now = ctx.now();
   checkTrim(request);
   if (Math.abs(request.time - now / 1000) > MAX_SET_TIME_SKEW_SECONDS) {
@@ -51,10 +65,13 @@ export async function signSetTime(ctx: ValidatorContext, actor: Actor, serial: s
   const token = await ctx.database.db.selectFrom("tokens").selectAll().where("serial", "=", serial).executeTakeFirst();
   if (!token) throw new OperationError("not-found", `no token ${serial}`);
   if (token.disabled_at !== null) throw new OperationError("conflict", `token ${serial} is disabled`);
-  checkCounter(serial, request.counter, token.set_time_counter);
   const seed = ctx.vault.open(serial, { ciphertext: token.sealed_secret, keyId: token.key_id });
+  const holdsSeed = fingerprintMatches(seed, serial, request.fingerprint);
   const mac = correctionMac(seed, request);
   seed.fill(0);
+  // First: the counter rules are this token's, and say nothing to a device that is not it.
+  if (!holdsSeed) throw notThisToken(serial);
+  checkCounter(serial, request.counter, token.set_time_counter);
   const trim = request.trimPpb === undefined ? {} : { trimPpb: request.trimPpb };
   await ctx.database.transaction((trx) =>
     appendAudit(trx, actor, now, {
@@ -84,10 +101,12 @@ export async function confirmSetTime(ctx: ValidatorContext, actor: Actor, serial
   await ctx.database.transaction(async (trx) => {
     const token = await trx.selectFrom("tokens").selectAll().where("serial", "=", serial).executeTakeFirst();
     if (!token) throw new OperationError("not-found", `no token ${serial}`);
-    checkCounter(serial, request.counter, token.set_time_counter);
     const seed = ctx.vault.open(serial, { ciphertext: token.sealed_secret, keyId: token.key_id });
+    const holdsSeed = fingerprintMatches(seed, serial, request.fingerprint);
     const expected = correctionMac(seed, request);
     seed.fill(0);
+    if (!holdsSeed) throw notThisToken(serial);
+    checkCounter(serial, request.counter, token.set_time_counter);
     if (!constantTimeEqual(expected, request.mac.toLowerCase())) {
       throw new OperationError("invalid", `mac is not the one the validator signed for this time, counter${request.trimPpb === undefined ? "" : " and trim"}`);
     }
