@@ -47,6 +47,11 @@ describe.each(dialects)("HTTP API contract on %s", (dialect) => {
   it("answers 401 without or with a wrong key and 403 for the wrong role", async () => {
     const body = { user: "jdupont", passcode: "123456" };
     expect((await fetch(`${v.url}/v1/validate`, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } })).status).toBe(401);
+    // The key is checked before the body is read: without one, a malformed or large body is not parsed.
+    for (const raw of ["{not json", JSON.stringify({ tokens: Array.from({ length: 1000 }, (_, index) => ({ serial: `P${index}`, secretHex: "00".repeat(20) })) })]) {
+      const anonymous = await fetch(`${v.url}/v1/tokens/batch`, { method: "POST", body: raw, headers: { "content-type": "application/json" } });
+      expect(anonymous.status).toBe(401);
+    }
     const wrong = await v.request("POST", "/v1/validate", body, "portal", { authorization: "Bearer jeton_000000000000_" + "A".repeat(43) });
     expect(wrong.status).toBe(401);
     expect((await v.request("POST", "/v1/validate", body, "helpdesk")).status).toBe(403);

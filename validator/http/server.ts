@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { SERIAL_MAX_LENGTH, USER_ID_MAX_LENGTH } from "../../common/identifiers.js";
 import type { ValidatorContext } from "../context.js";
 import { consoleServer, defaultConsoleOptions, type ConsoleOptions } from "../console/console-server.js";
+import { roles } from "../operations/api-keys.js";
 import { OperationError } from "../operations/operation-error.js";
 import { apiKeyAuthoriser, HttpStatusError } from "./authentication.js";
 import { openApiDocument } from "./openapi.js";
@@ -83,6 +84,12 @@ export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): Fa
     trustProxy: options.trustProxy ?? false,
   });
   const authorise = apiKeyAuthoriser(ctx.database, ctx.now);
+  // The key is checked before the body is read: a caller without one gets 401 and costs no parsing (up
+  // to BODY_LIMIT_BYTES of JSON). Each route still checks its roles.
+  app.addHook("onRequest", async (request) => {
+    const route = request.routeOptions.url;
+    if (route !== undefined && route.startsWith("/v1/") && route !== "/v1/openapi.json") await authorise(request, [...roles]);
+  });
 
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     if (error instanceof RequestError) {
