@@ -31,18 +31,32 @@ export function serveCommand(program: Command): void {
         console: { ...defaultConsoleOptions, limits: { ...defaultConsoleOptions.limits, ...config.console } },
         trustProxy: config.trustProxy,
       });
-      const address = await app.listen({ port: config.port, host: config.host });
+      // Every listener or none: a validator answering HTTP without its RADIUS or metrics listener would
+      // look healthy to its supervisor while every NAS is dropped, so a listener that cannot start stops it.
+      let radius: Awaited<ReturnType<typeof startRadiusServer>> | null = null;
+      let metricsApp: ReturnType<typeof buildMetricsServer> | null = null;
+      let address: string;
+      let metricsAddress: string | null = null;
+      try {
+        address = await app.listen({ port: config.port, host: config.host });
+        radius = config.radius
+          ? await startRadiusServer(ctx, { ...config.radius, log: log.child({ frontDoor: "radius" }), logError: (message) => log.error({ event: "radius-error" }, message) })
+          : null;
+        metricsApp = config.metricsListener ? buildMetricsServer(ctx, { logger: log.child({ listener: "metrics" }) }) : null;
+        metricsAddress = metricsApp && (await metricsApp.listen(config.metricsListener!));
+      } catch (error) {
+        await radius?.close();
+        await app.close();
+        await metricsApp?.close();
+        await ctx.database.close();
+        throw error;
+      }
       if (transport.warning) log.warn({ event: "plain-http" }, transport.warning);
       const proxyWarning = trustProxyWarning(config);
       if (proxyWarning) log.warn({ event: "trust-proxy-all" }, proxyWarning);
-      const radius = config.radius
-        ? await startRadiusServer(ctx, { ...config.radius, log: log.child({ frontDoor: "radius" }), logError: (message) => log.error({ event: "radius-error" }, message) })
-        : null;
       const radiusAddress = radius && `udp://${radius.address.address.includes(":") ? `[${radius.address.address}]` : radius.address.address}:${radius.address.port}`;
       // Before the start-up line, which whoever waits for the server reads as "ready".
       if (radiusAddress) log.info({ event: "radius-start", radius: radiusAddress }, `RADIUS listening on ${radiusAddress} (clients: jeton radius-client add)`);
-      const metricsApp = config.metricsListener && buildMetricsServer(ctx, { logger: log.child({ listener: "metrics" }) });
-      const metricsAddress = metricsApp && (await metricsApp.listen(config.metricsListener!));
       const started = {
         listening: address,
         ...(radiusAddress && { radius: radiusAddress }),

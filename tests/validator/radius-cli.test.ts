@@ -54,6 +54,11 @@ describe("jeton radius-client and the RADIUS listener of jeton serve", () => {
     expect((await jeton(["radius-client", "add", "wifi", "--address", "198.51.100.0/33"], env)).code).toBe(2);
     expect((await jeton(["radius-client", "add", "vpn", "--address", "198.51.100.1"], env)).code).toBe(1);
     expect((await jeton(["radius-client", "remove", "wifi"], env)).code).toBe(1);
+    // Another client on vpn's very block (however written) would take its requests and drop them under
+    // another secret (found by an attacker review): refused, naming vpn. A more specific block is fine.
+    const sameBlock = await jeton(["radius-client", "add", "alpha", "--address", "192.0.2.77/24"], env);
+    expect(sameBlock.code).toBe(1);
+    expect(sameBlock.stderr).toMatch(/is the block of RADIUS client vpn/);
     expect(storedSecrets().map((row) => row.name)).toEqual(["vpn"]);
   });
 

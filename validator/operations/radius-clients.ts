@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { isIP } from "node:net";
+import { BlockList, isIP } from "node:net";
 import type { Selectable } from "kysely";
 import type { ValidatorContext } from "../context.js";
 import type { Language } from "../messages.js";
@@ -56,9 +56,18 @@ export function parseClientAddress(address: string): { network: string; prefix: 
   return { network, prefix, family: version === 4 ? "ipv4" : "ipv6" };
 }
 
+/** Whether two blocks are the same (same family and length, one's network inside the other: 192.0.2.7/24 is 192.0.2.0/24). */
+function sameBlock(a: ReturnType<typeof parseClientAddress>, b: ReturnType<typeof parseClientAddress>): boolean {
+  if (a.family !== b.family || a.prefix !== b.prefix) return false;
+  const range = new BlockList();
+  range.addSubnet(a.network, a.prefix, a.family);
+  return range.check(b.network, b.family);
+}
+
 export async function addRadiusClient(ctx: ValidatorContext, actor: Actor, settings: RadiusClientSettings): Promise<{ client: RadiusClientView; secret: string; generated: boolean }> {
   if (!NAME_FORMAT.test(settings.name)) throw new OperationError("invalid", "a client name is 1–64 letters, digits, '.', '_' or '-'");
-  const { network, prefix } = parseClientAddress(settings.address);
+  const block = parseClientAddress(settings.address);
+  const { network, prefix } = block;
   const address = `${network}/${prefix}`;
   const generated = settings.secret === undefined;
   const secret = settings.secret ?? randomBytes(GENERATED_SECRET_BYTES).toString("base64url");
@@ -76,6 +85,12 @@ export async function addRadiusClient(ctx: ValidatorContext, actor: Actor, setti
   await ctx.database.transaction(async (trx) => {
     const existing = await trx.selectFrom("radius_clients").select("name").where("name", "=", settings.name).executeTakeFirst();
     if (existing) throw new OperationError("conflict", `a RADIUS client named ${settings.name} exists already`);
+    // A NAS is matched to one client, whose secret checks its requests: a second client on the same block
+    // would take its traffic (and drop it, under another secret) from an add that said nothing.
+    const clash = (await trx.selectFrom("radius_clients").select(["name", "address"]).execute()).find((other) => sameBlock(parseClientAddress(other.address), block));
+    if (clash) {
+      throw new OperationError("conflict", `${address} is the block of RADIUS client ${clash.name} (${clash.address}) already: remove that client first, or give a more specific address`);
+    }
     await trx
       .insertInto("radius_clients")
       .values({

@@ -1,5 +1,5 @@
 import { createHash, hkdfSync, randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 
 /** The key outside the database from which every at-rest key is derived. */
@@ -31,9 +31,9 @@ export function loadMasterKey(path: string, createIfMissing: boolean): { key: Ma
       throw new Error(`cannot read the master key file ${path}: ${(error as Error).message}`);
     }
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const bytes = randomBytes(32);
-    // "wx": never overwrite a key another process created in the meantime.
-    writeFileSync(path, bytes.toString("base64") + "\n", { mode: 0o600, flag: "wx" });
+    const bytes = createKeyFile(path);
+    // Another instance starting together created it first: that key is the one.
+    if (bytes === null) return loadMasterKey(path, false);
     return { key: masterKeyFrom(bytes), created: true };
   }
   if ((statSync(path).mode & 0o077) !== 0) {
@@ -42,4 +42,30 @@ export function loadMasterKey(path: string, createIfMissing: boolean): { key: Ma
   const bytes = Buffer.from(text.trim(), "base64");
   if (bytes.length !== 32) throw new Error(`the master key file ${path} does not hold 32 base64-encoded bytes`);
   return { key: masterKeyFrom(bytes), created: false };
+}
+
+/**
+ * A new key written to a private temporary file, synced, then linked under `path`: the key appears whole
+ * or not at all (an instance starting meanwhile never reads it half written), and never over a key
+ * another process created in the meantime. Null when one did.
+ */
+function createKeyFile(path: string): Buffer | null {
+  const bytes = randomBytes(32);
+  const temporary = `${path}.${randomBytes(6).toString("hex")}.tmp`;
+  const fd = openSync(temporary, "wx", 0o600);
+  try {
+    writeSync(fd, bytes.toString("base64") + "\n");
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(temporary, path);
+    return bytes;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return null;
+    throw error;
+  } finally {
+    rmSync(temporary, { force: true });
+  }
 }

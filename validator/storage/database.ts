@@ -55,6 +55,11 @@ const ATTEMPT_LOCK_TIMEOUT_MS = 5_000;
 /** Opens the database and brings its schema up to date (idempotent; safe with several instances). */
 export async function openDatabase(location: DatabaseLocation, events: StorageEvents = {}): Promise<Database> {
   const database = location.kind === "sqlite" ? openSqlite(location.file, events) : openPostgres(location.url, events);
+  // Kysely locks PostgreSQL migrations itself (an advisory lock), SQLite ones not at all.
+  const lock = location.kind === "sqlite" ? await migrationLock(location.file).catch(async (error: unknown) => {
+    await database.close();
+    throw error;
+  }) : null;
   try {
     const { error, results } = await new Migrator({
       db: database.db,
@@ -67,8 +72,42 @@ export async function openDatabase(location: DatabaseLocation, events: StorageEv
   } catch (error) {
     await database.close();
     throw error;
+  } finally {
+    lock?.close();
   }
   return withFailuresReported(database, events);
+}
+
+/** How long an instance waits for another one's migrations (an upgrade of a large database takes a while). */
+const MIGRATION_LOCK_TIMEOUT_MS = 120_000;
+const MIGRATION_LOCK_POLL_MS = 20;
+/** The lock file beside an SQLite database (`jeton.sqlite.migrating`): empty, kept. */
+export const MIGRATION_LOCK_SUFFIX = ".migrating";
+
+/**
+ * Serialises the migrations of processes starting together on one SQLite database (a `jeton serve` and a
+ * `jeton keys create`, say): an exclusive lock on a small file beside it, taken through SQLite's own
+ * locking, so it is released when its holder ends, however it ends. Whoever comes second waits (polling,
+ * so a process opening the database twice does not block itself), then finds every migration done. (The
+ * database's own write lock cannot serve: the migrations take it in transactions of their own.)
+ */
+async function migrationLock(file: string): Promise<BetterSqlite3.Database> {
+  const lockFile = file + MIGRATION_LOCK_SUFFIX;
+  createPrivateFile(lockFile);
+  const lock = new BetterSqlite3(lockFile, { timeout: 0 });
+  const giveUpAt = Date.now() + MIGRATION_LOCK_TIMEOUT_MS;
+  for (;;) {
+    try {
+      lock.exec("BEGIN EXCLUSIVE");
+      return lock;
+    } catch (error) {
+      if (!(error instanceof BetterSqlite3.SqliteError && error.code.startsWith("SQLITE_BUSY")) || Date.now() > giveUpAt) {
+        lock.close();
+        throw new Error(`cannot take the migration lock ${lockFile}: ${(error as Error).message}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, MIGRATION_LOCK_POLL_MS));
+    }
+  }
 }
 
 function withFailuresReported(database: Database, events: StorageEvents): Database {

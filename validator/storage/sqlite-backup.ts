@@ -2,7 +2,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { chmodSync, closeSync, copyFileSync, constants, existsSync, linkSync, openSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { auditRow, INSERT_AUDIT_ROW, type Actor } from "./audit-log.js";
-import { openDatabase } from "./database.js";
+import { MIGRATION_LOCK_SUFFIX, openDatabase } from "./database.js";
 import { settleRestoredDatabase, type RestoreSettlement } from "./restored-state.js";
 
 /** What a backup or restore found in the copy: SQLite's integrity check passed and the key it needs. */
@@ -159,6 +159,7 @@ export async function restoreSqlite(
     renameSync(incoming, target);
     return { ...facts, movedAside, settlement };
   } finally {
-    for (const suffix of SQLITE_FILES) rmSync(incoming + suffix, { force: true });
+    // (with the migration lock its opening left: nothing else ever opens this copy)
+    for (const suffix of [...SQLITE_FILES, MIGRATION_LOCK_SUFFIX]) rmSync(incoming + suffix, { force: true });
   }
 }
