@@ -56,6 +56,11 @@ export function radiusClientCommand(program: Command): void {
           prompts: options.prompt,
         }),
       );
+      if (added.client.address.endsWith("/0")) {
+        process.stderr.write(
+          `jeton: warning: ${added.client.address} takes requests from every address: any host that learns the shared secret can act as this client; give the NAS's own address or block instead\n`,
+        );
+      }
       if (options.json) {
         process.stdout.write(JSON.stringify({ client: added.client, ...(added.generated && { secret: added.secret }) }) + "\n");
         return;

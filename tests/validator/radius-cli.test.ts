@@ -62,6 +62,14 @@ describe("jeton radius-client and the RADIUS listener of jeton serve", () => {
     expect(storedSecrets().map((row) => row.name)).toEqual(["vpn"]);
   });
 
+  it("warns when a client's block is every address (/0), and adds it all the same", async () => {
+    const everywhere = await jeton(["radius-client", "add", "everywhere", "--address", "::/0"], env);
+    expect(everywhere.code).toBe(0);
+    expect(everywhere.stderr).toMatch(/warning: ::\/0 takes requests from every address/);
+    expect((await jeton(["radius-client", "add", "office", "--address", "198.51.100.0/24"], env)).stderr).not.toMatch(/warning/);
+    for (const name of ["everywhere", "office"]) expect((await jeton(["radius-client", "remove", name], env)).code).toBe(0);
+  });
+
   it("no RADIUS listener unless JETON_RADIUS_PORT is set", async () => {
     const server = await startServe(env);
     try {
