@@ -82,7 +82,7 @@ async function drive(file: string, requests: number, port: number, secret: strin
 function radclientRun(file: string, requests: number, port: number, secret: string): Promise<Omit<Run, "serverCpuMicrosPerAccept" | "hostStealShare" | "radclientCpuShare">> {
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    execFile(radclient, ["-f", file, "-p", String(inFlight), "-q", "-s", "-r", "3", "-t", String(timeoutSeconds), `127.0.0.1:${port}`, "auth", secret], { maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+    execFile(radclient, ["-f", file, "-p", String(inFlight), "-q", "-s", "-r", "3", "-t", String(timeoutSeconds), "--", `127.0.0.1:${port}`, "auth", secret], { maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const count = (label: string) => Number(new RegExp(`${label}\\s*:\\s*(\\d+)`).exec(stdout)?.[1] ?? NaN);
       const accepted = count("Accepted");
@@ -215,7 +215,7 @@ async function startFreeradius(directory: string, port: number, secret: string):
   for (let attempt = 0; attempt < 60; attempt++) {
     if (child.exitCode !== null) throw new Error(`FreeRADIUS exited: ${output}`);
     const answered = await new Promise<boolean>((resolve) => {
-      const probe = execFile(radclient, ["-r", "1", "-t", "1", `127.0.0.1:${port}`, "status", secret], (error) => resolve(!error));
+      const probe = execFile(radclient, ["-r", "1", "-t", "1", "--", `127.0.0.1:${port}`, "status", secret], (error) => resolve(!error));
       probe.stdin?.end("Message-Authenticator = 0x00\n");
     });
     if (answered) return child;

@@ -30,7 +30,8 @@ export function radclient(port: number, secret: string, attributes: string[], op
   return new Promise((resolve, reject) => {
     const child = execFile(
       radclientPath,
-      ["-x", "-r", String(retries), "-t", String(timeoutSeconds), `127.0.0.1:${port}`, command, secret],
+      // "--": a secret starting with "-" is not an option.
+      ["-x", "-r", String(retries), "-t", String(timeoutSeconds), "--", `127.0.0.1:${port}`, command, secret],
       { timeout: 60_000 },
       (error, stdout, stderr) => {
         if (error && error.killed) return reject(new Error(`radclient hung: ${stdout}${stderr}`));

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomInt } from "node:crypto";
 import { BlockList, isIP } from "node:net";
 import type { Selectable } from "kysely";
 import type { ValidatorContext } from "../context.js";
@@ -15,7 +15,12 @@ export const MIN_SECRET_LENGTH = 16;
  * a weak-PIN reply puts the reason (under 100 bytes) before the new-PIN prompt.
  */
 const MAX_PROMPT_BYTES = 600;
-const GENERATED_SECRET_BYTES = 24; // 32 base64url characters
+/**
+ * Generated secrets: 32 letters and digits (190 bits). No "-" or "_": a secret starting with "-" is taken
+ * for an option by the tools that take it on their command line (radclient, radtest).
+ */
+const GENERATED_SECRET_LENGTH = 32;
+const SECRET_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const NAME_FORMAT = /^[A-Za-z0-9._-]{1,64}$/;
 
 export interface RadiusClientSettings {
@@ -70,7 +75,7 @@ export async function addRadiusClient(ctx: ValidatorContext, actor: Actor, setti
   const { network, prefix } = block;
   const address = `${network}/${prefix}`;
   const generated = settings.secret === undefined;
-  const secret = settings.secret ?? randomBytes(GENERATED_SECRET_BYTES).toString("base64url");
+  const secret = settings.secret ?? Array.from({ length: GENERATED_SECRET_LENGTH }, () => SECRET_ALPHABET[randomInt(SECRET_ALPHABET.length)]).join("");
   if (secret.length < MIN_SECRET_LENGTH) throw new OperationError("invalid", `a shared secret needs at least ${MIN_SECRET_LENGTH} characters`);
   if (Buffer.byteLength(secret) > 128) throw new OperationError("invalid", "a shared secret has at most 128 bytes");
   for (const [kind, text] of Object.entries(settings.prompts)) {
