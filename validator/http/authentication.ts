@@ -60,8 +60,14 @@ export function apiKeyAuthoriser(database: Database, now: () => number): Authori
     }
     return identity;
   }
+  // A request is authenticated once (before its body is read, see server.ts); its route then checks roles.
+  const authenticated = new WeakMap<FastifyRequest, ApiKeyIdentity>();
   return async (request, roles) => {
-    const identity = await authenticate(request);
+    let identity = authenticated.get(request);
+    if (identity === undefined) {
+      identity = await authenticate(request);
+      authenticated.set(request, identity);
+    }
     if (!roleGrants(identity.role, roles)) {
       throw new HttpStatusError(403, "forbidden", `this operation needs the ${roles.join(" or ")} role; this key has ${identity.role}`);
     }

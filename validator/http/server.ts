@@ -86,9 +86,10 @@ export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): Fa
   const authorise = apiKeyAuthoriser(ctx.database, ctx.now);
   // The key is checked before the body is read: a caller without one gets 401 and costs no parsing (up
   // to BODY_LIMIT_BYTES of JSON). Each route still checks its roles.
+  const anyRole = [...roles];
   app.addHook("onRequest", async (request) => {
     const route = request.routeOptions.url;
-    if (route !== undefined && route.startsWith("/v1/") && route !== "/v1/openapi.json") await authorise(request, [...roles]);
+    if (route !== undefined && route.startsWith("/v1/") && route !== "/v1/openapi.json") await authorise(request, anyRole);
   });
 
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
