@@ -42,17 +42,20 @@ export interface SetTimeRequest {
   trimPpb?: number;
 }
 
-function fingerprintMatches(seed: Uint8Array, serial: string, fingerprint: string): boolean {
-  return constantTimeEqual(secretFingerprint(seed, serial).toString("hex"), fingerprint.toLowerCase());
-}
-
-function notThisToken(serial: string): OperationError {
-  return new OperationError("conflict", `the device's fingerprint is not token ${serial}'s: it does not hold that token's seed (another device, or a re-provisioned one): nothing was signed or recorded`);
-}
-
-/** The MAC of a SetTime, or of a SetTimeTrim when the request carries a trim. */
-function correctionMac(seed: Uint8Array, request: SetTimeRequest): string {
+/**
+ * The MAC of the requested SetTime (or SetTimeTrim, when it carries a trim) under the token's seed, for
+ * the token's own device only: first a device whose fingerprint is not this token's is refused (the
+ * counter rules are this token's, and say nothing to another device), then a counter they do not allow.
+ */
+function correctionMac(ctx: ValidatorContext, serial: string, token: { sealed_secret: string; key_id: string; set_time_counter: number }, request: SetTimeRequest): string {
+  const seed = ctx.vault.open(serial, { ciphertext: token.sealed_secret, keyId: token.key_id });
+  const holdsSeed = constantTimeEqual(secretFingerprint(seed, serial).toString("hex"), request.fingerprint.toLowerCase());
   const mac = request.trimPpb === undefined ? setTimeMac(seed, request.time, request.counter) : setTimeTrimMac(seed, request.time, request.counter, request.trimPpb);
+  seed.fill(0);
+  if (!holdsSeed) {
+    throw new OperationError("conflict", `the device's fingerprint is not token ${serial}'s: it does not hold that token's seed (another device, or a re-provisioned one): nothing was signed or recorded`);
+  }
+  checkCounter(serial, request.counter, token.set_time_counter);
   return mac.toString("hex");
 }
 
@@ -65,13 +68,7 @@ export async function signSetTime(ctx: ValidatorContext, actor: Actor, serial: s
   const token = await ctx.database.db.selectFrom("tokens").selectAll().where("serial", "=", serial).executeTakeFirst();
   if (!token) throw new OperationError("not-found", `no token ${serial}`);
   if (token.disabled_at !== null) throw new OperationError("conflict", `token ${serial} is disabled`);
-  const seed = ctx.vault.open(serial, { ciphertext: token.sealed_secret, keyId: token.key_id });
-  const holdsSeed = fingerprintMatches(seed, serial, request.fingerprint);
-  const mac = correctionMac(seed, request);
-  seed.fill(0);
-  // First: the counter rules are this token's, and say nothing to a device that is not it.
-  if (!holdsSeed) throw notThisToken(serial);
-  checkCounter(serial, request.counter, token.set_time_counter);
+  const mac = correctionMac(ctx, serial, token, request);
   const trim = request.trimPpb === undefined ? {} : { trimPpb: request.trimPpb };
   await ctx.database.transaction((trx) =>
     appendAudit(trx, actor, now, {
@@ -101,12 +98,7 @@ export async function confirmSetTime(ctx: ValidatorContext, actor: Actor, serial
   await ctx.database.transaction(async (trx) => {
     const token = await trx.selectFrom("tokens").selectAll().where("serial", "=", serial).executeTakeFirst();
     if (!token) throw new OperationError("not-found", `no token ${serial}`);
-    const seed = ctx.vault.open(serial, { ciphertext: token.sealed_secret, keyId: token.key_id });
-    const holdsSeed = fingerprintMatches(seed, serial, request.fingerprint);
-    const expected = correctionMac(seed, request);
-    seed.fill(0);
-    if (!holdsSeed) throw notThisToken(serial);
-    checkCounter(serial, request.counter, token.set_time_counter);
+    const expected = correctionMac(ctx, serial, token, request);
     if (!constantTimeEqual(expected, request.mac.toLowerCase())) {
       throw new OperationError("invalid", `mac is not the one the validator signed for this time, counter${request.trimPpb === undefined ? "" : " and trim"}`);
     }
