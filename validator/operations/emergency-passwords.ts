@@ -1,4 +1,4 @@
-import { randomInt } from "node:crypto";
+import { randomText } from "../secrets/random-text.js";
 import { normaliseUserId } from "../../common/identifiers.js";
 import type { ValidatorContext } from "../context.js";
 import { endOfLocalDay } from "../policy/emergency.js";
@@ -21,7 +21,7 @@ export interface IssuedEmergencyPassword {
 export async function issueEmergencyPassword(ctx: ValidatorContext, actor: Actor, givenUser: string): Promise<IssuedEmergencyPassword> {
   const user = normaliseUserId(givenUser);
   const now = ctx.now();
-  const password = Array.from({ length: ctx.policy.emergencyPasswordLength }, () => ALPHABET[randomInt(ALPHABET.length)]).join("");
+  const password = randomText(ALPHABET, ctx.policy.emergencyPasswordLength);
   const expiresAt = endOfLocalDay(now, ctx.policy.timeZone);
   const verifier = ctx.verifiers.emergencyVerifier(user, password);
   await refusableTransaction(ctx, async (trx) => {

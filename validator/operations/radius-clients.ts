@@ -1,9 +1,9 @@
-import { randomInt } from "node:crypto";
 import { BlockList, isIP } from "node:net";
 import type { Selectable } from "kysely";
 import type { ValidatorContext } from "../context.js";
 import type { Language } from "../messages.js";
 import { promptKinds, type PromptOverrides } from "../radius/prompts.js";
+import { randomText } from "../secrets/random-text.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
 import type { RadiusClientsTable } from "../storage/schema.js";
 import { radiusSecretAssociatedData } from "../storage/sealed-columns.js";
@@ -75,7 +75,7 @@ export async function addRadiusClient(ctx: ValidatorContext, actor: Actor, setti
   const { network, prefix } = block;
   const address = `${network}/${prefix}`;
   const generated = settings.secret === undefined;
-  const secret = settings.secret ?? Array.from({ length: GENERATED_SECRET_LENGTH }, () => SECRET_ALPHABET[randomInt(SECRET_ALPHABET.length)]).join("");
+  const secret = settings.secret ?? randomText(SECRET_ALPHABET, GENERATED_SECRET_LENGTH);
   if (secret.length < MIN_SECRET_LENGTH) throw new OperationError("invalid", `a shared secret needs at least ${MIN_SECRET_LENGTH} characters`);
   if (Buffer.byteLength(secret) > 128) throw new OperationError("invalid", "a shared secret has at most 128 bytes");
   for (const [kind, text] of Object.entries(settings.prompts)) {
@@ -88,11 +88,11 @@ export async function addRadiusClient(ctx: ValidatorContext, actor: Actor, setti
   const now = ctx.now();
   const sealed = ctx.vault.seal(radiusSecretAssociatedData(settings.name), Buffer.from(secret));
   await ctx.database.transaction(async (trx) => {
-    const existing = await trx.selectFrom("radius_clients").select("name").where("name", "=", settings.name).executeTakeFirst();
-    if (existing) throw new OperationError("conflict", `a RADIUS client named ${settings.name} exists already`);
+    const others = await trx.selectFrom("radius_clients").select(["name", "address"]).execute();
+    if (others.some((other) => other.name === settings.name)) throw new OperationError("conflict", `a RADIUS client named ${settings.name} exists already`);
     // A NAS is matched to one client, whose secret checks its requests: a second client on the same block
     // would take its traffic (and drop it, under another secret) from an add that said nothing.
-    const clash = (await trx.selectFrom("radius_clients").select(["name", "address"]).execute()).find((other) => sameBlock(parseClientAddress(other.address), block));
+    const clash = others.find((other) => sameBlock(parseClientAddress(other.address), block));
     if (clash) {
       throw new OperationError("conflict", `${address} is the block of RADIUS client ${clash.name} (${clash.address}) already: remove that client first, or give a more specific address`);
     }
