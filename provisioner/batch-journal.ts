@@ -45,7 +45,7 @@ export class BatchJournal {
           throw new CommandFailure(`the journal ${path} is damaged at line ${index + 1}`, exitCodes.usage);
         }
         if (index === 0) header = record;
-        else if (record.type === "row") history.set(record.line, { state: record.state, serial: record.serial, ...((record.state === "failed" || record.state === "registered") && { message: record.message }) });
+        else if (record.type === "row") history.set(record.line, historyOf(record));
       }
       if (header?.type !== "batch") throw new CommandFailure(`${path} is not a batch journal`, exitCodes.usage);
       if (header.csvSha256 !== csvSha256) {
@@ -66,6 +66,10 @@ export class BatchJournal {
     } finally {
       closeSync(fd);
     }
-    if (record.type === "row") this.history.set(record.line, { state: record.state, serial: record.serial, ...((record.state === "failed" || record.state === "registered") && { message: record.message }) });
+    if (record.type === "row") this.history.set(record.line, historyOf(record));
   }
+}
+
+function historyOf(record: Extract<JournalRecord, { type: "row" }>): RowHistory {
+  return { state: record.state, serial: record.serial, ...("message" in record && { message: record.message }) };
 }

@@ -55,12 +55,10 @@ const ATTEMPT_LOCK_TIMEOUT_MS = 5_000;
 /** Opens the database and brings its schema up to date (idempotent; safe with several instances). */
 export async function openDatabase(location: DatabaseLocation, events: StorageEvents = {}): Promise<Database> {
   const database = location.kind === "sqlite" ? openSqlite(location.file, events) : openPostgres(location.url, events);
-  // Kysely locks PostgreSQL migrations itself (an advisory lock), SQLite ones not at all.
-  const lock = location.kind === "sqlite" ? await migrationLock(location.file).catch(async (error: unknown) => {
-    await database.close();
-    throw error;
-  }) : null;
+  let lock: BetterSqlite3.Database | null = null;
   try {
+    // Kysely locks PostgreSQL migrations itself (an advisory lock), SQLite ones not at all.
+    if (location.kind === "sqlite") lock = await migrationLock(location.file);
     const { error, results } = await new Migrator({
       db: database.db,
       provider: migrationProvider(database.dialect),

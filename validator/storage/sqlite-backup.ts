@@ -130,7 +130,11 @@ export async function restoreSqlite(
     throw new Error(`${existing.join(", ")} already exist${existing.length === 1 ? "s" : ""}: restore never overwrites a database; pass --replace to move it aside (with the server stopped)`);
   }
   const incoming = join(dirname(target), `.${basename(target)}.restoring`);
-  for (const suffix of SQLITE_FILES) rmSync(incoming + suffix, { force: true });
+  const removeIncoming = () => {
+    // (with the migration lock its opening leaves: nothing else ever opens this copy)
+    for (const suffix of [...SQLITE_FILES, MIGRATION_LOCK_SUFFIX]) rmSync(incoming + suffix, { force: true });
+  };
+  removeIncoming();
   try {
     closeSync(openSync(incoming, "wx", 0o600));
     copyFileSync(backup, incoming, constants.COPYFILE_FICLONE);
@@ -159,7 +163,6 @@ export async function restoreSqlite(
     renameSync(incoming, target);
     return { ...facts, movedAside, settlement };
   } finally {
-    // (with the migration lock its opening left: nothing else ever opens this copy)
-    for (const suffix of [...SQLITE_FILES, MIGRATION_LOCK_SUFFIX]) rmSync(incoming + suffix, { force: true });
+    removeIncoming();
   }
 }
