@@ -42,3 +42,29 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
     },
   };
 }
+
+/**
+ * Holds a user's row (SELECT … FOR UPDATE in a transaction of another session), so the changes a test
+ * starts queue behind it in a known order: `waiters(n)` resolves once n sessions wait for a lock,
+ * `release()` commits and lets them go in that order. `end()` closes the session (in `finally`).
+ */
+export async function holdUserRow(url: string, user: string) {
+  const holder = new pg.Client({ connectionString: url });
+  await holder.connect();
+  await holder.query("BEGIN");
+  await holder.query("SELECT name FROM users WHERE name = $1 FOR UPDATE", [user]);
+  return {
+    async waiters(count: number): Promise<void> {
+      for (let attempt = 0; attempt < 200; attempt++) {
+        // (inside a transaction the statistics are a snapshot taken once: cleared before each look)
+        await holder.query("SELECT pg_stat_clear_snapshot()");
+        const { rows } = await holder.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND wait_event_type = 'Lock'");
+        if (rows[0].n >= count) return;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      throw new Error(`fewer than ${count} sessions waiting for ${user}'s row`);
+    },
+    release: () => holder.query("COMMIT"),
+    end: () => holder.end().catch(() => undefined),
+  };
+}

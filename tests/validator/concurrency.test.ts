@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addStaff } from "../../validator/operations/staff.js";
-import { postgresAvailable } from "../support/postgres.js";
+import { holdUserRow, postgresAvailable } from "../support/postgres.js";
 import { referenceCode, referenceStep } from "../support/reference-totp.js";
 import { startValidator, TestClock, testDatabase, type DialectName, type RunningValidator } from "../support/test-validator.js";
 
@@ -110,36 +109,24 @@ describe.skipIf(!postgresAvailable)("staff added while a colleague's change runs
   it("a PIN reset queued behind `staff add` sees the new staff member and is refused", async () => {
     const database = await testDatabase("postgres");
     const v = await startValidator(database.location);
-    const holder = new pg.Client({ connectionString: (database.location as { url: string }).url });
+    let held: Awaited<ReturnType<typeof holdUserRow>> | undefined;
     try {
-      await holder.connect();
       await v.request("POST", "/v1/tokens", { serial: "RACE-1", secretHex: randomBytes(32).toString("hex") });
       await v.request("POST", "/v1/tokens/RACE-1/assign", { user: "racer" });
       // Another session holds the user's row, so both changes queue behind it: staff add first, then the reset.
-      await holder.query("BEGIN");
-      await holder.query("SELECT name FROM users WHERE name = 'racer' FOR UPDATE");
-      const waiting = async (count: number) => {
-        for (let attempt = 0; attempt < 200; attempt++) {
-          // (inside a transaction the statistics are a snapshot taken once: cleared before each look)
-          await holder.query("SELECT pg_stat_clear_snapshot()");
-          const { rows } = await holder.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND wait_event_type = 'Lock'");
-          if (rows[0].n >= count) return;
-          await new Promise((resolve) => setTimeout(resolve, 25));
-        }
-        throw new Error(`fewer than ${count} sessions waiting for the row`);
-      };
+      held = await holdUserRow((database.location as { url: string }).url, "racer");
       const added = addStaff(v.ctx, { id: "local:test", role: "operator", source: "cli" }, "racer", "support");
-      await waiting(1);
+      await held.waiters(1);
       const reset = v.request("POST", "/v1/users/racer/pin-reset", {}, "support");
-      await waiting(2);
-      await holder.query("COMMIT");
+      await held.waiters(2);
+      await held.release();
       await added;
       // Checked before taking the row, the reset would have read "not staff" while staff add waited, then written.
       expect((await reset).status).toBe(403);
       const user = await v.request("GET", "/v1/users/racer", undefined, "support");
       expect(user.json).toMatchObject({ staffRole: "support" });
     } finally {
-      await holder.end().catch(() => undefined);
+      await held?.end();
       await v.close();
       await database.drop();
     }
