@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { RadiusClient } from "../../validator/operations/radius-clients.js";
 import { AttributeType, PacketCode } from "../../validator/radius/attributes.js";
@@ -54,6 +54,37 @@ describe("RADIUS building blocks", () => {
     const changed = Buffer.from(signed);
     changed[1] ^= 1;
     expect(requestMessageAuthenticatorValid(decodePacket(changed), secret)).toBe(false);
+  });
+
+  it("checks the Message-Authenticator over the bytes as received: wherever it sits, padding after Length excluded, one only", () => {
+    const secret = Buffer.from("shared-secret-0123");
+    const authenticator = randomBytes(16);
+    const userName = { type: AttributeType.UserName, value: Buffer.from("u") };
+    const slot = { type: AttributeType.MessageAuthenticator, value: Buffer.alloc(16) };
+    // Signed by hand with the Message-Authenticator last (signRequest puts it first).
+    const lastSigned = encodePacket({ code: PacketCode.AccessRequest, identifier: 4, authenticator, attributes: [userName, slot] });
+    createHmac("md5", secret).update(lastSigned).digest().copy(lastSigned, lastSigned.length - 16);
+    expect(requestMessageAuthenticatorValid(decodePacket(lastSigned), secret)).toBe(true);
+    expect(requestMessageAuthenticatorValid(decodePacket(Buffer.concat([lastSigned, Buffer.from([9, 9, 9])])), secret)).toBe(true);
+
+    const twice = encodePacket({ code: PacketCode.AccessRequest, identifier: 4, authenticator, attributes: [slot, userName, slot] });
+    const value = createHmac("md5", secret).update(twice).digest();
+    value.copy(twice, 22);
+    value.copy(twice, twice.length - 16);
+    expect(requestMessageAuthenticatorValid(decodePacket(twice), secret)).toBe(false);
+  });
+
+  it("follows a reload for the addresses it already matched", async () => {
+    let clients = [client("campus", "10.0.0.0/8")];
+    const registry = new ClientRegistry(async () => clients);
+    await registry.refresh();
+    expect(registry.match("10.1.2.3")?.name).toBe("campus");
+    expect(registry.match("192.0.2.1")).toBeNull();
+    clients = [client("vpn", "10.1.2.3/32"), client("lab", "192.0.2.0/24")];
+    await registry.refresh();
+    expect(registry.match("10.1.2.3")?.name).toBe("vpn");
+    expect(registry.match("192.0.2.1")?.name).toBe("lab");
+    expect(registry.match("10.9.9.9")).toBeNull();
   });
 
   it("matches the most specific client block, IPv4 seen as IPv4-mapped IPv6 included", async () => {

@@ -13,6 +13,9 @@ export function plainAddress(address: string): string {
   return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }
 
+/** Addresses whose client is remembered between reloads: a flood from many (spoofed) ones only refills it. */
+const REMEMBERED_ADDRESSES = 4096;
+
 /**
  * The RADIUS clients by address, reloaded from the database every `refreshMs` so that every instance
  * sees `jeton radius-client add/remove` within seconds. The most specific block of the address's family
@@ -20,6 +23,8 @@ export function plainAddress(address: string): string {
  */
 export class ClientRegistry {
   private entries: Entry[] = [];
+  /** Each address's client (or null) as the current entries match it: one map lookup per datagram. */
+  private matched = new Map<string, RadiusClient | null>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -49,9 +54,19 @@ export class ClientRegistry {
       })
       // Most specific first; two clients on the same block: always the same one (by name), whatever the load order.
       .sort((a, b) => b.prefix - a.prefix || a.client.name.localeCompare(b.client.name));
+    this.matched = new Map();
   }
 
   match(address: string): RadiusClient | null {
+    const remembered = this.matched.get(address);
+    if (remembered !== undefined) return remembered;
+    const client = this.search(address);
+    if (this.matched.size >= REMEMBERED_ADDRESSES) this.matched.clear();
+    this.matched.set(address, client);
+    return client;
+  }
+
+  private search(address: string): RadiusClient | null {
     const plain = plainAddress(address);
     const family = plain.includes(":") ? "ipv6" : "ipv4";
     // Each address against the blocks of its own family: BlockList would match an IPv4 address against

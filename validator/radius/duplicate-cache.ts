@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { ExpiringMap } from "./expiring-map.js";
 
 /**
@@ -45,7 +45,7 @@ export class DuplicateCache {
 
   /** The digest `claim` compares. */
   static digest(datagram: Buffer): string {
-    return createHash("sha256").update(datagram).digest("base64");
+    return hash("sha256", datagram, "base64");
   }
 
   /**

@@ -1,18 +1,20 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { AttributeType } from "./attributes.js";
-import { encodePacket, HEADER_LENGTH, type Packet } from "./packet.js";
+import { encodePacket, HEADER_LENGTH, type Packet, type ReceivedPacket } from "./packet.js";
 
 const ZERO = Buffer.alloc(16);
 
-/** HMAC-MD5 over the packet with the Message-Authenticator value zeroed (RFC 3579 §3.2). */
-function messageAuthenticatorOf(packet: Packet, authenticator: Buffer, secret: Buffer): Buffer {
-  const zeroed = encodePacket({
-    ...packet,
-    authenticator,
-    attributes: packet.attributes.map((attribute) =>
-      attribute.type === AttributeType.MessageAuthenticator ? { type: attribute.type, value: ZERO } : attribute,
-    ),
-  });
+/** Where each attribute of `type` starts in encoded packet bytes (their structure already checked). */
+function offsetsOf(bytes: Buffer, type: number): number[] {
+  const offsets: number[] = [];
+  for (let offset = HEADER_LENGTH; offset < bytes.length; offset += bytes[offset + 1]!) {
+    if (bytes[offset] === type) offsets.push(offset);
+  }
+  return offsets;
+}
+
+/** HMAC-MD5 over packet bytes whose Message-Authenticator value is zeroed (RFC 3579 §3.2). */
+function messageAuthenticatorOf(zeroed: Buffer, secret: Buffer): Buffer {
   return createHmac("md5", secret).update(zeroed).digest();
 }
 
@@ -20,35 +22,42 @@ function messageAuthenticatorOf(packet: Packet, authenticator: Buffer, secret: B
  * Whether a request's Message-Authenticator is right, compared in constant time. A request carrying
  * more than one, or one that is not 16 bytes, is wrong.
  */
-export function requestMessageAuthenticatorValid(request: Packet, secret: Buffer): boolean {
-  const values = request.attributes.filter((attribute) => attribute.type === AttributeType.MessageAuthenticator);
-  if (values.length !== 1 || values[0]!.value.length !== 16) return false;
-  return timingSafeEqual(values[0]!.value, messageAuthenticatorOf(request, request.authenticator, secret));
+export function requestMessageAuthenticatorValid(request: ReceivedPacket, secret: Buffer): boolean {
+  const offsets = offsetsOf(request.bytes, AttributeType.MessageAuthenticator);
+  if (offsets.length !== 1 || request.bytes[offsets[0]! + 1] !== 18) return false;
+  const given = request.bytes.subarray(offsets[0]! + 2, offsets[0]! + 18);
+  // Computed over the bytes as received, the value's slot zeroed in a copy.
+  const zeroed = Buffer.from(request.bytes);
+  ZERO.copy(zeroed, offsets[0]! + 2);
+  return timingSafeEqual(given, messageAuthenticatorOf(zeroed, secret));
 }
 
 /**
- * Signs a reply: Message-Authenticator first (BlastRADIUS, CVE-2024-3596), computed over the reply with
- * the request authenticator in the header, then the Response Authenticator (RFC 2865 §3) over the whole.
+ * Encodes `packet` with a zeroed Message-Authenticator as its first attribute (BlastRADIUS,
+ * CVE-2024-3596), then writes into that slot the HMAC of these very bytes.
+ */
+function encodeSigned(packet: Packet, secret: Buffer): Buffer {
+  const bytes = encodePacket({
+    ...packet,
+    attributes: [{ type: AttributeType.MessageAuthenticator, value: ZERO }, ...packet.attributes.filter((a) => a.type !== AttributeType.MessageAuthenticator)],
+  });
+  messageAuthenticatorOf(bytes, secret).copy(bytes, HEADER_LENGTH + 2);
+  return bytes;
+}
+
+/**
+ * Signs a reply: Message-Authenticator computed over the reply with the request authenticator in the
+ * header, then the Response Authenticator (RFC 2865 §3) over the whole.
  */
 export function signReply(reply: Omit<Packet, "authenticator">, requestAuthenticator: Buffer, secret: Buffer): Buffer {
-  const withSlot: Packet = {
-    ...reply,
-    authenticator: requestAuthenticator,
-    attributes: [{ type: AttributeType.MessageAuthenticator, value: ZERO }, ...reply.attributes.filter((a) => a.type !== AttributeType.MessageAuthenticator)],
-  };
-  // Encoded once: the Message-Authenticator is the HMAC of these very bytes (its value zeroed), written
-  // into its slot, the first attribute's value.
-  const bytes = encodePacket(withSlot);
-  createHmac("md5", secret).update(bytes).digest().copy(bytes, HEADER_LENGTH + 2);
+  const bytes = encodeSigned({ ...reply, authenticator: requestAuthenticator }, secret);
   createHash("md5").update(bytes).update(secret).digest().copy(bytes, 4);
   return bytes;
 }
 
 /** Signs a request as a client does (Request Authenticator random, Message-Authenticator included): for tests and tools. */
 export function signRequest(request: Packet, secret: Buffer): Buffer {
-  const withSlot: Packet = { ...request, attributes: [...request.attributes.filter((a) => a.type !== AttributeType.MessageAuthenticator), { type: AttributeType.MessageAuthenticator, value: ZERO }] };
-  const value = messageAuthenticatorOf(withSlot, request.authenticator, secret);
-  return encodePacket({ ...withSlot, attributes: withSlot.attributes.map((a) => (a.type === AttributeType.MessageAuthenticator ? { type: a.type, value } : a)) });
+  return encodeSigned(request, secret);
 }
 
 /** Whether a reply's Response Authenticator matches the request it answers (for tests and tools). */

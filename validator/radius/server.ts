@@ -15,8 +15,8 @@ import { metricsRadiusCounters, type DropReason, type RadiusCounters } from "./c
 import { DecidedRequests } from "./decided-requests.js";
 import { DuplicateCache } from "./duplicate-cache.js";
 import { requestMessageAuthenticatorValid, signReply } from "./message-authenticator.js";
-import { decodePacket, MalformedPacket, textAttributes, type Packet } from "./packet.js";
-import { promptsFor } from "./prompts.js";
+import { decodePacket, MalformedPacket, textAttributes, type ReceivedPacket } from "./packet.js";
+import { promptsFor, type Prompts } from "./prompts.js";
 import { revealPassword } from "./user-password.js";
 
 export interface RadiusServerOptions {
@@ -76,6 +76,18 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
   let unknownWindowStartedAt = 0;
   let unknownLeftOut = 0;
   const unknownAuditIntervalMs = options.unknownAuditIntervalMs ?? 60_000;
+  // Per client as loaded (a reload makes new client objects): the texts, and the accept and reject
+  // Reply-Messages already split into attributes, since every request gets one of them.
+  const replyTexts = new WeakMap<RadiusClient, { prompts: Prompts; accept: Attribute[]; reject: Attribute[] }>();
+  const textsFor = (client: RadiusClient) => {
+    let texts = replyTexts.get(client);
+    if (!texts) {
+      const prompts = promptsFor(client.language, client.prompts, ctx.policy);
+      texts = { prompts, accept: textAttributes(AttributeType.ReplyMessage, prompts.accept), reject: textAttributes(AttributeType.ReplyMessage, prompts.reject) };
+      replyTexts.set(client, texts);
+    }
+    return texts;
+  };
   const socket: Socket = createSocket({ type: options.host.includes(":") ? "udp6" : "udp4" });
 
   /**
@@ -112,7 +124,7 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
       auditUnknownAddress(plainAddress(remote.address));
       return null;
     }
-    let packet: Packet;
+    let packet: ReceivedPacket;
     try {
       packet = decodePacket(datagram);
       authenticate(packet, client);
@@ -166,7 +178,7 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
    * Message-Authenticator (RFC 3579, checked in constant time): required unless the client is marked
    * as unable to send it, and even then a request with Proxy-State must carry it (BlastRADIUS).
    */
-  function authenticate(packet: Packet, client: RadiusClient): void {
+  function authenticate(packet: ReceivedPacket, client: RadiusClient): void {
     if (packet.code !== PacketCode.AccessRequest && packet.code !== PacketCode.StatusServer) throw new Drop("unsupported-code");
     const signed = valuesOf(packet.attributes, AttributeType.MessageAuthenticator).length > 0;
     if (!signed) {
@@ -177,8 +189,8 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
     if (!requestMessageAuthenticatorValid(packet, client.secret)) throw new Drop("bad-message-authenticator");
   }
 
-  async function answer(packet: Packet, client: RadiusClient, remote: Remote, progress: { decided: boolean }): Promise<Buffer> {
-    const prompts = promptsFor(client.language, client.prompts, ctx.policy);
+  async function answer(packet: ReceivedPacket, client: RadiusClient, remote: Remote, progress: { decided: boolean }): Promise<Buffer> {
+    const texts = textsFor(client);
     const proxyStates = packet.attributes.filter((attribute) => attribute.type === AttributeType.ProxyState);
     const reply = (code: number, attributes: Attribute[]) =>
       signReply({ code, identifier: packet.identifier, attributes: [...attributes, ...proxyStates] }, packet.authenticator, client.secret);
@@ -192,7 +204,7 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
       await recordRadiusRefusal(ctx, actor, "validate", user, reason);
       ctx.metrics.recordRefusal("radius", reason);
       counters.decided("reject", reason);
-      return reply(PacketCode.AccessReject, textAttributes(AttributeType.ReplyMessage, prompts.reject));
+      return reply(PacketCode.AccessReject, texts.reject);
     };
     if (method !== null) return refuse(names.length === 1 ? names[0]!.toString() : null, `${method}-unsupported`);
 
@@ -221,12 +233,13 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
 
     switch (decision.result) {
       case "accept":
-        return reply(PacketCode.AccessAccept, textAttributes(AttributeType.ReplyMessage, prompts.accept));
+        return reply(PacketCode.AccessAccept, texts.accept);
       case "reject":
         // One generic text whatever the reason, as on HTTP.
-        return reply(PacketCode.AccessReject, textAttributes(AttributeType.ReplyMessage, prompts.reject));
+        return reply(PacketCode.AccessReject, texts.reject);
       case "challenge": {
         const state = await issueRadiusState(ctx, client.name, user, decision.id, decision.expiresAt);
+        const { prompts } = texts;
         const text = decision.weakPin ? prompts.weakPin(decision.weakPin) : decision.kind === "new-pin" ? prompts.newPin : prompts.nextCode;
         return reply(PacketCode.AccessChallenge, [
           { type: AttributeType.State, value: state },
@@ -281,7 +294,7 @@ export async function startRadiusServer(ctx: ValidatorContext, options: RadiusSe
 }
 
 /** Where the request came from, for the audit log: NAS-Identifier or NAS-IP-Address, Calling-Station-Id. */
-function nasContext(packet: Packet): Record<string, string> {
+function nasContext(packet: ReceivedPacket): Record<string, string> {
   const context: Record<string, string> = {};
   const [identifier] = valuesOf(packet.attributes, AttributeType.NasIdentifier);
   const [ip] = valuesOf(packet.attributes, AttributeType.NasIpAddress);
