@@ -180,12 +180,12 @@ describe("log redaction and the lock counter", () => {
     const written: string[] = [];
     const log = createLogger("info", { write: (line: string) => written.push(line) });
     log.info(
-      { passcode: "111111222222", headers: { authorization: "Bearer jeton_x" }, body: { pin: "583920", secret: "JBSWY3DP", password: "Aa1!Aa1!Aa", response: "654321", challenge: "0b1c7a52-challenge-id" }, key: "jeton_y" },
+      { passcode: "111111222222", headers: { authorization: "Bearer jeton_x" }, body: { pin: "583920", secret: "JBSWY3DP", password: "Aa1!Aa1!Aa", response: "654321", challenge: "0b1c7a52-challenge-id", fingerprint: "9f86d081884c7d65" }, key: "jeton_y" },
       "hostile call",
     );
     log.info({ request: { body: { passcode: "333333444444" }, headers: { authorization: "Bearer jeton_z" } }, err: { secret: "MZXW6YTB" } }, "a whole request");
     const line = written.join("");
-    for (const secret of ["111111222222", "jeton_x", "583920", "JBSWY3DP", "Aa1!Aa1!Aa", "654321", "0b1c7a52-challenge-id", "jeton_y", "333333444444", "jeton_z", "MZXW6YTB"]) {
+    for (const secret of ["111111222222", "jeton_x", "583920", "JBSWY3DP", "Aa1!Aa1!Aa", "654321", "0b1c7a52-challenge-id", "9f86d081884c7d65", "jeton_y", "333333444444", "jeton_z", "MZXW6YTB"]) {
       expect(line).not.toContain(secret);
     }
     expect(JSON.parse(written[0]!)).toMatchObject({ passcode: "[redacted]", headers: { authorization: "[redacted]" }, body: { pin: "[redacted]" } });

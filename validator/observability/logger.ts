@@ -9,8 +9,9 @@ import type pretty from "pino-pretty";
 export const logLevels = ["debug", "info", "warn", "error", "silent"] as const;
 export type LogLevel = (typeof logLevels)[number];
 
-// A challenge id is one too: whoever holds an open new-pin challenge's id may choose the user's PIN.
-const secretFields = ["authorization", "passcode", "pin", "newPin", "secret", "secretHex", "password", "response", "challenge", "key", "apiKey"];
+// A challenge id is one too: whoever holds an open new-pin challenge's id may choose the user's PIN; and
+// a token's secret_fingerprint, which a clock correction takes as proof that the device is at hand.
+const secretFields = ["authorization", "passcode", "pin", "newPin", "secret", "secretHex", "password", "response", "challenge", "key", "apiKey", "fingerprint"];
 
 /**
  * Where a secret field can sit in a log call: at the top level, in an object holding a request's parts
