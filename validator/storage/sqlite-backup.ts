@@ -3,6 +3,7 @@ import { chmodSync, closeSync, copyFileSync, constants, existsSync, linkSync, op
 import { basename, dirname, join } from "node:path";
 import { auditRow, INSERT_AUDIT_ROW, type Actor } from "./audit-log.js";
 import { MIGRATION_LOCK_SUFFIX, openDatabase } from "./database.js";
+import { schemaDifferences } from "./expected-schema.js";
 import { settleRestoredDatabase, type RestoreSettlement } from "./restored-state.js";
 
 /** What a backup or restore found in the copy: SQLite's integrity check passed and the key it needs. */
@@ -148,6 +149,11 @@ export async function restoreSqlite(
     const connection = new BetterSqlite3(incoming, { fileMustExist: true });
     let settlement: RestoreSettlement;
     try {
+      // Before anything is settled in it: a trigger of the file's own would run in the settlement too.
+      const differences = await schemaDifferences(connection);
+      if (differences.length > 0) {
+        throw new Error(`${backup} was changed after it was made: its schema is not the one Jeton's migrations make (${differences.join(", ")}); nothing was restored`);
+      }
       const now = options.now.getTime();
       settlement = settleRestoredDatabase(connection, { now, directWindow: options.directWindow, replaced: replacing ? target : null });
       connection.prepare(INSERT_AUDIT_ROW).run(auditRow(options.actor, now, { event: "database.restore", result: "ok", detail: { backup: basename(backup), ...settlement } }));

@@ -1,0 +1,80 @@
+// A backup file edited after it was made (by whoever can write to the backup store, without the master
+// key) cannot plant schema objects of its own: a trigger that undid every later disable of a token, or
+// the audit log's append-only trigger dropped. An attacker review (2026-12-03) found both kept by
+// `jeton restore`: a stolen token disabled after the restore still logged in, and the audit log could be
+// emptied. The restore now refuses a file whose schema is not exactly the migrations', and changes nothing.
+import BetterSqlite3 from "better-sqlite3";
+import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import { basename, dirname } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { backupSqlite, restoreSqlite } from "../../validator/storage/sqlite-backup.js";
+import { rememberSecret } from "../support/secret-registry.js";
+import { startValidator, testDatabase } from "../support/test-validator.js";
+
+const operator = { id: "local:test", role: "operator", source: "cli" };
+
+const edits: Record<string, string> = {
+  "a trigger of its own that undoes a disable":
+    "CREATE TRIGGER keep_enabled AFTER UPDATE OF disabled_at ON tokens WHEN NEW.disabled_at IS NOT NULL " +
+    "BEGIN UPDATE tokens SET disabled_at = NULL, disabled_reason = NULL WHERE serial = NEW.serial; END;",
+  "the audit log's append-only trigger dropped": "DROP TRIGGER audit_log_no_delete;",
+  "the append-only trigger replaced by one that lets deletes through":
+    "DROP TRIGGER audit_log_no_delete; CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log WHEN 0 BEGIN SELECT 1; END;",
+  "an index of its own": "CREATE INDEX tokens_spy ON tokens (sealed_secret);",
+};
+
+describe("restoring a backup edited after it was made", () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  it.each(Object.keys(edits))("refuses %s, and changes nothing", async (edit) => {
+    const database = await testDatabase("sqlite");
+    const file = (database.location as { file: string }).file;
+    const backup = `${file}.backup`;
+    cleanups.push(async () => {
+      rmSync(backup, { force: true });
+      await database.drop();
+    });
+    const v = await startValidator(database.location);
+    const seed = randomBytes(32).toString("hex");
+    rememberSecret(seed);
+    await v.request("POST", "/v1/tokens", { serial: "JT-STOLEN", secretHex: seed });
+    await backupSqlite(file, backup);
+    const edited = new BetterSqlite3(backup);
+    edited.exec(edits[edit]!);
+    edited.close();
+    await v.request("POST", "/v1/tokens/JT-STOLEN/disable", { reason: "stolen" }, "support");
+    await v.close();
+
+    await expect(restoreSqlite(backup, file, { replace: true, now: new Date(), actor: operator, directWindow: 1 })).rejects.toThrow(
+      /was changed after it was made: its schema is not the one Jeton's migrations make .*nothing was restored/,
+    );
+    expect(readdirSync(dirname(file)).filter((name) => name.startsWith(`${basename(file)}.before-restore-`) || name.includes(".restoring"))).toEqual([]);
+    expect(existsSync(file)).toBe(true);
+    const after = await startValidator(database.location, { masterKey: v.masterKey });
+    try {
+      expect((await after.request("GET", "/v1/tokens/JT-STOLEN", undefined, "support")).json).toMatchObject({ status: "disabled" });
+    } finally {
+      await after.close();
+    }
+  });
+
+  it("restores an unedited backup, whose schema is the migrations' own", async () => {
+    const database = await testDatabase("sqlite");
+    const file = (database.location as { file: string }).file;
+    const backup = `${file}.backup`;
+    const v = await startValidator(database.location);
+    await backupSqlite(file, backup);
+    await v.close();
+    cleanups.push(async () => {
+      for (const name of readdirSync(dirname(file)).filter((name) => name.startsWith(`${basename(file)}.before-restore-`))) rmSync(`${dirname(file)}/${name}`, { force: true });
+      rmSync(backup, { force: true });
+      await database.drop();
+    });
+    const restored = await restoreSqlite(backup, file, { replace: true, now: new Date(), actor: operator, directWindow: 1 });
+    expect(restored.movedAside).not.toBeNull();
+  });
+});
