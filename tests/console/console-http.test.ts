@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { defaultConsoleOptions } from "../../validator/console/console-server.js";
 import { removeStaff } from "../../validator/operations/staff.js";
-import { disableToken } from "../../validator/operations/tokens.js";
+import { assignToken, disableToken, enableToken, unassignToken } from "../../validator/operations/tokens.js";
 import { readAudit } from "../../validator/storage/audit-log.js";
 import { rememberSecret } from "../support/secret-registry.js";
 import { dialects, startValidator, testDatabase, type RunningValidator } from "../support/test-validator.js";
@@ -371,7 +371,7 @@ describe.each(dialects)("support console over HTTP (%s)", (dialect) => {
     expect((await v.request("POST", "/v1/validate", { user: "carol", passcode: pins.carol + password }, "portal")).json.result).toBe("accept");
   });
 
-  test("idle timeout, maximum age, staff removal and the last token disabled each end the session, audited", async () => {
+  test("idle timeout, maximum age, staff removal and a token of theirs disabled or unassigned each end the session, audited", async () => {
     const idle = visitor();
     await signIn(idle, "sam", sam, pins.sam, false);
     v.clock.advance(14 * 60);
@@ -404,11 +404,30 @@ describe.each(dialects)("support console over HTTP (%s)", (dialect) => {
     expect((await removed.get("/console/")).location).toBe("/console/sign-in");
     expect((await audit({ event: "staff.remove" }))[0]).toMatchObject({ user: "audrey", detail: { sessionsEnded: open.length } });
 
+    // A token taken away ends its holder's sessions at once, in the same transaction: even when a
+    // replacement is assigned before the session's next request (an attacker review, 2026-12-03, found
+    // a session held by whoever stole the laptop and the token living on through the lost-token flow).
     const tokenless = visitor();
     await signIn(tokenless, "sam", sam, pins.sam, false);
-    await disableToken(v.ctx, operator, "JT00000002", "lost");
-    expect((await tokenless.get("/console/")).location).toBe("/console/sign-in?ended=no-active-token");
-    await v.request("POST", "/v1/tokens/JT00000002/enable", {}, "support");
+    const samSessions = () => v.ctx.database.db.selectFrom("console_sessions").select("id_hash").where("staff_user", "=", "sam").execute();
+    const opened = (await samSessions()).length;
+    expect(opened).toBeGreaterThan(0);
+    await disableToken(v.ctx, operator, "JT00000002", "stolen");
+    expect(await samSessions()).toEqual([]);
+    expect((await audit({ event: "token.disable" }))[0]).toMatchObject({ serial: "JT00000002", detail: { reason: "stolen", sessionsEnded: opened } });
+    await softToken(v, "JT00000012", null);
+    await assignToken(v.ctx, operator, "JT00000012", "sam");
+    expect((await tokenless.get("/console/")).location).toBe("/console/sign-in");
+    await unassignToken(v.ctx, operator, "JT00000012");
+    await enableToken(v.ctx, operator, "JT00000002");
+
+    const unassigned = visitor();
+    v.clock.advance(60); // the next code: the last one was spent
+    await signIn(unassigned, "sam", sam, pins.sam, false);
+    await unassignToken(v.ctx, operator, "JT00000002");
+    await assignToken(v.ctx, operator, "JT00000002", "sam");
+    expect((await unassigned.get("/console/")).location).toBe("/console/sign-in");
+    expect((await audit({ event: "token.unassign" }))[0]).toMatchObject({ serial: "JT00000002", detail: { sessionsEnded: 1 } });
   });
 
   test("headers on every console response, pages and assets alike; htmx 2.0 served from our own origin", async () => {

@@ -4,6 +4,7 @@ import type { ValidatorContext } from "../context.js";
 import { mayOpenAccount, type AccountOpening } from "../policy/staff-accounts.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
 import { voidChallenges } from "../storage/challenge-epoch.js";
+import { endConsoleSessions } from "../storage/console-session-end.js";
 import type { Schema } from "../storage/schema.js";
 import { OperationError } from "./operation-error.js";
 import type { Admission } from "./validation.js";
@@ -47,8 +48,7 @@ export async function removeStaff(ctx: ValidatorContext, actor: Actor, givenUser
   return ctx.database.transaction(async (trx) => {
     const removed = await trx.deleteFrom("staff").where("user_name", "=", user).executeTakeFirst();
     if (removed.numDeletedRows === 0n) throw new OperationError("not-found", `${user} is not a staff member`);
-    const ended = await trx.deleteFrom("console_sessions").where("staff_user", "=", user).executeTakeFirst();
-    const sessionsEnded = Number(ended.numDeletedRows);
+    const sessionsEnded = await endConsoleSessions(trx, user);
     await appendAudit(trx, actor, now, { event: "staff.remove", result: "ok", user, detail: { sessionsEnded } });
     return { user, sessionsEnded };
   });

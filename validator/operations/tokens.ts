@@ -6,6 +6,7 @@ import type { AccountOpening } from "../policy/staff-accounts.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
 import type { Schema } from "../storage/schema.js";
 import { voidChallenges } from "../storage/challenge-epoch.js";
+import { endConsoleSessions } from "../storage/console-session-end.js";
 import { OperationError } from "./operation-error.js";
 import { openingRefusal, refusableTransaction } from "./staff.js";
 
@@ -246,9 +247,16 @@ async function updateToken(
     const enabling = values.disabled_at === null && token.disabled_at !== null;
     if (enabling && token.user_name !== null) await refuseBeyondTokensPerUser(ctx, trx, token.user_name, serial);
     await trx.updateTable("tokens").set(values).where("serial", "=", serial).execute();
-    // Whatever changes a user's tokens voids the challenges opened on them.
-    if (token.user_name !== null) await voidChallenges(trx, token.user_name);
-    await appendAudit(trx, actor, now, { event, result: "ok", user: token.user_name, serial, detail });
+    let sessionsEnded = 0;
+    if (token.user_name !== null) {
+      // Whatever changes a user's tokens voids the challenges opened on them.
+      await voidChallenges(trx, token.user_name);
+      // A token taken away (lost or stolen, perhaps with the laptop that holds a session) ends the
+      // holder's console sessions, even if a replacement is assigned before the session's next request.
+      const takenAway = values.user_name === null || (values.disabled_at != null && token.disabled_at === null);
+      if (takenAway) sessionsEnded = await endConsoleSessions(trx, token.user_name);
+    }
+    await appendAudit(trx, actor, now, { event, result: "ok", user: token.user_name, serial, detail: sessionsEnded > 0 ? { ...detail, sessionsEnded } : detail });
   });
   return getToken(ctx, serial);
 }

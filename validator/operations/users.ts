@@ -6,6 +6,7 @@ import type { AccountOpening } from "../policy/staff-accounts.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
 import type { Schema } from "../storage/schema.js";
 import { voidChallenges } from "../storage/challenge-epoch.js";
+import { endConsoleSessions } from "../storage/console-session-end.js";
 import { OperationError } from "./operation-error.js";
 import { openingRefusal, refusableTransaction, staffRole, type StaffRole } from "./staff.js";
 
@@ -67,8 +68,8 @@ export async function resetPin(ctx: ValidatorContext, actor: Actor, givenUser: s
     alsoDo: async (trx, user) => {
       const revoked = await trx.deleteFrom("emergency_passwords").where("user_name", "=", user).executeTakeFirst();
       // A staff member's console sessions were opened with the PIN being reset (seen, say): they end too.
-      const ended = await trx.deleteFrom("console_sessions").where("staff_user", "=", user).executeTakeFirst();
-      const detail = { ...(revoked.numDeletedRows > 0n && { emergencyRevoked: true }), ...(ended.numDeletedRows > 0n && { sessionsEnded: Number(ended.numDeletedRows) }) };
+      const sessionsEnded = await endConsoleSessions(trx, user);
+      const detail = { ...(revoked.numDeletedRows > 0n && { emergencyRevoked: true }), ...(sessionsEnded > 0 && { sessionsEnded }) };
       return Object.keys(detail).length > 0 ? detail : undefined;
     },
   });
