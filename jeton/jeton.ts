@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
 import { projectFile } from "../common/project-files.js";
 import { CommandFailure, exitCodes } from "../common/failure.js";
+import { terminalText } from "../common/terminal-text.js";
 import { administrationCommands } from "./administration-commands.js";
 import { backupCommands } from "./backup-command.js";
 import { keysCommand } from "./keys-command.js";
@@ -45,11 +46,11 @@ export async function main(argv: string[]): Promise<void> {
     if (error instanceof CommandFailure) {
       const json = program.opts().json || process.argv.includes("--json");
       if (json) process.stdout.write(JSON.stringify({ error: error.message, ...(error.body !== undefined && { response: error.body }) }) + "\n");
-      else process.stderr.write(`jeton: ${error.message}\n`);
+      else process.stderr.write(`jeton: ${terminalText(error.message)}\n`);
       process.exitCode = error.exitCode;
       return;
     }
-    process.stderr.write(`jeton: ${(error as Error).message}\n`);
+    process.stderr.write(`jeton: ${terminalText((error as Error).message)}\n`);
     process.exitCode = 1;
   }
 }

@@ -3,6 +3,7 @@
 // and an explicit exit once done because jacdac-ts leaves timers running after dispose().
 import type { Command } from "commander";
 import { CommandFailure, exitCodes } from "../common/failure.js";
+import { terminalText } from "../common/terminal-text.js";
 import { openTokenBus, type TokenBus } from "./token-connection.js";
 import { targetFromOptions } from "./token-target.js";
 
@@ -73,9 +74,9 @@ export async function withTokenBus<T>(options: TargetOptions, action: (tokenBus:
 }
 
 export function say(line: string): void {
-  process.stderr.write(`${line}\n`);
+  process.stderr.write(`${terminalText(line)}\n`);
 }
 
 export function print(options: { json?: boolean }, value: unknown, text: string): void {
-  process.stdout.write(options.json ? `${JSON.stringify(value)}\n` : `${text}\n`);
+  process.stdout.write(options.json ? `${JSON.stringify(value)}\n` : `${terminalText(text)}\n`);
 }

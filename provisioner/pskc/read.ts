@@ -12,6 +12,7 @@
 // a file whose MAC key says so must have on every key); an IterationCount that would take hours.
 import { XMLParser } from "fast-xml-parser";
 import { CommandFailure, exitCodes } from "../../common/failure.js";
+import { userId } from "../../common/identifiers.js";
 import {
   AES_CBC,
   aesCbcDecrypt,
@@ -181,7 +182,9 @@ export function readPskc(xml: string, protection: PskcProtection | undefined): P
       if (t0 !== 0) fail(`${label}: Time (T0) ${t0} is not supported (only 0)`);
       const secretNode = node(data.Secret);
       const serial = text(node(pkg.DeviceInfo).SerialNo) ?? keyId;
-      const user = text(k.UserId) ?? text(node(pkg.DeviceInfo).UserId) ?? null;
+      const suggested = text(k.UserId) ?? text(node(pkg.DeviceInfo).UserId);
+      // Only a suggestion, shown to the help desk: one that no front door would accept is left out.
+      const user = suggested !== undefined && userId.safeParse(suggested).success ? suggested : null;
       let seed: Buffer;
       if (secretNode.PlainValue !== undefined) {
         if (encryptedFile) fail(`${label}: a plaintext secret in an encrypted file (substituted?)`);

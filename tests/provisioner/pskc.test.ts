@@ -164,6 +164,27 @@ describe("PSKC", () => {
       expect(encryptedWithFlag.stderr).toMatch(/the file is encrypted: give --password-file or --key-file instead of --plaintext/);
     });
 
+    test("what the file says reaches the terminal without its control characters; a suggested user outside the identifier rule is left out", async () => {
+      // An attacker review (2026-12-03): escape sequences in a UserId (not covered by RFC 6030's MAC) or a
+      // Suite could retitle, clear or rewrite the help desk's terminal.
+      const escape = "\x1b]0;pwned\x07\x1b[2J";
+      const suggesting = buildPskc([entry("CTRL-1")], { kind: "plaintext" }).replace("</Key>", `<UserId>jdupont${escape}</UserId></Key>`);
+      const imported = await importFile("suggesting.pskc", suggesting, ["--plaintext"], env);
+      expect(imported.code).toBe(0);
+      expect(await status("CTRL-1")).toBe(200);
+      expect(imported.stdout).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+      expect(imported.stdout).not.toContain("file suggests user");
+      const wellSuggested = buildPskc([entry("CTRL-2")], { kind: "plaintext" }).replace("</Key>", "<UserId>jdupont</UserId></Key>");
+      expect((await importFile("well.pskc", wellSuggested, ["--plaintext"], env)).stdout).toContain("(file suggests user jdupont)");
+
+      const badSuite = buildPskc([entry("CTRL-3")], { kind: "plaintext" }).replace(/<Suite>[^<]*<\/Suite>/, `<Suite>HMAC-SHA1${escape}</Suite>`);
+      const refused = await importFile("suite.pskc", badSuite, ["--plaintext"], env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain("unknown Suite");
+      expect(refused.stderr).toContain("\\x1b]0;pwned\\x07");
+      expect(refused.stderr).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+    });
+
     test("encrypted values swapped or moved between packages are refused (Jeton's binding; RFC 6030's MAC covers only the ciphertext)", async () => {
       const exported = exportOf([entry("SWAP-1"), entry("SWAP-2"), entry("SWAP-3")]);
       const [head, a, b, c] = packagesOf(exported);
