@@ -14,14 +14,24 @@ import { startValidator, testDatabase } from "../support/test-validator.js";
 
 const operator = { id: "local:test", role: "operator", source: "cli" };
 
-const edits: Record<string, string> = {
-  "a trigger of its own that undoes a disable":
-    "CREATE TRIGGER keep_enabled AFTER UPDATE OF disabled_at ON tokens WHEN NEW.disabled_at IS NOT NULL " +
-    "BEGIN UPDATE tokens SET disabled_at = NULL, disabled_reason = NULL WHERE serial = NEW.serial; END;",
-  "the audit log's append-only trigger dropped": "DROP TRIGGER audit_log_no_delete;",
-  "the append-only trigger replaced by one that lets deletes through":
-    "DROP TRIGGER audit_log_no_delete; CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log WHEN 0 BEGIN SELECT 1; END;",
-  "an index of its own": "CREATE INDEX tokens_spy ON tokens (sealed_secret);",
+const keepEnabled = "AFTER UPDATE OF disabled_at ON tokens WHEN NEW.disabled_at IS NOT NULL BEGIN UPDATE tokens SET disabled_at = NULL, disabled_reason = NULL WHERE serial = NEW.serial; END";
+
+const edits: Record<string, (backup: BetterSqlite3.Database) => void> = {
+  "a trigger of its own that undoes a disable": (backup) => backup.exec(`CREATE TRIGGER keep_enabled ${keepEnabled};`),
+  "the audit log's append-only trigger dropped": (backup) => backup.exec("DROP TRIGGER audit_log_no_delete;"),
+  "the append-only trigger replaced by one that lets deletes through": (backup) =>
+    backup.exec("DROP TRIGGER audit_log_no_delete; CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log WHEN 0 BEGIN SELECT 1; END;"),
+  "an index of its own": (backup) => backup.exec("CREATE INDEX tokens_spy ON tokens (sealed_secret);"),
+  // SQLite refuses such a name in CREATE TRIGGER, but loads it from sqlite_master written directly (a
+  // second attacker review found the first version of the check skipping every sqlite_ name).
+  "a trigger under a reserved sqlite_ name, written into sqlite_master directly": (backup) => {
+    backup.unsafeMode(true);
+    backup.pragma("writable_schema = ON");
+    backup
+      .prepare("INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql) VALUES ('trigger', 'sqlite_keep', 'tokens', 0, ?)")
+      .run(`CREATE TRIGGER sqlite_keep ${keepEnabled}`);
+    backup.pragma("writable_schema = OFF");
+  },
 };
 
 describe("restoring a backup edited after it was made", () => {
@@ -44,7 +54,7 @@ describe("restoring a backup edited after it was made", () => {
     await v.request("POST", "/v1/tokens", { serial: "JT-STOLEN", secretHex: seed });
     await backupSqlite(file, backup);
     const edited = new BetterSqlite3(backup);
-    edited.exec(edits[edit]!);
+    edits[edit]!(edited);
     edited.close();
     await v.request("POST", "/v1/tokens/JT-STOLEN/disable", { reason: "stolen" }, "support");
     await v.close();

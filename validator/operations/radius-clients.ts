@@ -6,7 +6,6 @@ import { promptKinds, type PromptOverrides } from "../radius/prompts.js";
 import { randomText } from "../secrets/random-text.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
 import type { RadiusClientsTable } from "../storage/schema.js";
-import { radiusSecretAssociatedData } from "../storage/sealed-columns.js";
 import { OperationError } from "./operation-error.js";
 
 export const MIN_SECRET_LENGTH = 16;
@@ -86,7 +85,7 @@ export async function addRadiusClient(ctx: ValidatorContext, actor: Actor, setti
     }
   }
   const now = ctx.now();
-  const sealed = ctx.vault.seal(radiusSecretAssociatedData(settings.name), Buffer.from(secret));
+  const sealed = ctx.vault.sealRadiusSecret(settings.name, Buffer.from(secret));
   await ctx.database.transaction(async (trx) => {
     const others = await trx.selectFrom("radius_clients").select(["name", "address"]).execute();
     if (others.some((other) => other.name === settings.name)) throw new OperationError("conflict", `a RADIUS client named ${settings.name} exists already`);
@@ -142,7 +141,7 @@ export async function loadRadiusClients(ctx: ValidatorContext): Promise<RadiusCl
   const rows = await ctx.database.db.selectFrom("radius_clients").selectAll().execute();
   return rows.map((row) => ({
     ...settingsOf(row),
-    secret: ctx.vault.open(radiusSecretAssociatedData(row.name), { ciphertext: row.sealed_secret, keyId: row.key_id }),
+    secret: ctx.vault.openRadiusSecret(row.name, { ciphertext: row.sealed_secret, keyId: row.key_id }),
   }));
 }
 

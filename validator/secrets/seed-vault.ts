@@ -7,6 +7,20 @@ export type SealedSeed = SealedValue;
 /** The key-derivation purpose of token seeds (also named by the re-seal list, storage/sealed-columns.ts). */
 export const SEED_PURPOSE = "seed-encryption";
 
+/** A RADIUS client's shared secret is sealed like a seed, bound to the client's name. */
+export const radiusSecretAssociatedData = (name: string) => `radius-client:${name}`;
+
+/**
+ * A token's seed is bound to its serial, which never holds a ":" (common/identifiers.ts): a row naming a
+ * token `radius-client:<name>` and holding that client's sealed secret (a database or backup edited by
+ * someone without the master key) must not open as a seed whose codes every NAS administrator could
+ * compute.
+ */
+function tokenAssociatedData(serial: string): string {
+  if (serial.includes(":")) throw new Error(`"${serial}" is not a token serial: no seed is sealed or opened under it`);
+  return serial;
+}
+
 /**
  * A keyed fingerprint of a seed (HMAC-SHA-256 under a key derived from the master key), stored in a
  * unique column so one seed is never registered under two serials. Keyed like the PIN verifiers: a
@@ -49,10 +63,19 @@ export class SeedVault {
   }
 
   seal(serial: string, seed: Uint8Array): SealedSeed {
-    return this.box.seal(serial, seed);
+    return this.box.seal(tokenAssociatedData(serial), seed);
   }
 
   open(serial: string, sealed: SealedSeed): Buffer {
-    return this.box.open(serial, sealed, `token ${serial}`);
+    return this.box.open(tokenAssociatedData(serial), sealed, `token ${serial}`);
+  }
+
+  /** A RADIUS client's shared secret: sealed under the same key, bound to `radius-client:<name>`. */
+  sealRadiusSecret(name: string, secret: Uint8Array): SealedSeed {
+    return this.box.seal(radiusSecretAssociatedData(name), secret);
+  }
+
+  openRadiusSecret(name: string, sealed: SealedSeed): Buffer {
+    return this.box.open(radiusSecretAssociatedData(name), sealed, `RADIUS client ${name}`);
   }
 }

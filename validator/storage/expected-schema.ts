@@ -1,7 +1,7 @@
 // What a restored SQLite file may hold: exactly the tables, indexes, triggers and views this version's
-// migrations make. A backup is a file anyone with write access to the backup store can edit; without the
-// master key it cannot forge a seed or a verifier, but a trigger of its own would run inside every later
-// transaction (undoing a disable, say) and a dropped one would end the audit log's append-only guard.
+// migrations make. A backup is a file whoever can write to the backup store can edit: a trigger of its
+// own would run inside every later transaction (undoing a disable, say) and a dropped one would end the
+// audit log's append-only guard. (Its rows are trusted as they are: README, "Backups".)
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, Migrator, SqliteDialect } from "kysely";
 import { migrationProvider } from "./migrations.js";
@@ -12,14 +12,26 @@ const MIGRATOR_TABLES = new Set(["kysely_migration", "kysely_migration_lock"]);
 
 type Objects = Map<string, string>;
 
+/**
+ * SQLite's own objects, which come and go with the data (AUTOINCREMENT's counters, ANALYZE's statistics,
+ * the indexes behind UNIQUE and PRIMARY KEY): any other object is compared, whatever its name, since one
+ * written into sqlite_master directly (PRAGMA writable_schema) may take a reserved sqlite_ name.
+ */
+function sqliteOwn(row: SchemaRow): boolean {
+  if (row.type === "table") return row.name === "sqlite_sequence" || /^sqlite_stat[1-4]$/.test(row.name);
+  return row.type === "index" && row.name.startsWith("sqlite_autoindex_") && row.sql === null;
+}
+
+interface SchemaRow {
+  type: string;
+  name: string;
+  tbl_name: string;
+  sql: string | null;
+}
+
 /** Each schema object by "<type> <name>", with what defines it (SQLite's own objects aside). */
 function schemaObjects(connection: BetterSqlite3.Database): Objects {
-  const rows = connection.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").all() as {
-    type: string;
-    name: string;
-    tbl_name: string;
-    sql: string | null;
-  }[];
+  const rows = (connection.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master").all() as SchemaRow[]).filter((row) => !sqliteOwn(row));
   return new Map(rows.map((row) => [`${row.type} ${row.name}`, MIGRATOR_TABLES.has(row.name) ? row.type : `${row.tbl_name}\n${row.sql}`]));
 }
 

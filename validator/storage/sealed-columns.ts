@@ -1,6 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import type { MasterKey } from "../secrets/master-key.js";
-import { SEED_PURPOSE, seedFingerprint } from "../secrets/seed-vault.js";
+import { radiusSecretAssociatedData, SEED_PURPOSE, seedFingerprint } from "../secrets/seed-vault.js";
 import { verifierKeyPattern } from "../secrets/verifiers.js";
 import type { Schema } from "./schema.js";
 
@@ -25,9 +25,6 @@ export interface SealedColumn {
   /** Columns derived from the plaintext with the master key, recomputed under the new key. */
   derived?: (plaintext: Buffer, key: MasterKey) => Record<string, string>;
 }
-
-/** A RADIUS client's shared secret is sealed like a seed, bound to the client's name. */
-export const radiusSecretAssociatedData = (name: string) => `radius-client:${name}`;
 
 export const sealedColumns: SealedColumn[] = [
   { label: "token seeds", table: "tokens", primaryKey: "serial", ciphertext: "sealed_secret", keyId: "key_id", purpose: SEED_PURPOSE, derived: (seed, key) => ({ seed_fingerprint: seedFingerprint(key, seed) }) },
