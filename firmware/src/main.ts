@@ -141,6 +141,11 @@ startServer(
             if (pressToShow) pressToShow.request()
             await refresh(true)
         },
+        // a prompt refused or left unanswered shows no code: a host could otherwise read a
+        // press-to-show token's code by asking for a wipe nobody confirms
+        redraw: async () => {
+            await refresh(true)
+        },
     }),
     { roleName: "token" }
 )

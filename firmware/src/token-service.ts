@@ -27,8 +27,13 @@ export interface TokenParts {
     clock: Clock
     monitor: ClockMonitor
     confirm: ConfirmButton
-    /** called after any change the screen must reflect right away */
+    /** called after any change the screen must reflect right away (press-to-show: the code is shown) */
     changed: () => Promise<void>
+    /**
+     * redraws the screen as it is (a confirmation prompt appearing or going): never shows a
+     * press-to-show token's code, which only a press or a change that went through may do
+     */
+    redraw: () => Promise<void>
 }
 
 const Result = ds.JetonTokenResult
@@ -58,7 +63,7 @@ export class JetonTokenServer extends Server implements ds.JetonTokenServerSpec 
             const parts = this.parts
             const asked = ds.millis()
             if (parts.store.isProvisioned()) {
-                const ok = await parts.confirm.confirm("re-provision", parts.changed)
+                const ok = await parts.confirm.confirm("re-provision", parts.redraw)
                 if (!ok) return Result.AlreadyProvisioned
             }
             return await this.commit(
@@ -86,7 +91,7 @@ export class JetonTokenServer extends Server implements ds.JetonTokenServerSpec 
         if (this.busy) return Result.Busy
         this.busy = true
         try {
-            if (!(await parts.confirm.confirm("wipe", parts.changed))) return Result.NotConfirmed
+            if (!(await parts.confirm.confirm("wipe", parts.redraw))) return Result.NotConfirmed
             await parts.store.erase()
         } finally {
             this.busy = false
@@ -129,7 +134,7 @@ export class JetonTokenServer extends Server implements ds.JetonTokenServerSpec 
                 const current = timeStep(deviceTime, PROFILE_PERIOD, PROFILE_T0)
                 const shown = secondsLeft(deviceTime, PROFILE_PERIOD, PROFILE_T0) < NEXT_CODE_SECONDS ? current + 1 : current
                 if (!(heldStep >= shown)) heldStep = shown
-                if (await parts.confirm.confirm("set clock back", parts.changed)) result = Result.Ok
+                if (await parts.confirm.confirm("set clock back", parts.redraw)) result = Result.Ok
             }
             if (result !== Result.Ok) return result
             return await this.commit(

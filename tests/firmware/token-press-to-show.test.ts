@@ -76,6 +76,15 @@ describe("Badger build with powerMode press-to-show", () => {
     await waitForPower(from, "power: held (code shown)");
   });
 
+  test("a wipe nobody confirms shows no code: the prompt comes and goes over the resting face", async () => {
+    // An attacker review (2026-12-03): a USB host read a resting token's code by asking for a wipe and
+    // letting the prompt time out, since the prompt's redraws counted as a press.
+    await sim.token.waitForScreen((t) => t === rest, 70_000);
+    expect(await sim.token.wipe()).toBe(TokenResult.NotConfirmed);
+    expect(await sim.token.screenText()).toBe(rest);
+    await expect(sim.token.waitForScreen((t) => t.startsWith(`${serial}\n`) && t !== rest, 3_000)).rejects.toThrow();
+  });
+
   test("the press that showed the code does not confirm a wipe; a press during the prompt does", async () => {
     await sim.harness.button.press();
     const unconfirmed = sim.token.wipe();
