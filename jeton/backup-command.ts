@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { loadProfile } from "../common/profile.js";
 import { configFromEnvironment, type ServerConfig } from "../validator/config.js";
 import { defaultPolicy } from "../validator/policy/policy.js";
+import { loadMasterKey, type MasterKey } from "../validator/secrets/master-key.js";
 import { refuseSharedSqliteFiles } from "../validator/storage/private-files.js";
 import type { RestoreSettlement } from "../validator/storage/restored-state.js";
 import { localActor } from "./keys-command.js";
@@ -14,6 +15,13 @@ function embeddedFile(config: ServerConfig, command: string): string {
     throw new Error(`jeton ${command} is for the embedded SQLite database; with DATABASE_URL set use pg_dump / pg_restore (see README, "Backups")`);
   }
   return config.database.file;
+}
+
+/** The master key (and the previous one during a rotation) a backup is authenticated under. */
+function masterKeys(config: ServerConfig): MasterKey[] {
+  const keys = [loadMasterKey(config.masterKeyFile, false).key];
+  if (config.previousMasterKeyFile) keys.push(loadMasterKey(config.previousMasterKeyFile, false).key);
+  return keys;
 }
 
 const keyReminder = (masterKeyId: string | null) =>
@@ -41,28 +49,31 @@ function settlementSaid(settlement: RestoreSettlement, replaced: boolean): strin
 export function backupCommands(program: Command): void {
   program
     .command("backup <file>")
-    .description("write a consistent copy of the embedded database to <file> (new, mode 0600) while the server runs; the master key is not in it")
-    .option("--json", 'print {"file", "masterKeyId", "pages"}')
+    .description("write a consistent copy of the embedded database to <file> (new, mode 0600) while the server runs, and its authentication to <file>.mac; the master key is not in it")
+    .option("--json", 'print {"file", "masterKeyId", "pages", "macFile"}')
     .action(async (file: string, options: { json?: boolean }) => {
       const target = resolve(file);
+      const config = configFromEnvironment();
       const { backupSqlite } = await import("../validator/storage/sqlite-backup.js");
-      const facts = await backupSqlite(embeddedFile(configFromEnvironment(), "backup"), target);
+      const facts = await backupSqlite(embeddedFile(config, "backup"), target, masterKeys(config)[0]!);
       if (options.json) process.stdout.write(JSON.stringify({ file: target, ...facts }) + "\n");
-      else process.stdout.write(`backed up to ${target} (${facts.pages} pages, integrity checked); ${keyReminder(facts.masterKeyId)}\n`);
+      else process.stdout.write(`backed up to ${target} (${facts.pages} pages, integrity checked), authenticated in ${facts.macFile} (keep the two together); ${keyReminder(facts.masterKeyId)}\n`);
     });
   program
     .command("restore <file>")
     .description("put a backup in place of the embedded database (server stopped); refuses to overwrite unless --replace, which moves the current one aside")
     .option("--replace", "move the existing database aside (to <name>.before-restore-<time>) instead of refusing; refused while a server has it open")
+    .option("--unauthenticated", "restore a backup without its <file>.mac (one made before backups were authenticated): knowingly, since an edited copy is then restored as it is")
     .option("--json", 'print {"file", "masterKeyId", "movedAside"}')
-    .action(async (file: string, options: { replace?: boolean; json?: boolean }) => {
+    .action(async (file: string, options: { replace?: boolean; unauthenticated?: boolean; json?: boolean }) => {
       const config = configFromEnvironment();
       const target = embeddedFile(config, "restore");
       mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
       refuseSharedSqliteFiles(target);
       const { restoreSqlite } = await import("../validator/storage/sqlite-backup.js");
       const { directWindow } = defaultPolicy(loadProfile());
-      const facts = await restoreSqlite(resolve(file), target, { replace: options.replace ?? false, now: new Date(), actor: localActor(), directWindow });
+      const authentication = options.unauthenticated ? "unauthenticated" : masterKeys(config);
+      const facts = await restoreSqlite(resolve(file), target, { replace: options.replace ?? false, now: new Date(), actor: localActor(), directWindow, authentication });
       if (options.json) {
         process.stdout.write(JSON.stringify({ file: target, masterKeyId: facts.masterKeyId, movedAside: facts.movedAside, settlement: facts.settlement }) + "\n");
         return;

@@ -64,8 +64,9 @@ describe("online backup and restore of the embedded SQLite database", () => {
     await load;
     expect(result.code, result.stderr).toBe(0);
     expect(written).toBeGreaterThan(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ file: backup, masterKeyId: expect.stringMatching(/^[0-9a-f]{12}$/) });
+    expect(JSON.parse(result.stdout)).toMatchObject({ file: backup, masterKeyId: expect.stringMatching(/^[0-9a-f]{12}$/), macFile: `${backup}.mac` });
     expect(statSync(backup).mode & 0o777).toBe(0o600);
+    expect(statSync(`${backup}.mac`).mode & 0o777).toBe(0o600);
 
     // Never overwrites: the same name is refused and the copy is left as it was.
     const copied = readFileSync(backup);
@@ -116,9 +117,14 @@ describe("online backup and restore of the embedded SQLite database", () => {
     const junk = join(root, "junk.sqlite");
     writeFileSync(junk, "not a database at all, just text", { mode: 0o600 });
     const emptyDir = join(root, "empty");
+    const unauthenticated = await jeton(["restore", junk, "--unauthenticated"], { JETON_DATA_DIR: emptyDir });
+    expect(unauthenticated.code).not.toBe(0);
+    expect(unauthenticated.stderr).toMatch(/not a readable SQLite database|not a Jeton database/);
+    // Without --unauthenticated a file without its authentication is refused before it is read.
+    writeFileSync(join(emptyDir, "master.key"), randomBytes(32).toString("base64"), { mode: 0o600 });
     const refused = await jeton(["restore", junk], { JETON_DATA_DIR: emptyDir });
     expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toMatch(/not a readable SQLite database|not a Jeton database/);
+    expect(refused.stderr).toMatch(/has no .*junk\.sqlite\.mac beside it/);
     expect(existsSync(join(emptyDir, "jeton.sqlite"))).toBe(false);
     const postgres = await jeton(["backup", join(root, "pg.sqlite")], { DATABASE_URL: "postgres://127.0.0.1:5432/none" });
     expect(postgres.code).not.toBe(0);

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { masterKeyFrom } from "../../validator/secrets/master-key.js";
 import { backupSqlite, restoreSqlite } from "../../validator/storage/sqlite-backup.js";
 import { rememberSecret } from "../support/secret-registry.js";
 import { startValidator, testDatabase } from "../support/test-validator.js";
@@ -37,19 +38,21 @@ describe("a restore stopped before its end", () => {
     cleanups.push(async () => {
       for (const name of keptAside()) rmSync(`${dirname(file)}/${name}`, { force: true });
       rmSync(backup, { force: true });
+      rmSync(`${backup}.mac`, { force: true });
       await database.drop();
     });
     const v = await startValidator(database.location);
     const seed = randomBytes(32).toString("hex");
     rememberSecret(seed);
     await v.request("POST", "/v1/tokens", { serial: "JT-LOST", secretHex: seed });
-    await backupSqlite(file, backup);
+    const key = masterKeyFrom(v.masterKey);
+    await backupSqlite(file, backup, key);
     // Closed after the backup: a restore must not bring it back.
     await v.request("POST", "/v1/tokens/JT-LOST/disable", { reason: "lost" }, "support");
     await v.close();
 
     fault.failRestoreRename = true;
-    await expect(restoreSqlite(backup, file, { replace: true, now: new Date(), actor: operator, directWindow: 1 })).rejects.toThrow(/simulated stop/);
+    await expect(restoreSqlite(backup, file, { replace: true, now: new Date(), actor: operator, directWindow: 1, authentication: [key] })).rejects.toThrow(/simulated stop/);
     fault.failRestoreRename = false;
     expect(existsSync(file)).toBe(true);
     expect(readdirSync(dirname(file)).filter((name) => name.includes(".restoring"))).toEqual([]);
@@ -57,7 +60,7 @@ describe("a restore stopped before its end", () => {
     expect((await untouched.request("GET", "/v1/tokens/JT-LOST", undefined, "support")).json).toMatchObject({ status: "disabled" });
     await untouched.close();
 
-    const restored = await restoreSqlite(backup, file, { replace: true, now: new Date(Date.now() + 1), actor: operator, directWindow: 1 });
+    const restored = await restoreSqlite(backup, file, { replace: true, now: new Date(Date.now() + 1), actor: operator, directWindow: 1, authentication: [key] });
     expect(restored.settlement.carriedForward).toMatchObject({ disabledTokens: 1 });
     expect(keptAside().filter((name) => !/-(wal|shm)$/.test(name))).toHaveLength(2);
     const after = await startValidator(database.location, { masterKey: v.masterKey });

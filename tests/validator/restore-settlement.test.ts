@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { identifyApiKey, listApiKeys, revokeApiKey } from "../../validator/operations/api-keys.js";
 import { addRadiusClient, listRadiusClients, removeRadiusClient } from "../../validator/operations/radius-clients.js";
 import { addStaff, listStaff, removeStaff } from "../../validator/operations/staff.js";
+import { masterKeyFrom } from "../../validator/secrets/master-key.js";
 import { backupSqlite, restoreSqlite } from "../../validator/storage/sqlite-backup.js";
 import { readAudit } from "../../validator/storage/audit-log.js";
 import { referenceCode, referenceStep } from "../support/reference-totp.js";
@@ -43,14 +44,16 @@ describe("a restored backup brings back nothing the database had closed since", 
     rememberSecret(pin);
     const backup = `${file}.backup`;
     cleanups.push(async () => rmSync(backup, { force: true }));
+    cleanups.push(async () => rmSync(`${backup}.mac`, { force: true }));
+    const key = masterKeyFrom(v.masterKey);
     const closeLive = async () => ((await v.close()), (open = null));
     /** Restores the backup over the database, which is moved aside (and removed after the test). */
     const restore = async (now: number) => {
-      const restored = await restoreSqlite(backup, file, { replace: true, now: new Date(now), actor: operator, directWindow: 1 });
+      const restored = await restoreSqlite(backup, file, { replace: true, now: new Date(now), actor: operator, directWindow: 1, authentication: [key] });
       cleanups.push(async () => rmSync(restored.movedAside!, { force: true }));
       return restored;
     };
-    return { v, clock, file, user, backUp: () => backupSqlite(file, backup), closeLive, restore, reopen: async () => (open = await startValidator(database.location, { clock, masterKey: v.masterKey })) };
+    return { v, clock, file, user, backUp: () => backupSqlite(file, backup, key), closeLive, restore, reopen: async () => (open = await startValidator(database.location, { clock, masterKey: v.masterKey })) };
   }
 
   it("spends the codes shown until the restore and carries forward revocations, disables, staff removals, PIN resets and removed NAS clients", async () => {

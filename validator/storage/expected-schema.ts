@@ -1,7 +1,8 @@
 // What a restored SQLite file may hold: exactly the tables, indexes, triggers and views this version's
 // migrations make. A backup is a file whoever can write to the backup store can edit: a trigger of its
 // own would run inside every later transaction (undoing a disable, say) and a dropped one would end the
-// audit log's append-only guard. (Its rows are trusted as they are: README, "Backups".)
+// audit log's append-only guard. A backup's authentication (backup-authentication.ts) refuses any edit;
+// this check still holds for one restored --unauthenticated.
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, Migrator, SqliteDialect } from "kysely";
 import { migrationProvider } from "./migrations.js";

@@ -1,7 +1,9 @@
 import BetterSqlite3 from "better-sqlite3";
 import { chmodSync, closeSync, copyFileSync, constants, existsSync, linkSync, openSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import type { MasterKey } from "../secrets/master-key.js";
 import { auditRow, INSERT_AUDIT_ROW, type Actor } from "./audit-log.js";
+import { checkBackupMac, macFileOf, writeBackupMac } from "./backup-authentication.js";
 import { MIGRATION_LOCK_SUFFIX, openDatabase } from "./database.js";
 import { schemaDifferences } from "./expected-schema.js";
 import { settleRestoredDatabase, type RestoreSettlement } from "./restored-state.js";
@@ -16,9 +18,10 @@ export interface CopyFacts {
 /**
  * A consistent copy of the live embedded database, taken with SQLite's online backup API on its own
  * connection: it copies a snapshot that includes what is still in the WAL, and a running server keeps
- * validating meanwhile. The copy is created 0600 and never overwrites an existing file.
+ * validating meanwhile. The copy is created 0600 and never overwrites an existing file; its
+ * authentication under `key` is written beside it (`<target>.mac`, backup-authentication.ts).
  */
-export async function backupSqlite(source: string, target: string): Promise<CopyFacts> {
+export async function backupSqlite(source: string, target: string, key: MasterKey): Promise<CopyFacts & { macFile: string }> {
   if (!existsSync(source)) throw new Error(`there is no database at ${source} (is JETON_DATA_DIR right?)`);
   try {
     closeSync(openSync(target, "wx", 0o600));
@@ -31,7 +34,8 @@ export async function backupSqlite(source: string, target: string): Promise<Copy
     try {
       connection.pragma("busy_timeout = 5000");
       const { totalPages } = await connection.backup(target);
-      return { ...checkCopy(target), pages: totalPages };
+      const facts = checkCopy(target);
+      return { ...facts, pages: totalPages, macFile: writeBackupMac(target, key) };
     } finally {
       connection.close();
     }
@@ -123,7 +127,14 @@ export function sqliteInUse(file: string): boolean {
 export async function restoreSqlite(
   backup: string,
   target: string,
-  options: { replace: boolean; now: Date; actor: Actor; directWindow: number },
+  options: {
+    replace: boolean;
+    now: Date;
+    actor: Actor;
+    directWindow: number;
+    /** The master keys a backup's authentication may be under, or "unauthenticated" (a backup made before backups were). */
+    authentication: MasterKey[] | "unauthenticated";
+  },
 ): Promise<Omit<CopyFacts, "pages"> & { movedAside: string | null; settlement: RestoreSettlement }> {
   if (!existsSync(backup)) throw new Error(`there is no backup at ${backup}`);
   const existing = SQLITE_FILES.map((suffix) => target + suffix).filter((path) => existsSync(path));
@@ -141,6 +152,8 @@ export async function restoreSqlite(
     copyFileSync(backup, incoming, constants.COPYFILE_FICLONE);
     // copyFile gives the copy the backup's mode: the database is 0600 whatever the backup file's is.
     chmodSync(incoming, 0o600);
+    // Authenticated before SQLite reads anything of it.
+    if (options.authentication !== "unauthenticated") checkBackupMac(incoming, macFileOf(backup), options.authentication, backup);
     const facts = checkCopy(incoming);
     const replacing = existing.length > 0;
     if (replacing && sqliteInUse(target)) throw new Error(`${target} is in use (a validator is running on it): stop it, then restore`);
