@@ -4,10 +4,10 @@ import { resolve } from "node:path";
 import { loadProfile } from "../common/profile.js";
 import { configFromEnvironment, type ServerConfig } from "../validator/config.js";
 import { defaultPolicy } from "../validator/policy/policy.js";
-import { loadMasterKey, type MasterKey } from "../validator/secrets/master-key.js";
+import { loadMasterKey } from "../validator/secrets/master-key.js";
 import { refuseSharedSqliteFiles } from "../validator/storage/private-files.js";
 import type { RestoreSettlement } from "../validator/storage/restored-state.js";
-import { localActor } from "./keys-command.js";
+import { configuredMasterKeys, localActor } from "./keys-command.js";
 
 /** The embedded database's file; PostgreSQL has its own tools. */
 function embeddedFile(config: ServerConfig, command: string): string {
@@ -15,13 +15,6 @@ function embeddedFile(config: ServerConfig, command: string): string {
     throw new Error(`jeton ${command} is for the embedded SQLite database; with DATABASE_URL set use pg_dump / pg_restore (see README, "Backups")`);
   }
   return config.database.file;
-}
-
-/** The master key (and the previous one during a rotation) a backup is authenticated under. */
-function masterKeys(config: ServerConfig): MasterKey[] {
-  const keys = [loadMasterKey(config.masterKeyFile, false).key];
-  if (config.previousMasterKeyFile) keys.push(loadMasterKey(config.previousMasterKeyFile, false).key);
-  return keys;
 }
 
 const keyReminder = (masterKeyId: string | null) =>
@@ -55,7 +48,7 @@ export function backupCommands(program: Command): void {
       const target = resolve(file);
       const config = configFromEnvironment();
       const { backupSqlite } = await import("../validator/storage/sqlite-backup.js");
-      const facts = await backupSqlite(embeddedFile(config, "backup"), target, masterKeys(config)[0]!);
+      const facts = await backupSqlite(embeddedFile(config, "backup"), target, loadMasterKey(config.masterKeyFile, false).key);
       if (options.json) process.stdout.write(JSON.stringify({ file: target, ...facts }) + "\n");
       else process.stdout.write(`backed up to ${target} (${facts.pages} pages, integrity checked), authenticated in ${facts.macFile} (keep the two together); ${keyReminder(facts.masterKeyId)}\n`);
     });
@@ -72,7 +65,8 @@ export function backupCommands(program: Command): void {
       refuseSharedSqliteFiles(target);
       const { restoreSqlite } = await import("../validator/storage/sqlite-backup.js");
       const { directWindow } = defaultPolicy(loadProfile());
-      const authentication = options.unauthenticated ? "unauthenticated" : masterKeys(config);
+      // A backup made before a rotation is authenticated under the previous key.
+      const authentication = options.unauthenticated ? "unauthenticated" : configuredMasterKeys(config);
       const facts = await restoreSqlite(resolve(file), target, { replace: options.replace ?? false, now: new Date(), actor: localActor(), directWindow, authentication });
       if (options.json) {
         process.stdout.write(JSON.stringify({ file: target, masterKeyId: facts.masterKeyId, movedAside: facts.movedAside, settlement: facts.settlement }) + "\n");

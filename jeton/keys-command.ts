@@ -5,11 +5,18 @@ import type { ValidatorContext } from "../validator/context.js";
 import { issueApiKey, listApiKeys, parseKeyExpiry, revokeApiKey, roles, type ApiKeyView, type Role } from "../validator/operations/api-keys.js";
 import type { Actor } from "../validator/storage/audit-log.js";
 import { masterKeyStatus, rotateMasterKey, type MasterKeyStatus } from "../validator/operations/master-key-rotation.js";
-import { loadMasterKey } from "../validator/secrets/master-key.js";
+import { loadMasterKey, type MasterKey } from "../validator/secrets/master-key.js";
 import type { Database } from "../validator/storage/database.js";
 
 /** The person at this terminal, as the audit log names them. */
 export const localActor = (): Actor => ({ id: `local:${userInfo().username}`, role: "operator", source: "cli" });
+
+/** The configured master key, then the previous one during a rotation (JETON_PREVIOUS_MASTER_KEY_FILE). */
+export function configuredMasterKeys(config: Pick<ServerConfig, "masterKeyFile" | "previousMasterKeyFile">): MasterKey[] {
+  const keys = [loadMasterKey(config.masterKeyFile, false).key];
+  if (config.previousMasterKeyFile) keys.push(loadMasterKey(config.previousMasterKeyFile, false).key);
+  return keys;
+}
 
 /** Runs `work` on the configured database (no server needed) and closes it. */
 async function onDatabase(work: (ctx: ValidatorContext) => Promise<void>): Promise<void> {
@@ -131,8 +138,7 @@ export function keysCommand(program: Command): void {
     .action((options: { newKeyFile: string; batchSize: number; pauseMs: number; json?: boolean }) =>
       onBareDatabase(async (database, config) => {
         const target = loadMasterKey(options.newKeyFile, false).key;
-        const loaded = [loadMasterKey(config.masterKeyFile, false).key];
-        if (config.previousMasterKeyFile) loaded.push(loadMasterKey(config.previousMasterKeyFile, false).key);
+        const loaded = configuredMasterKeys(config);
         const result = await rotateMasterKey(database, localActor(), target, loaded, {
           batchSize: options.batchSize,
           pauseMs: options.pauseMs,
