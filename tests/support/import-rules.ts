@@ -1,7 +1,7 @@
 // The layout's import rules (README "Where things are", docs/LAYOUT.md), checked on the sources so
 // they cannot rot silently: imports go down — jeton/ above the parts, common/ below them — production
-// code never reaches into a simulator folder, and the HTTP front door reaches state only through
-// validator/operations/ (storage types excepted).
+// code never reaches into a simulator folder, and the front doors (HTTP, RADIUS, console) reach state
+// only through validator/operations/ (storage types excepted).
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
 
@@ -27,6 +27,9 @@ export function importsOf(from: string, source: string): ImportEdge[] {
 }
 
 const inside = (path: string, folder: string) => path === folder || path.startsWith(`${folder}/`);
+/** The folders of the validator's front doors: each reaches state only through validator/operations/. */
+const frontDoors = ["http", "radius", "console"];
+
 const inSimFolder = (path: string) => path.split("/").includes("sim");
 
 /** Why an import breaks the layout, or undefined when it is allowed. */
@@ -41,8 +44,9 @@ export function violation(edge: ImportEdge): string | undefined {
   // `jeton sim` is the one production entry into the simulator: the root command registers it.
   const simCommand = from === "jeton/jeton.ts" && to === "hardware/sim/sim-command.ts";
   if (inSimFolder(to) && !inSimFolder(from) && !inside(from, "tests") && !simCommand) return "production code must not import a sim/ folder";
-  if (inside(from, "validator/http") && inside(to, "validator/storage") && !edge.typeOnly) {
-    return "the HTTP front door reaches state through validator/operations/ (storage types only)";
+  const frontDoor = frontDoors.find((door) => inside(from, `validator/${door}`));
+  if (frontDoor && inside(to, "validator/storage") && !edge.typeOnly) {
+    return `the ${frontDoor} front door reaches state through validator/operations/ (storage types only)`;
   }
   return undefined;
 }

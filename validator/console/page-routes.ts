@@ -3,8 +3,9 @@ import { z } from "zod";
 import { serialNumber, userId } from "../../common/identifiers.js";
 import { dashboard, searchDirectory } from "../operations/directory.js";
 import { getToken } from "../operations/tokens.js";
+import { readAuditLog } from "../operations/audit.js";
 import { getUser } from "../operations/users.js";
-import { readAudit, type AuditFilter, type AuditRecord } from "../storage/audit-log.js";
+import type { AuditFilter, AuditRecord } from "../storage/audit-log.js";
 import { accountActions, sameUser } from "./actions.js";
 import { ConsoleRefusal, type ConsoleKit } from "./console-server.js";
 import { localDayBounds, timeFormatter } from "./time-format.js";
@@ -98,7 +99,7 @@ export function pageRoutes(app: FastifyInstance, kit: ConsoleKit): void {
 
   app.get("/audit", async (request, reply) => {
     const { query, filter, invalidDates } = auditFilter(request, AUDIT_PAGE + 1);
-    const rows = invalidDates ? [] : await readAudit(ctx.database.db, filter);
+    const rows = invalidDates ? [] : await readAuditLog(ctx, filter);
     const entries = rows.slice(0, AUDIT_PAGE);
     const params = new URLSearchParams(Object.entries({ ...query, before: undefined }).filter((entry): entry is [string, string] => typeof entry[1] === "string" && entry[1] !== ""));
     const older = rows.length > AUDIT_PAGE ? `/console/audit?${new URLSearchParams([...params, ["before", String(entries.at(-1)!.id)]])}` : null;
@@ -107,7 +108,7 @@ export function pageRoutes(app: FastifyInstance, kit: ConsoleKit): void {
 
   app.get("/audit.csv", async (request, reply) => {
     const { filter, invalidDates } = auditFilter(request, AUDIT_CSV_MAX);
-    const rows: AuditRecord[] = invalidDates ? [] : await readAudit(ctx.database.db, filter);
+    const rows: AuditRecord[] = invalidDates ? [] : await readAuditLog(ctx, filter);
     const state = request.consoleState;
     const time = timeFormatter(ctx.policy.timeZone, state.language, state.text, ctx.now());
     const header = ["id", "at_utc", `at_local (${ctx.policy.timeZone})`, "actor", "role", "source", "event", "result", "user", "serial", "detail"];

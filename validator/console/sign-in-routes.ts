@@ -1,13 +1,13 @@
 import { observedValidation } from "../observability/validation-events.js";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
+import { recordAudit } from "../operations/audit.js";
 import { closeSession, openSession } from "../operations/console-sessions.js";
 import { userId } from "../../common/identifiers.js";
 import { staffDoor, staffRole } from "../operations/staff.js";
 import { respondToChallenge, validatePasscode } from "../operations/validation.js";
 import type { Decision } from "../policy/outcome.js";
 import type { Actor } from "../storage/audit-log.js";
-import { appendAudit } from "../storage/audit-log.js";
 import { secondsLeft } from "../policy/console-session.js";
 import { cookieNames, cookieOptions, localPath, type ConsoleKit } from "./console-server.js";
 import type { SignInAttempt } from "./sign-in-limit.js";
@@ -65,7 +65,7 @@ export function signInRoutes(app: FastifyInstance, kit: ConsoleKit): void {
     if (role === null) {
       const now = ctx.now();
       if (kit.signInLimit.failed(attempt, now)) {
-        await appendAudit(ctx.database.db, consoleActor(request), now, { event: "console.sign-in", result: "rate-limited", detail: { address: request.ip } });
+        await recordAudit(ctx, consoleActor(request), now, { event: "console.sign-in", result: "rate-limited", detail: { address: request.ip } });
       }
       return showSignIn(request, reply, { user, error: text.signIn.refused }, 401);
     }
