@@ -465,6 +465,10 @@ describe.each(dialects)("support console over HTTP (%s)", (dialect) => {
     expect((await browser.follow(switched)).html).toContain(">Identifier</label>");
     // The return path is ours only.
     expect((await browser.post("/console/language", { language: "fr", return: "https://evil.example/" })).location).toBe("/console/");
+    // A character no Location header can hold is no internal error (an attacker review got a 500).
+    const unsendable = await browser.post("/console/language", { language: "fr", return: "/console/€" });
+    expect(unsendable.status).toBe(303);
+    expect(unsendable.location).toBe("/console/");
   });
 
   test("audit view: filters (end day included, local time), paging and CSV", async () => {

@@ -55,7 +55,8 @@ describe("local calendar days for the audit filter", () => {
 describe("redirect targets after the language switch", () => {
   test("only console paths, never another site", () => {
     expect(localPath("/console/users/carol")).toBe("/console/users/carol");
-    for (const hostile of ["https://evil.example/", "//evil.example/", "/\\evil.example", "/console/\\\\evil", "/console/x\r\nSet-Cookie: a=b", undefined]) {
+    expect(localPath("/console/search?q=jos%C3%A9+d")).toBe("/console/search?q=jos%C3%A9+d");
+    for (const hostile of ["https://evil.example/", "//evil.example/", "/\\evil.example", "/console/\\\\evil", "/console/x\r\nSet-Cookie: a=b", "/console/€", "/console/a b", undefined]) {
       expect(localPath(hostile)).toBe("/console/");
     }
   });

@@ -58,7 +58,14 @@ export interface RunningValidator {
 /** A validator on a real HTTP port with an injectable clock, an API key of each role, over `location`. */
 export async function startValidator(
   location: DatabaseLocation,
-  options: { policy?: Partial<VerificationPolicy>; clock?: TestClock; masterKey?: Buffer; previousMasterKey?: Buffer; console?: ConsoleOptions } = {},
+  options: {
+    policy?: Partial<VerificationPolicy>;
+    clock?: TestClock;
+    masterKey?: Buffer;
+    previousMasterKey?: Buffer;
+    console?: ConsoleOptions;
+    requestTimeoutMs?: number;
+  } = {},
 ): Promise<RunningValidator> {
   const clock = options.clock ?? new TestClock();
   const masterKey = options.masterKey ?? randomBytes(32);
@@ -69,7 +76,7 @@ export async function startValidator(
   // kept in memory and handed over at close (a file write per line would slow 1 000-request tests).
   const logged: string[] = [];
   const logger = createLogger("info", { write: (line: string) => void logged.push(line) });
-  const app = buildHttpServer(ctx, { version: "test", logger, console: options.console });
+  const app = buildHttpServer(ctx, { version: "test", logger, console: options.console, requestTimeoutMs: options.requestTimeoutMs });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const keys = {} as Record<Role, string>;

@@ -223,7 +223,11 @@ export async function consoleServer(app: FastifyInstance, ctx: ValidatorContext,
   pageRoutes(app, kit);
 }
 
-/** Only our own pages as redirect targets (never another site, never a protocol-relative URL). */
+/**
+ * Only our own pages as redirect targets (never another site, never a protocol-relative URL), in
+ * printable ASCII: a Location header cannot hold a character above U+00FF (an attacker review got a 500
+ * from "/console/€"), and our own links are percent-encoded.
+ */
 export function localPath(path: string | undefined): string {
-  return typeof path === "string" && path.startsWith("/console/") && !/[\\\x00-\x1f\x7f]/.test(path) ? path : "/console/";
+  return typeof path === "string" && /^\/console\/[\x21-\x5b\x5d-\x7e]*$/.test(path) ? path : "/console/";
 }

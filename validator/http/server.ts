@@ -26,6 +26,8 @@ export interface HttpOptions {
   console?: ConsoleOptions;
   /** Behind a reverse proxy: take the client address and protocol from X-Forwarded-* (Fastify's trustProxy). */
   trustProxy?: boolean | string;
+  /** Defaults to REQUEST_TIMEOUT_MS. */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -55,6 +57,13 @@ class RequestLog extends LogController {
   }
 }
 
+/**
+ * How long a client may take to send a whole request, headers and body. Fastify's default (0) turns
+ * Node's limit off too: a body that never finishes held its connection for ever, and a few hundred of
+ * them (no key needed at the console's sign-in) took every file descriptor of the process.
+ */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
 /** A Fastify instance logging through `logger` (request lines above); silent without one. */
 function fastifyWithLog(
   logger: Logger | undefined,
@@ -64,10 +73,16 @@ function fastifyWithLog(
     https?: { cert: Buffer; key: Buffer };
     trustProxy?: boolean | string;
   } = {},
+  requestTimeoutMs = REQUEST_TIMEOUT_MS,
 ): FastifyInstance {
+  // Node looks for requests past their time every connectionsCheckingInterval (30 s by default).
+  const timeouts = { headersTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(5_000, Math.ceil(requestTimeoutMs / 2)) };
+  const { https, ...rest } = settings;
   // Typed as the HTTP instance whichever the server: routes see the same requests over HTTPS.
   return Fastify({
-    ...settings,
+    ...rest,
+    ...(https ? { https: { ...https, ...timeouts } } : { http: timeouts }),
+    requestTimeout: requestTimeoutMs,
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     logController: new RequestLog(),
     return503OnClosing: true,
@@ -82,7 +97,7 @@ export function buildHttpServer(ctx: ValidatorContext, options: HttpOptions): Fa
     routerOptions: { maxParamLength: Math.max(USER_ID_MAX_LENGTH, SERIAL_MAX_LENGTH) },
     ...(options.tls && { https: options.tls }),
     trustProxy: options.trustProxy ?? false,
-  });
+  }, options.requestTimeoutMs);
   const authorise = apiKeyAuthoriser(ctx.database, ctx.now);
   // The key is checked before the body is read: a caller without one gets 401 and costs no parsing (up
   // to BODY_LIMIT_BYTES of JSON). Each route still checks its roles.
