@@ -4,7 +4,7 @@ import { z } from "zod";
 import { recordAudit } from "../operations/audit.js";
 import { closeSession, openSession } from "../operations/console-sessions.js";
 import { userId } from "../../common/identifiers.js";
-import { staffDoor, staffRole } from "../operations/staff.js";
+import { staffDoor } from "../operations/staff.js";
 import { respondToChallenge, validatePasscode } from "../operations/validation.js";
 import type { Decision } from "../policy/outcome.js";
 import type { Actor } from "../storage/audit-log.js";
@@ -61,8 +61,8 @@ export function signInRoutes(app: FastifyInstance, kit: ConsoleKit): void {
         error: decision.weakPin ? text.challenge.weakPin[decision.weakPin] : undefined,
       });
     }
-    const role = decision.result === "accept" ? await staffRole(ctx.database.db, user) : null;
-    if (role === null) {
+    const opened = decision.result === "accept" ? await openSession(ctx, user, decision.serial, request.ip) : null;
+    if (opened === null) {
       const now = ctx.now();
       if (kit.signInLimit.failed(attempt, now)) {
         await recordAudit(ctx, consoleActor(request), now, { event: "console.sign-in", result: "rate-limited", detail: { address: request.ip } });
@@ -73,7 +73,6 @@ export function signInRoutes(app: FastifyInstance, kit: ConsoleKit): void {
     // A new id at every sign-in; a session the browser still held ends.
     const previous = request.consoleState;
     if (previous.session && previous.sessionId) await closeSession(ctx, previous.sessionId, previous.session, request.ip);
-    const opened = await openSession(ctx, user, role, request.ip);
     reply.setCookie(cookieNames.session, opened.id, cookieOptions);
     reply.clearCookie(cookieNames.signInToken, cookieOptions);
     return reply.redirect("/console/", 303);

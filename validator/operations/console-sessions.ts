@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { ValidatorContext } from "../context.js";
 import { sessionEnd, type ConsoleSessionLimits, type SessionEnd } from "../policy/console-session.js";
 import { appendAudit } from "../storage/audit-log.js";
-import type { StaffRole } from "./staff.js";
+import { staffRole, type StaffRole } from "./staff.js";
 
 /** A signed-in staff member's session, as the console needs it for one request. */
 export interface ConsoleSession {
@@ -28,19 +28,45 @@ function staffActor(staffUser: string, role: string, source: string) {
   return { id: `user:${staffUser}`, role, source };
 }
 
-/** A new session (always a new id, so a session id planted before sign-in is worthless); audited. */
-export async function openSession(ctx: ValidatorContext, staffUser: string, role: StaffRole, source: string): Promise<{ id: string; csrfToken: string }> {
+/**
+ * A new session after an accepted sign-in (always a new id, so a session id planted before sign-in is
+ * worthless); audited. `acceptedSerial` is the token the passcode was accepted on (null for a first PIN).
+ *
+ * The validation has committed before this runs, so what ends sessions (a PIN reset, the token disabled
+ * or taken away, the staff member removed) may have committed in between, finding no session to end: an
+ * attacker review kept a stepped-up session that way. So, the user's row locked first (as those changes
+ * lock it), the session opens only if the staff member still has a PIN, still holds that token active
+ * (any active token after a first PIN) and still has a role; otherwise it is refused (null) and audited.
+ */
+export async function openSession(
+  ctx: ValidatorContext,
+  staffUser: string,
+  acceptedSerial: string | null,
+  source: string,
+): Promise<{ id: string; csrfToken: string; role: StaffRole } | null> {
   const now = ctx.now();
   const id = randomBytes(32).toString("base64url");
   const csrfToken = randomBytes(32).toString("base64url");
-  await ctx.database.transaction(async (trx) => {
+  return ctx.database.transaction(async (trx) => {
+    await trx.updateTable("users").set((update) => ({ epoch: update.ref("epoch") })).where("name", "=", staffUser).execute();
+    const role = await staffRole(trx, staffUser);
+    const user = await trx.selectFrom("users").select("pin_verifier").where("name", "=", staffUser).executeTakeFirst();
+    let heldTokens = trx.selectFrom("tokens").select("serial").where("user_name", "=", staffUser).where("disabled_at", "is", null);
+    if (acceptedSerial !== null) heldTokens = heldTokens.where("serial", "=", acceptedSerial);
+    const held = await heldTokens.executeTakeFirst();
+    const changed = !user || user.pin_verifier === null ? "pin-reset" : held === undefined ? "token-taken-away" : null;
+    if (role === null || changed !== null) {
+      const reason = role === null ? "staff-removed" : changed;
+      await appendAudit(trx, staffActor(staffUser, role ?? "none", source), now, { event: "console.sign-in", result: "refused", user: staffUser, detail: { reason } });
+      return null;
+    }
     await trx
       .insertInto("console_sessions")
       .values({ id_hash: hashId(id), staff_user: staffUser, csrf_token: csrfToken, created_at: now, last_seen_at: now, stepped_up_at: now })
       .execute();
     await appendAudit(trx, staffActor(staffUser, role, source), now, { event: "console.sign-in", result: "ok", user: staffUser });
+    return { id, csrfToken, role };
   });
-  return { id, csrfToken };
 }
 
 /**

@@ -3,6 +3,7 @@ import { normaliseUserId } from "../../common/identifiers.js";
 import type { ValidatorContext } from "../context.js";
 import type { HashAlgorithm } from "../../common/profile.js";
 import type { AccountOpening } from "../policy/staff-accounts.js";
+import { expectedStep } from "../policy/window.js";
 import { appendAudit, type Actor } from "../storage/audit-log.js";
 import type { Schema } from "../storage/schema.js";
 import { voidChallenges } from "../storage/challenge-epoch.js";
@@ -175,8 +176,9 @@ export async function assignToken(ctx: ValidatorContext, actor: Actor, serial: s
       .onConflict((conflict) => conflict.column("name").doNothing())
       .execute();
     await trx.updateTable("tokens").set({ user_name: user }).where("serial", "=", serial).execute();
+    const spent = token.user_name === null ? await spendCodesShown(trx, serial, now) : null;
     await voidChallenges(trx, user);
-    await appendAudit(trx, actor, now, { event: "token.assign", result: "ok", user, serial });
+    await appendAudit(trx, actor, now, { event: "token.assign", result: "ok", user, serial, ...(spent !== null && { detail: { spentThrough: spent } }) });
   });
   return getToken(ctx, serial);
 }
@@ -247,6 +249,7 @@ async function updateToken(
     const enabling = values.disabled_at === null && token.disabled_at !== null;
     if (enabling && token.user_name !== null) await refuseBeyondTokensPerUser(ctx, trx, token.user_name, serial);
     await trx.updateTable("tokens").set(values).where("serial", "=", serial).execute();
+    const spent = enabling ? await spendCodesShown(trx, serial, now) : null;
     let sessionsEnded = 0;
     if (token.user_name !== null) {
       // Whatever changes a user's tokens voids the challenges opened on them.
@@ -256,7 +259,28 @@ async function updateToken(
       const takenAway = values.user_name === null || (values.disabled_at != null && token.disabled_at === null);
       if (takenAway) sessionsEnded = await endConsoleSessions(trx, token.user_name);
     }
-    await appendAudit(trx, actor, now, { event, result: "ok", user: token.user_name, serial, detail: sessionsEnded > 0 ? { ...detail, sessionsEnded } : detail });
+    const details = { ...detail, ...(sessionsEnded > 0 && { sessionsEnded }), ...(spent !== null && { spentThrough: spent }) };
+    await appendAudit(trx, actor, now, { event, result: "ok", user: token.user_name, serial, detail: Object.keys(details).length > 0 ? details : undefined });
   });
   return getToken(ctx, serial);
+}
+
+/**
+ * A token that changes hands (assigned to a user, or enabled again) has every code it showed before the
+ * current one spent: whoever held or found it before may have noted codes never used, and one of them
+ * (or two consecutive ones, through a next-code challenge, up to the challenge window back) would open
+ * the new holder's first use, with a PIN of their choosing (an attacker review did). The current code
+ * stays good, so the holder can log in at the desk. Returns the step now last spent, or null if the token
+ * had already spent it (a conditional write: a concurrent accept is never moved back).
+ */
+async function spendCodesShown(trx: Kysely<Schema>, serial: string, now: number): Promise<number | null> {
+  const token = await trx.selectFrom("tokens").select(["t0", "period", "offset_steps"]).where("serial", "=", serial).executeTakeFirstOrThrow();
+  const spent = expectedStep({ parameters: { t0: token.t0, period: token.period }, offset: token.offset_steps }, now) - 1;
+  const { numUpdatedRows } = await trx
+    .updateTable("tokens")
+    .set({ last_step: spent })
+    .where("serial", "=", serial)
+    .where((where) => where.or([where("last_step", "is", null), where("last_step", "<", spent)]))
+    .executeTakeFirst();
+  return numUpdatedRows > 0n ? spent : null;
 }

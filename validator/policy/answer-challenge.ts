@@ -74,8 +74,9 @@ export function answerChallenge(
 
 /**
  * The second code must be the one the token shows now under the offset the first code implied (within
- * the direct window, for step boundaries that fall between the two clocks), so two old consecutive codes
- * typed long after they were shown do not fit; it must be fresh; and the offset it teaches may be at most
+ * the direct window, for step boundaries that fall between the two clocks), so it must follow the first at
+ * once (two old consecutive codes typed one after the other look like a slow token: only the challenge
+ * window bounds how old they may be); it must be fresh; and the offset it teaches may be at most
  * the token's challenge window now (grown with the time since it was last accepted, the window that could
  * open the challenge) away from the offset learned so far.
  */

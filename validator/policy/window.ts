@@ -1,7 +1,7 @@
 import { challengeWindowAt } from "./challenge-window.js";
 import type { VerificationPolicy } from "./policy.js";
 import type { TokenState } from "./state.js";
-import { codeValueAt, stepAt, typedCodeValue } from "./totp.js";
+import { codeValueAt, stepAt, typedCodeValue, type TotpParameters } from "./totp.js";
 
 export interface WindowMatch {
   token: TokenState;
@@ -34,7 +34,7 @@ export function findCode(
   let found: WindowMatch | null = null;
   const searched = offsetsNearestFirst(Math.max(policy.challengeWindow, policy.challengeWindowMax));
   for (const token of tokens) {
-    const center = stepAt(now, token.parameters) + token.offset;
+    const center = expectedStep(token, now);
     const window = challengeWindowAt(token, now, policy);
     const typed = typedCodeValue(code, token.parameters.digits);
     for (const offset of searched) {
@@ -50,6 +50,11 @@ export function findCode(
     }
   }
   return found;
+}
+
+/** The step a token shows at `now` under its learned offset. */
+export function expectedStep(token: { parameters: Pick<TotpParameters, "period" | "t0">; offset: number }, now: number): number {
+  return stepAt(now, token.parameters) + token.offset;
 }
 
 /** The offset that makes `step` the expected step at `now`. */

@@ -54,11 +54,19 @@ const ATTEMPT_LOCK_TIMEOUT_MS = 5_000;
 
 /** Opens the database and brings its schema up to date (idempotent; safe with several instances). */
 export async function openDatabase(location: DatabaseLocation, events: StorageEvents = {}): Promise<Database> {
-  const database = location.kind === "sqlite" ? openSqlite(location.file, events) : openPostgres(location.url, events);
-  let lock: BetterSqlite3.Database | null = null;
+  // Kysely locks PostgreSQL migrations itself (an advisory lock), SQLite ones not at all. On SQLite the lock
+  // is taken before the file is opened: a restore holds it from its in-use check to its rename, so an
+  // instance starting meanwhile opens the restored database, never the one moved aside (an attacker
+  // review had two instances serve the two files and accept one code twice).
+  const lock = location.kind === "sqlite" ? await migrationLock(location.file) : null;
+  let database: Database;
   try {
-    // Kysely locks PostgreSQL migrations itself (an advisory lock), SQLite ones not at all.
-    if (location.kind === "sqlite") lock = await migrationLock(location.file);
+    database = location.kind === "sqlite" ? openSqlite(location.file, events) : openPostgres(location.url, events);
+  } catch (error) {
+    lock?.close();
+    throw error;
+  }
+  try {
     const { error, results } = await new Migrator({
       db: database.db,
       provider: migrationProvider(database.dialect),
@@ -89,7 +97,7 @@ export const MIGRATION_LOCK_SUFFIX = ".migrating";
  * so a process opening the database twice does not block itself), then finds every migration done. (The
  * database's own write lock cannot serve: the migrations take it in transactions of their own.)
  */
-async function migrationLock(file: string): Promise<BetterSqlite3.Database> {
+export async function migrationLock(file: string): Promise<BetterSqlite3.Database> {
   const lockFile = file + MIGRATION_LOCK_SUFFIX;
   createPrivateFile(lockFile);
   const lock = new BetterSqlite3(lockFile, { timeout: 0 });

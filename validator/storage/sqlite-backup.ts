@@ -4,7 +4,7 @@ import { basename, dirname, join } from "node:path";
 import type { MasterKey } from "../secrets/master-key.js";
 import { auditRow, INSERT_AUDIT_ROW, type Actor } from "./audit-log.js";
 import { checkBackupMac, macFileOf, writeBackupMac } from "./backup-authentication.js";
-import { MIGRATION_LOCK_SUFFIX, openDatabase } from "./database.js";
+import { MIGRATION_LOCK_SUFFIX, migrationLock, openDatabase } from "./database.js";
 import { schemaDifferences } from "./expected-schema.js";
 import { settleRestoredDatabase, type RestoreSettlement } from "./restored-state.js";
 
@@ -147,6 +147,7 @@ export async function restoreSqlite(
     for (const suffix of [...SQLITE_FILES, MIGRATION_LOCK_SUFFIX]) rmSync(incoming + suffix, { force: true });
   };
   removeIncoming();
+  let targetLock: BetterSqlite3.Database | undefined;
   try {
     closeSync(openSync(incoming, "wx", 0o600));
     copyFileSync(backup, incoming, constants.COPYFILE_FICLONE);
@@ -156,6 +157,8 @@ export async function restoreSqlite(
     if (options.authentication !== "unauthenticated") checkBackupMac(incoming, macFileOf(backup), options.authentication, backup);
     const facts = checkCopy(incoming);
     const replacing = existing.length > 0;
+    // Held until the rename: an instance starting meanwhile waits for it before opening `target`.
+    targetLock = await migrationLock(target);
     if (replacing && sqliteInUse(target)) throw new Error(`${target} is in use (a validator is running on it): stop it, then restore`);
     // Migrated first, so an older backup settles with the tables of this version.
     await (await openDatabase({ kind: "sqlite", file: incoming })).close();
@@ -182,6 +185,7 @@ export async function restoreSqlite(
     renameSync(incoming, target);
     return { ...facts, movedAside, settlement };
   } finally {
+    targetLock?.close();
     removeIncoming();
   }
 }
