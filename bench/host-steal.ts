@@ -1,7 +1,10 @@
 import { readFileSync } from "node:fs";
+import { ticksPerSecond } from "./process-cpu.js";
 
 interface CpuTimes {
   steal: number;
+  /** Time the machine's cores ran anything (user, nice, system, irq, softirq). */
+  busy: number;
   total: number;
 }
 
@@ -10,7 +13,8 @@ function cpuTimes(): CpuTimes {
   const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!;
   // user nice system idle iowait irq softirq steal guest guest_nice; guest time is already in user.
   const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
-  return { steal: ticks[7] ?? 0, total: ticks.reduce((sum, value) => sum + value, 0) };
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = ticks;
+  return { steal: ticks[7] ?? 0, busy: user + nice + system + irq + softirq, total: ticks.reduce((sum, value) => sum + value, 0) };
 }
 
 /**
@@ -26,5 +30,10 @@ export class HostSteal {
     const now = cpuTimes();
     const total = now.total - this.start.total;
     return total > 0 ? Number(((now.steal - this.start.steal) / total).toFixed(3)) : 0;
+  }
+
+  /** CPU seconds all the machine's processes used since this was created. */
+  busySeconds(): number {
+    return (cpuTimes().busy - this.start.busy) / ticksPerSecond;
   }
 }

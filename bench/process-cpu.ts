@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 
 /** Clock ticks per second of /proc's CPU times (USER_HZ; 100 on Linux almost everywhere). */
-const ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+export const ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
 
 /**
  * CPU seconds a process has used so far, all its threads, user and system (Linux /proc), for CPU per
@@ -20,6 +20,12 @@ export function processCpuSeconds(pid: number): number {
 export function endedChildrenCpuSeconds(): number {
   const fields = statFields("self");
   return (Number(fields.cutime) + Number(fields.cstime)) / ticksPerSecond;
+}
+
+/** CPU seconds this process has used so far, all its threads. */
+export function ownCpuSeconds(): number {
+  const fields = statFields("self");
+  return (Number(fields.utime) + Number(fields.stime)) / ticksPerSecond;
 }
 
 function statFields(pid: number | "self") {

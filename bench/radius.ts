@@ -10,14 +10,15 @@
  * Both servers run side by side and are driven in turn, K rounds of R requests each (Jeton, then
  * FreeRADIUS), so a moment when the shared machine is slow touches both; each side's figure is the median
  * of its rounds. Each round also reports the server's CPU per accept and radclient's own CPU share, which
- * tell a slow server from a saturated client. Prints a summary, then one JSON line (the last line) with
+ * tell a slow server from a saturated client, and the CPU share of every other process of the machine,
+ * which tells a machine that was not the benchmark's alone. Prints a summary, then one JSON line (the last line) with
  * `ratio` = Jeton / FreeRADIUS.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startServe } from "../tests/support/cli.js";
@@ -25,7 +26,7 @@ import { addRadiusClient } from "../validator/operations/radius-clients.js";
 import { masterKeyFrom } from "../validator/secrets/master-key.js";
 import { openValidator } from "../validator/validator.js";
 import { HostSteal } from "./host-steal.js";
-import { cpuPer, endedChildrenCpuSeconds } from "./process-cpu.js";
+import { cpuPer, endedChildrenCpuSeconds, ownCpuSeconds, processCpuSeconds } from "./process-cpu.js";
 import { benchSeed, benchUser, PasscodeSource, seedUsers } from "./seed.js";
 import { createBenchWorkspace } from "./workspace.js";
 
@@ -68,18 +69,34 @@ interface Run {
    * it still has requests to send), so it bounded the round and left the server the other core only.
    */
   radclientCpuShare: number;
+  /**
+   * CPU time of every other process of the machine (all but the server, radclient and this bench) over
+   * the round's wall time and all cores: near 0, the two servers had the machine to themselves; else
+   * both figures (and the ratio) are lower than the machine's own.
+   */
+  otherProcessesCpuShare: number;
 }
 
 /** Sends every request of `file` with radclient to the server of process `serverPid` and counts what came back. */
 async function drive(file: string, requests: number, port: number, secret: string, serverPid: number): Promise<Run> {
-  const steal = new HostSteal();
+  const machine = new HostSteal();
   const clientCpuBefore = endedChildrenCpuSeconds();
+  const ownCpuBefore = ownCpuSeconds();
+  const serverCpuBefore = processCpuSeconds(serverPid);
   const { result, cpuMicrosEach } = await cpuPer([serverPid], () => radclientRun(file, requests, port, secret), (run) => run.accepted);
-  const radclientCpuShare = Number(((endedChildrenCpuSeconds() - clientCpuBefore) / result.seconds).toFixed(2));
-  return { ...result, serverCpuMicrosPerAccept: cpuMicrosEach, hostStealShare: steal.share(), radclientCpuShare };
+  const clientCpu = endedChildrenCpuSeconds() - clientCpuBefore;
+  const othersCpu = machine.busySeconds() - clientCpu - (ownCpuSeconds() - ownCpuBefore) - (processCpuSeconds(serverPid) - serverCpuBefore);
+  const share = (seconds: number, cores = 1) => Number(Math.max(0, seconds / (result.seconds * cores)).toFixed(2));
+  return {
+    ...result,
+    serverCpuMicrosPerAccept: cpuMicrosEach,
+    hostStealShare: machine.share(),
+    radclientCpuShare: share(clientCpu),
+    otherProcessesCpuShare: share(othersCpu, availableParallelism()),
+  };
 }
 
-function radclientRun(file: string, requests: number, port: number, secret: string): Promise<Omit<Run, "serverCpuMicrosPerAccept" | "hostStealShare" | "radclientCpuShare">> {
+function radclientRun(file: string, requests: number, port: number, secret: string): Promise<Omit<Run, "serverCpuMicrosPerAccept" | "hostStealShare" | "radclientCpuShare" | "otherProcessesCpuShare">> {
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     execFile(radclient, ["-f", file, "-p", String(inFlight), "-q", "-s", "-r", "3", "-t", String(timeoutSeconds), "--", `127.0.0.1:${port}`, "auth", secret], { maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
@@ -296,7 +313,8 @@ try {
   };
   const perSecond = (runs: Run[]) => runs.map((run) => run.acceptedPerSecond).join(" / ");
   const cpu = (micros: number | null) => `${micros} µs of server CPU per accept`;
-  const client = (runs: Run[]) => `radclient busy ${runs.map((run) => `${Math.round(run.radclientCpuShare * 100)} %`).join(" / ")} of a core`;
+  const percent = (runs: Run[], field: "radclientCpuShare" | "otherProcessesCpuShare") => runs.map((run) => `${Math.round(run[field] * 100)} %`).join(" / ");
+  const client = (runs: Run[]) => `radclient busy ${percent(runs, "radclientCpuShare")} of a core; other processes ${percent(runs, "otherProcessesCpuShare")} of the machine`;
   console.log(
     `Jeton RADIUS (SQLite, PIN + code): median ${jetonAcceptedPerSecond} accepted/s (rounds ${perSecond(jetonRuns)}; ${total(jetonRuns, "accepted")} accepted, ` +
       `${total(jetonRuns, "rejected")} rejected, ${total(jetonRuns, "challenged")} challenged, ${total(jetonRuns, "lost")} lost; ${cpu(summary.jetonCpuMicrosPerAccept)}; ${client(jetonRuns)})` +
