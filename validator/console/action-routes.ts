@@ -58,7 +58,9 @@ export function actionRoutes(app: FastifyInstance, kit: ConsoleKit): void {
     const session = kit.session(request);
     const text = request.consoleState.text;
     if (decision.result === "accept") {
-      await recordStepUp(ctx, request.consoleState.sessionId!);
+      if (!(await recordStepUp(ctx, request.consoleState.sessionId!, session.staffUser, decision.serial, request.ip))) {
+        return kit.render(request, reply, "step-up", { action, fields, error: text.stepUp.refused }, 401);
+      }
       session.steppedUpAt = ctx.now();
       let saved: Record<string, string>;
       try {

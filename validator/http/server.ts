@@ -81,7 +81,8 @@ function fastifyWithLog(
   // Typed as the HTTP instance whichever the server: routes see the same requests over HTTPS.
   return Fastify({
     ...rest,
-    ...(https ? { https: { ...https, ...timeouts } } : { http: timeouts }),
+    // A TLS handshake is bound by its own timeout (Node's default: 120 s), before any request begins.
+    ...(https ? { https: { ...https, ...timeouts, handshakeTimeout: requestTimeoutMs } } : { http: timeouts }),
     requestTimeout: requestTimeoutMs,
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     logController: new RequestLog(),

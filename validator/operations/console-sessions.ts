@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
+import type { Kysely } from "kysely";
 import type { ValidatorContext } from "../context.js";
 import { sessionEnd, type ConsoleSessionLimits, type SessionEnd } from "../policy/console-session.js";
 import { appendAudit } from "../storage/audit-log.js";
+import type { Schema } from "../storage/schema.js";
 import { staffRole, type StaffRole } from "./staff.js";
 
 /** A signed-in staff member's session, as the console needs it for one request. */
@@ -30,13 +32,12 @@ function staffActor(staffUser: string, role: string, source: string) {
 
 /**
  * A new session after an accepted sign-in (always a new id, so a session id planted before sign-in is
- * worthless); audited. `acceptedSerial` is the token the passcode was accepted on (null for a first PIN).
+ * worthless); audited. `acceptedSerial` is the token the passcode was accepted on.
  *
  * The validation has committed before this runs, so what ends sessions (a PIN reset, the token disabled
  * or taken away, the staff member removed) may have committed in between, finding no session to end: an
- * attacker review kept a stepped-up session that way. So, the user's row locked first (as those changes
- * lock it), the session opens only if the staff member still has a PIN, still holds that token active
- * (any active token after a first PIN) and still has a role; otherwise it is refused (null) and audited.
+ * attacker review kept a stepped-up session that way. So the session opens only if the sign-in still
+ * stands (`signInStanding`); otherwise it is refused (null) and audited.
  */
 export async function openSession(
   ctx: ValidatorContext,
@@ -48,16 +49,9 @@ export async function openSession(
   const id = randomBytes(32).toString("base64url");
   const csrfToken = randomBytes(32).toString("base64url");
   return ctx.database.transaction(async (trx) => {
-    await trx.updateTable("users").set((update) => ({ epoch: update.ref("epoch") })).where("name", "=", staffUser).execute();
-    const role = await staffRole(trx, staffUser);
-    const user = await trx.selectFrom("users").select("pin_verifier").where("name", "=", staffUser).executeTakeFirst();
-    let heldTokens = trx.selectFrom("tokens").select("serial").where("user_name", "=", staffUser).where("disabled_at", "is", null);
-    if (acceptedSerial !== null) heldTokens = heldTokens.where("serial", "=", acceptedSerial);
-    const held = await heldTokens.executeTakeFirst();
-    const changed = !user || user.pin_verifier === null ? "pin-reset" : held === undefined ? "token-taken-away" : null;
-    if (role === null || changed !== null) {
-      const reason = role === null ? "staff-removed" : changed;
-      await appendAudit(trx, staffActor(staffUser, role ?? "none", source), now, { event: "console.sign-in", result: "refused", user: staffUser, detail: { reason } });
+    const { role, voided } = await signInStanding(trx, staffUser, acceptedSerial);
+    if (role === null || voided !== null) {
+      await appendAudit(trx, staffActor(staffUser, role ?? "none", source), now, { event: "console.sign-in", result: "refused", user: staffUser, detail: { reason: voided ?? "staff-removed" } });
       return null;
     }
     await trx
@@ -67,6 +61,26 @@ export async function openSession(
     await appendAudit(trx, staffActor(staffUser, role, source), now, { event: "console.sign-in", result: "ok", user: staffUser });
     return { id, csrfToken, role };
   });
+}
+
+/**
+ * Whether a passcode accepted for `staffUser` on `acceptedSerial` (any active token when null: a
+ * challenge opened before challenges named their token) still stands, read with the user's row locked
+ * first (as a PIN reset and every token change lock it): their role, and why it no longer stands, if so.
+ */
+async function signInStanding(
+  trx: Kysely<Schema>,
+  staffUser: string,
+  acceptedSerial: string | null,
+): Promise<{ role: StaffRole | null; voided: "staff-removed" | "pin-reset" | "token-taken-away" | null }> {
+  await trx.updateTable("users").set((update) => ({ epoch: update.ref("epoch") })).where("name", "=", staffUser).execute();
+  const role = await staffRole(trx, staffUser);
+  const user = await trx.selectFrom("users").select("pin_verifier").where("name", "=", staffUser).executeTakeFirst();
+  let heldTokens = trx.selectFrom("tokens").select("serial").where("user_name", "=", staffUser).where("disabled_at", "is", null);
+  if (acceptedSerial !== null) heldTokens = heldTokens.where("serial", "=", acceptedSerial);
+  const held = await heldTokens.executeTakeFirst();
+  const voided = role === null ? "staff-removed" : !user || user.pin_verifier === null ? "pin-reset" : held === undefined ? "token-taken-away" : null;
+  return { role, voided };
 }
 
 /**
@@ -114,6 +128,21 @@ export async function closeSession(ctx: ValidatorContext, id: string, session: C
 }
 
 /** After a fresh passcode: sensitive actions are open for the step-up time. */
-export async function recordStepUp(ctx: ValidatorContext, id: string): Promise<void> {
-  await ctx.database.db.updateTable("console_sessions").set({ stepped_up_at: ctx.now() }).where("id_hash", "=", hashId(id)).execute();
+/**
+ * A fresh passcode of the session's staff member (accepted on `acceptedSerial`) steps the session up, if
+ * it still stands: the session still open and the passcode not voided meanwhile (`signInStanding`; an
+ * attacker review reset a colleague's PIN through a step-up whose token was disabled as stolen between
+ * the passcode and the action). False: nothing was recorded, and the waiting action must not run.
+ */
+export async function recordStepUp(ctx: ValidatorContext, id: string, staffUser: string, acceptedSerial: string | null, source: string): Promise<boolean> {
+  const now = ctx.now();
+  return ctx.database.transaction(async (trx) => {
+    const { role, voided } = await signInStanding(trx, staffUser, acceptedSerial);
+    if (role === null || voided !== null) {
+      await appendAudit(trx, staffActor(staffUser, role ?? "none", source), now, { event: "console.step-up", result: "refused", user: staffUser, detail: { reason: voided ?? "staff-removed" } });
+      return false;
+    }
+    const stepped = await trx.updateTable("console_sessions").set({ stepped_up_at: now }).where("id_hash", "=", hashId(id)).where("staff_user", "=", staffUser).executeTakeFirst();
+    return stepped.numUpdatedRows > 0n;
+  });
 }

@@ -176,9 +176,8 @@ export async function assignToken(ctx: ValidatorContext, actor: Actor, serial: s
       .onConflict((conflict) => conflict.column("name").doNothing())
       .execute();
     await trx.updateTable("tokens").set({ user_name: user }).where("serial", "=", serial).execute();
-    const spent = token.user_name === null ? await spendCodesShown(trx, serial, now) : null;
     await voidChallenges(trx, user);
-    await appendAudit(trx, actor, now, { event: "token.assign", result: "ok", user, serial, ...(spent !== null && { detail: { spentThrough: spent } }) });
+    await appendAudit(trx, actor, now, { event: "token.assign", result: "ok", user, serial });
   });
   return getToken(ctx, serial);
 }
@@ -249,7 +248,8 @@ async function updateToken(
     const enabling = values.disabled_at === null && token.disabled_at !== null;
     if (enabling && token.user_name !== null) await refuseBeyondTokensPerUser(ctx, trx, token.user_name, serial);
     await trx.updateTable("tokens").set(values).where("serial", "=", serial).execute();
-    const spent = enabling ? await spendCodesShown(trx, serial, now) : null;
+    const handedIn = values.user_name === null && token.user_name !== null;
+    const spent = handedIn || enabling ? await spendCodesShown(trx, serial, now, handedIn ? ctx.policy.directWindow : -1) : null;
     let sessionsEnded = 0;
     if (token.user_name !== null) {
       // Whatever changes a user's tokens voids the challenges opened on them.
@@ -266,16 +266,20 @@ async function updateToken(
 }
 
 /**
- * A token that changes hands (assigned to a user, or enabled again) has every code it showed before the
- * current one spent: whoever held or found it before may have noted codes never used, and one of them
- * (or two consecutive ones, through a next-code challenge, up to the challenge window back) would open
- * the new holder's first use, with a PIN of their choosing (an attacker review did). The current code
- * stays good, so the holder can log in at the desk. Returns the step now last spent, or null if the token
- * had already spent it (a conditional write: a concurrent accept is never moved back).
+ * A token that changes hands has the codes it showed spent, so that whoever held or found it cannot use
+ * codes noted then (one, or two consecutive ones through a next-code challenge, up to the challenge
+ * window back) to open the next holder's first use with a PIN of their choosing (an attacker review did):
+ * - handed in (unassigned): every code up to the direct window ahead of the step it shows now (`ahead` =
+ *   the direct window), as far as its learned offset tells; nobody holds it until it is assigned again,
+ *   and a token left in a drawer that drifts meanwhile is not held up at its next holder's first login;
+ * - found and enabled again (`ahead` = -1): every code before the one it shows now, which its holder
+ *   may type at once.
+ * The write is conditional (a concurrent accept is never moved back). Returns the step now last spent, or
+ * null if the token had already spent it.
  */
-async function spendCodesShown(trx: Kysely<Schema>, serial: string, now: number): Promise<number | null> {
+async function spendCodesShown(trx: Kysely<Schema>, serial: string, now: number, ahead: number): Promise<number | null> {
   const token = await trx.selectFrom("tokens").select(["t0", "period", "offset_steps"]).where("serial", "=", serial).executeTakeFirstOrThrow();
-  const spent = expectedStep({ parameters: { t0: token.t0, period: token.period }, offset: token.offset_steps }, now) - 1;
+  const spent = expectedStep({ parameters: { t0: token.t0, period: token.period }, offset: token.offset_steps }, now) + ahead;
   const { numUpdatedRows } = await trx
     .updateTable("tokens")
     .set({ last_step: spent })

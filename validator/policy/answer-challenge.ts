@@ -68,7 +68,7 @@ export function answerChallenge(
     // PIN + code opened the challenge (the same epoch proves the PIN is unchanged since).
     ...(firstUse ? {} : resetFailures(state.lockout)),
   };
-  if (firstUse) return newPinChallenge(state, answer, now, policy, change);
+  if (firstUse) return newPinChallenge(state, answer, now, policy, change, token.serial);
   return { decision: { result: "accept", via: "token", serial: token.serial }, change };
 }
 

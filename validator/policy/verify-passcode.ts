@@ -68,7 +68,7 @@ export function verifyPasscode(
       acceptStep: { serial: token.serial, step, offset: offsetFor(token, step, now) },
       revokeEmergency: state.emergency !== null,
     };
-    if (firstUse) return newPinChallenge(state, attempt, now, policy, change);
+    if (firstUse) return newPinChallenge(state, attempt, now, policy, change, token.serial);
     return { decision: { result: "accept", via: "token", serial: token.serial }, change };
   }
   if (emergencyOk) {
@@ -110,16 +110,21 @@ function emergencyMatches(
   return emergency !== null && now <= emergency.expiresAt && passwordOk && pinMatches(pinPart);
 }
 
+/**
+ * The new-pin challenge of a first use, opened by a code of token `serial`: its accept names that token,
+ * so the console opens a session only while that very token is still held and active.
+ */
 export function newPinChallenge(
   state: UserState,
   attempt: { newChallengeId: string },
   now: number,
   policy: VerificationPolicy,
   change: StateChange,
+  serial: string,
 ): Outcome {
   const expiresAt = now + policy.newPinChallengeSeconds * 1000;
   return {
     decision: { result: "challenge", kind: "new-pin", id: attempt.newChallengeId, expiresAt },
-    change: { ...change, createChallenge: { id: attempt.newChallengeId, kind: "new-pin", serial: null, step: null, expiresAt, epoch: state.epoch + 1 } },
+    change: { ...change, createChallenge: { id: attempt.newChallengeId, kind: "new-pin", serial, step: null, expiresAt, epoch: state.epoch + 1 } },
   };
 }

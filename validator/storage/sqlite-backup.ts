@@ -124,19 +124,31 @@ export function sqliteInUse(file: string): boolean {
  * (with its -wal and -shm, as `<name>.before-restore-<time>`), and only with `replace` and while no
  * process has it open. The restore is audited in the restored database.
  */
-export async function restoreSqlite(
-  backup: string,
-  target: string,
-  options: {
-    replace: boolean;
-    now: Date;
-    actor: Actor;
-    directWindow: number;
-    /** The master keys a backup's authentication may be under, or "unauthenticated" (a backup made before backups were). */
-    authentication: MasterKey[] | "unauthenticated";
-  },
-): Promise<Omit<CopyFacts, "pages"> & { movedAside: string | null; settlement: RestoreSettlement }> {
+export async function restoreSqlite(backup: string, target: string, options: RestoreOptions): Promise<RestoreOutcome> {
   if (!existsSync(backup)) throw new Error(`there is no backup at ${backup}`);
+  // Held from before the restore looks at `target` to after its rename: every opening of `target` takes
+  // it first (openDatabase), so a validator or command started meanwhile waits, then opens the restored
+  // database; never the one moved aside, nor a fresh one the rename would replace under it.
+  const targetLock = await migrationLock(target);
+  try {
+    return await restoreUnderLock(backup, target, options);
+  } finally {
+    targetLock.close();
+  }
+}
+
+interface RestoreOptions {
+  replace: boolean;
+  now: Date;
+  actor: Actor;
+  directWindow: number;
+  /** The master keys a backup's authentication may be under, or "unauthenticated" (a backup made before backups were). */
+  authentication: MasterKey[] | "unauthenticated";
+}
+
+type RestoreOutcome = Omit<CopyFacts, "pages"> & { movedAside: string | null; settlement: RestoreSettlement };
+
+async function restoreUnderLock(backup: string, target: string, options: RestoreOptions): Promise<RestoreOutcome> {
   const existing = SQLITE_FILES.map((suffix) => target + suffix).filter((path) => existsSync(path));
   if (existing.length > 0 && !options.replace) {
     throw new Error(`${existing.join(", ")} already exist${existing.length === 1 ? "s" : ""}: restore never overwrites a database; pass --replace to move it aside (with the server stopped)`);
@@ -147,7 +159,6 @@ export async function restoreSqlite(
     for (const suffix of [...SQLITE_FILES, MIGRATION_LOCK_SUFFIX]) rmSync(incoming + suffix, { force: true });
   };
   removeIncoming();
-  let targetLock: BetterSqlite3.Database | undefined;
   try {
     closeSync(openSync(incoming, "wx", 0o600));
     copyFileSync(backup, incoming, constants.COPYFILE_FICLONE);
@@ -157,8 +168,6 @@ export async function restoreSqlite(
     if (options.authentication !== "unauthenticated") checkBackupMac(incoming, macFileOf(backup), options.authentication, backup);
     const facts = checkCopy(incoming);
     const replacing = existing.length > 0;
-    // Held until the rename: an instance starting meanwhile waits for it before opening `target`.
-    targetLock = await migrationLock(target);
     if (replacing && sqliteInUse(target)) throw new Error(`${target} is in use (a validator is running on it): stop it, then restore`);
     // Migrated first, so an older backup settles with the tables of this version.
     await (await openDatabase({ kind: "sqlite", file: incoming })).close();
@@ -185,7 +194,6 @@ export async function restoreSqlite(
     renameSync(incoming, target);
     return { ...facts, movedAside, settlement };
   } finally {
-    targetLock?.close();
     removeIncoming();
   }
 }

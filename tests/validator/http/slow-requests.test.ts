@@ -1,6 +1,10 @@
 // An attacker review held connections open for ever with request bodies that never finish (no key needed
 // at the console's sign-in), until the process had no file descriptor left and answered nobody.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { buildHttpServer, buildMetricsServer, REQUEST_TIMEOUT_MS } from "../../../validator/http/server.js";
 import { startValidator, testDatabase, type RunningValidator } from "../../support/test-validator.js";
@@ -50,6 +54,25 @@ describe("requests that never finish", () => {
   test("headers that stop coming are answered 408 too", async () => {
     const { answer } = await stalledRequest(port, "GET /health HTTP/1.1\r\nHost: local");
     expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  test("over HTTPS, a connection that never starts its TLS handshake is closed within the same time", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "jeton-slow-tls-"));
+    try {
+      execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-days", "1", "-keyout", join(directory, "key.pem"), "-out", join(directory, "cert.pem")], { stdio: "ignore" });
+      const tls = { cert: readFileSync(join(directory, "cert.pem")), key: readFileSync(join(directory, "key.pem")) };
+      const app = buildHttpServer(validator.ctx, { version: "test", tls, requestTimeoutMs: REQUEST_TIMEOUT_FOR_TEST_MS });
+      await app.listen({ port: 0, host: "127.0.0.1" });
+      try {
+        // Node's own handshake timeout is 120 s: the stalled request helper's 20 s guard would fail the test.
+        const { closedAfterMs } = await stalledRequest((app.server.address() as net.AddressInfo).port, "");
+        expect(closedAfterMs).toBeLessThan(4 * REQUEST_TIMEOUT_FOR_TEST_MS);
+      } finally {
+        await app.close();
+      }
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   test("by default a whole request must arrive within REQUEST_TIMEOUT_MS, at the API as at the metrics listener", () => {

@@ -1,6 +1,7 @@
-// An attacker review: the codes a token showed while one person held it were not spent when it went to
+// Attacker reviews: the codes a token showed while one person held it were not spent when it went to
 // someone else, so its previous holder (or whoever found it) answered the new holder's first use with a
-// code noted earlier, alone or as a next-code pair, and chose their PIN. Every test failed before the fix.
+// code noted earlier, alone or as a next-code pair, and chose their PIN; and spending them at the
+// assignment instead held up a drawer token that ran slow. Each test failed before its fix.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { referenceCode, referenceStep } from "../../support/reference-totp.js";
@@ -27,21 +28,35 @@ describe.each(dialects)("a token that changes hands on %s", (dialect) => {
     return { serial, secret };
   }
 
-  it("a code the previous holder noted and never used does not open the next holder's first use", async () => {
+  it("codes the previous holder noted and never used do not open the next holder's first use", async () => {
     const { serial, secret } = await holder("hand.over.a1");
-    const noted = codeOf(secret);
+    // Noted at the hand-in: the code it shows, and the next one if it runs a little fast.
+    const noted = [codeOf(secret), codeOf(secret, 1)];
+    const handedInAt = referenceStep(v.clock.millis);
     expect((await v.request("POST", `/v1/tokens/${serial}/unassign`, {})).status).toBe(200);
-    v.clock.advance(90);
-    const assigned = await v.request("POST", `/v1/tokens/${serial}/assign`, { user: "hand.over.b1" });
-    expect(assigned.status).toBe(200);
-    const attempt = await validate({ user: "hand.over.b1", passcode: noted });
-    expect(attempt.json.result).toBe("reject");
-    // The new holder logs in at once with the code the token shows now, and chooses their PIN.
+    v.clock.advance(30);
+    expect((await v.request("POST", `/v1/tokens/${serial}/assign`, { user: "hand.over.b1" })).status).toBe(200);
+    for (const code of noted) expect((await validate({ user: "hand.over.b1", passcode: code })).json.result).toBe("reject");
+    // The new holder's first login, with a code the token shows after those.
+    v.clock.advance(120);
     const first = await validate({ user: "hand.over.b1", passcode: codeOf(secret) });
     expect(first.json.challenge.kind).toBe("new-pin");
     expect((await validate({ user: "hand.over.b1", challenge: first.json.challenge.id, response: "740392" })).json.result).toBe("accept");
-    const spent = (await v.request("GET", `/v1/audit?serial=${serial}`, undefined, "auditor")).json.entries.find((entry: { event: string }) => entry.event === "token.assign");
-    expect(spent.detail.spentThrough).toBe(referenceStep(v.clock.millis) - 1);
+    const spent = (await v.request("GET", `/v1/audit?serial=${serial}`, undefined, "auditor")).json.entries.find((entry: { event: string }) => entry.event === "token.unassign");
+    expect(spent.detail.spentThrough).toBe(handedInAt + 1);
+  });
+
+  it("a drawer token that ran slow meanwhile is not held up at its holder's first login", async () => {
+    const serial = `HO${dialect.slice(0, 2).toUpperCase()}${String(++serials).padStart(6, "0")}`;
+    const secret = randomBytes(32);
+    expect((await v.request("POST", "/v1/tokens", { serial, secretHex: secret.toString("hex") })).status).toBe(201);
+    // Registered unassigned, 20 weeks in a drawer, 3 steps slow by then, then handed out.
+    v.clock.advance(20 * 7 * 86_400);
+    expect((await v.request("POST", `/v1/tokens/${serial}/assign`, { user: "hand.over.b5" })).status).toBe(200);
+    const opened = await validate({ user: "hand.over.b5", passcode: codeOf(secret, -3) });
+    expect(opened.json.challenge.kind).toBe("next-code");
+    const answered = await validate({ user: "hand.over.b5", challenge: opened.json.challenge.id, response: codeOf(secret, -2) });
+    expect(answered.json.challenge.kind).toBe("new-pin");
   });
 
   it("two consecutive codes noted before a drawer token is handed over do not reach the next holder's first use", async () => {
@@ -63,7 +78,7 @@ describe.each(dialects)("a token that changes hands on %s", (dialect) => {
     expect(await pinSet("hand.over.b2")).toBe(false);
   });
 
-  it("a token found and enabled again has the codes it showed meanwhile spent", async () => {
+  it("a token found and enabled again has the codes it showed before the current one spent", async () => {
     const { serial, secret } = await holder("hand.over.a3");
     expect((await v.request("POST", `/v1/users/hand.over.a3/pin-reset`, {}, "support")).status).toBe(200);
     expect((await v.request("POST", `/v1/tokens/${serial}/disable`, { reason: "lost" }, "support")).status).toBe(200);
