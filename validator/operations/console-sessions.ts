@@ -127,12 +127,12 @@ export async function closeSession(ctx: ValidatorContext, id: string, session: C
   });
 }
 
-/** After a fresh passcode: sensitive actions are open for the step-up time. */
 /**
- * A fresh passcode of the session's staff member (accepted on `acceptedSerial`) steps the session up, if
- * it still stands: the session still open and the passcode not voided meanwhile (`signInStanding`; an
- * attacker review reset a colleague's PIN through a step-up whose token was disabled as stolen between
- * the passcode and the action). False: nothing was recorded, and the waiting action must not run.
+ * A fresh passcode of the session's staff member (accepted on `acceptedSerial`) opens sensitive actions
+ * for the step-up time, if it still stands: the session still open and the passcode not voided meanwhile
+ * (`signInStanding`; an attacker review reset a colleague's PIN through a step-up whose token was
+ * disabled as stolen between the passcode and the action). False: nothing was recorded, and the waiting
+ * action must not run.
  */
 export async function recordStepUp(ctx: ValidatorContext, id: string, staffUser: string, acceptedSerial: string | null, source: string): Promise<boolean> {
   const now = ctx.now();
