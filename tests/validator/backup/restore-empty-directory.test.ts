@@ -3,17 +3,16 @@
 // validator a supervisor started during the copy and checks of the backup created a fresh database and
 // served it; the restore then renamed the backup over it, and the validator served the unlinked file for
 // ever. Failed before the fix (the restore takes the lock before it looks at the target).
-import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { masterKeyFrom } from "../../../validator/secrets/master-key.js";
-import { backupSqlite, restoreSqlite } from "../../../validator/storage/sqlite-backup.js";
+import { restoreSqlite } from "../../../validator/storage/sqlite-backup.js";
 import { referenceCode, referenceStep } from "../../support/reference-totp.js";
 import { rememberSecret } from "../../support/secret-registry.js";
-import { startValidator, testDatabase, TestClock, type RunningValidator } from "../../support/test-validator.js";
+import { backedUpUser } from "../../support/backed-up-user.js";
+import { startValidator, testDatabase, type RunningValidator } from "../../support/test-validator.js";
 
 const hook = vi.hoisted(() => ({ beforeLock: null as null | (() => Promise<void>) }));
 vi.mock("../../../validator/storage/database.js", async (importOriginal) => {
@@ -43,7 +42,6 @@ describe("a validator started while a restore into an empty directory copies the
 
   it("is refused or serves the restored database", async () => {
     const database = await testDatabase("sqlite");
-    const file = (database.location as { file: string }).file;
     const scratch = mkdtempSync(join(tmpdir(), "jeton-restore-backup-"));
     const backup = join(scratch, "jeton.backup");
     const emptyDir = mkdtempSync(join(tmpdir(), "jeton-restore-empty-"));
@@ -53,23 +51,12 @@ describe("a validator started while a restore into an empty directory copies the
       rmSync(emptyDir, { recursive: true, force: true });
       await database.drop();
     });
-    const clock = new TestClock();
-    const v = await startValidator(database.location, { clock });
-    const seed = randomBytes(32);
-    rememberSecret(seed.toString("hex"));
-    const pin = "583016";
-    rememberSecret(pin);
-    await v.request("POST", "/v1/tokens", { serial: "RE-1", secretHex: seed.toString("hex") });
-    await v.request("POST", "/v1/tokens/RE-1/assign", { user: "jdupont" });
-    await v.ctx.database.db.updateTable("users").set({ pin_verifier: v.ctx.verifiers.pinVerifier("jdupont", pin) }).where("name", "=", "jdupont").execute();
-    const key = masterKeyFrom(v.masterKey);
-    await backupSqlite(file, backup, key);
-    await v.close();
+    const { clock, masterKey, key, seed, pin } = await backedUpUser(database.location as { kind: "sqlite"; file: string }, backup, "RE-1");
 
     let stray: RunningValidator | undefined;
     cleanups.push(async () => void (await stray?.close().catch(() => undefined)));
     hook.beforeLock = async () => {
-      stray = await startValidator({ kind: "sqlite", file: target }, { clock, masterKey: v.masterKey });
+      stray = await startValidator({ kind: "sqlite", file: target }, { clock, masterKey });
     };
     const restoring = await restoreSqlite(backup, target, { replace: false, now: new Date(clock.millis), actor: operator, directWindow: 1, authentication: [key] }).then(
       () => "restored",

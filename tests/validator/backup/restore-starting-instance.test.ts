@@ -3,16 +3,15 @@
 // restarting it, a second instance) opened the database being replaced and served it on after the
 // rename, beside the next one on the restored copy: one code was accepted on both. Failed before the
 // fix (the restore now holds the database's opening lock from its check to its rename).
-import { randomBytes } from "node:crypto";
 import { readdirSync, rmSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { DatabaseLocation } from "../../../validator/storage/database.js";
-import { masterKeyFrom } from "../../../validator/secrets/master-key.js";
-import { backupSqlite, restoreSqlite } from "../../../validator/storage/sqlite-backup.js";
+import { restoreSqlite } from "../../../validator/storage/sqlite-backup.js";
 import { referenceCode, referenceStep } from "../../support/reference-totp.js";
 import { rememberSecret } from "../../support/secret-registry.js";
-import { startValidator, testDatabase, TestClock, type RunningValidator } from "../../support/test-validator.js";
+import { backedUpUser } from "../../support/backed-up-user.js";
+import { startValidator, testDatabase, type RunningValidator } from "../../support/test-validator.js";
 
 const hook = vi.hoisted(() => ({ whileRestoring: null as null | (() => Promise<void>) }));
 vi.mock("../../../validator/storage/database.js", async (importOriginal) => {
@@ -49,25 +48,14 @@ describe("a validator started while a restore runs", () => {
       rmSync(`${backup}.mac`, { force: true });
       await database.drop();
     });
-    const clock = new TestClock();
-    const v = await startValidator(database.location, { clock });
-    const seed = randomBytes(32);
-    rememberSecret(seed.toString("hex"));
-    const pin = "583016";
-    rememberSecret(pin);
-    await v.request("POST", "/v1/tokens", { serial: "RS-1", secretHex: seed.toString("hex") });
-    await v.request("POST", "/v1/tokens/RS-1/assign", { user: "jdupont" });
-    await v.ctx.database.db.updateTable("users").set({ pin_verifier: v.ctx.verifiers.pinVerifier("jdupont", pin) }).where("name", "=", "jdupont").execute();
-    const key = masterKeyFrom(v.masterKey);
-    await backupSqlite(file, backup, key);
-    await v.close(); // the operator stops the validator, as the README says
+    const { clock, masterKey, key, seed, pin } = await backedUpUser(database.location as { kind: "sqlite"; file: string }, backup, "RS-1");
 
     let starting: Promise<RunningValidator> | undefined;
     cleanups.push(async () => void (await (await starting?.catch(() => undefined))?.close()));
     // ... and while the restore runs, the validator is started again (a supervisor, a second instance).
     // The restore goes on once it has started, or after 3 s if it waits (for a lock the restore holds).
     hook.whileRestoring = async () => {
-      starting = startValidator(database.location, { clock, masterKey: v.masterKey });
+      starting = startValidator(database.location, { clock, masterKey });
       await Promise.race([starting.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 3000))]);
     };
     const restoring = await restoreSqlite(backup, file, { replace: true, now: new Date(clock.millis), actor: operator, directWindow: 1, authentication: [key] }).then(
@@ -82,7 +70,7 @@ describe("a validator started while a restore runs", () => {
     }
     const stray = await starting!;
 
-    const restored = await startValidator(database.location, { clock, masterKey: v.masterKey });
+    const restored = await startValidator(database.location, { clock, masterKey });
     cleanups.push(async () => restored.close());
 
     clock.advance(300);
