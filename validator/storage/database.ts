@@ -142,11 +142,12 @@ function withFailuresReported(database: Database, events: StorageEvents): Databa
  */
 const WAL_RESTART_BYTES = 16 * 1024 * 1024;
 const CHECKPOINT_INTERVAL_MS = 200;
-/** How long the checkpointer's RESTART waits for the writers (its connection's busy timeout). */
-const CHECKPOINTER_BUSY_TIMEOUT_MS = 1000;
 const BUSY_TIMEOUT_MS = 5000;
 /** How often the writer looks at the WAL's size (a syscall): the fastest writes add ~2 MB in that time. */
 const WAL_LOOK_INTERVAL_MS = 20;
+/** How long the writer holds its batches back, at most, for the WAL to rewind past three times its bound. */
+const WAL_REWIND_WAIT_MS = 1000;
+const WAL_REWIND_RETRY_MS = 5;
 
 function openSqlite(file: string, events: StorageEvents): Database {
   // 0600 before SQLite sees it: SQLite gives the -wal and -shm files the database file's mode.
@@ -171,31 +172,41 @@ function openSqlite(file: string, events: StorageEvents): Database {
   connection.pragma("foreign_keys = ON");
   connection.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
+  /**
+   * Last backstop, for a checkpointer starved of CPU (seen on loaded CI machines: 86 – 138 MB): past three
+   * times the bound the writer makes the WAL rewind itself, between two batches. A RESTART cannot start
+   * while the worker's checkpoint runs (SQLite answers busy at once), and the worker's own RESTART waits
+   * for a moment without a writer, which writes that never pause seldom leave it: so the writer stops
+   * writing, retrying its RESTART every few milliseconds (the worker's may take that moment instead), for
+   * at most WAL_REWIND_WAIT_MS. Batches wait meanwhile; the event loop does not.
+   */
+  async function rewindWal(): Promise<void> {
+    const giveUpAt = Date.now() + WAL_REWIND_WAIT_MS;
+    for (;;) {
+      try {
+        connection.pragma("busy_timeout = 0");
+        const [result] = connection.pragma("wal_checkpoint(RESTART)") as { busy: number }[];
+        if (result?.busy === 0) return;
+      } catch {
+        // busy: the worker's checkpoint holds it
+      } finally {
+        connection.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      }
+      if (Date.now() >= giveUpAt) return;
+      await new Promise((resolve) => setTimeout(resolve, WAL_REWIND_RETRY_MS));
+    }
+  }
   const walFile = `${file}-wal`;
   let walLookedAt = 0;
   const groupCommit = new GroupCommit(db, connection, (size) => {
     events.groupCommitted?.(size);
-    // Last backstop, for a checkpointer starved of CPU while the writer's own PASSIVE checkpoints keep
-    // meeting the worker's (seen once on a loaded CI machine: 86 MB): past three times the bound the
-    // writer runs the RESTART itself, between two batches. It waits out a RESTART of the worker's, which
-    // holds the checkpoint for up to its own busy timeout while it waits for a moment without a writer
-    // (writes that never pause seldom leave one): waiting 100 ms, both gave up by turns on a loaded
-    // machine and the WAL reached 97 MB. (This holds the event loop for at most 1.5 s, and only past
-    // three times the bound.) The WAL's size is looked at every WAL_LOOK_INTERVAL_MS, not after every
-    // batch of the hot path.
+    // The WAL's size is looked at every WAL_LOOK_INTERVAL_MS, not after every batch of the hot path.
     // Best effort: the batch is committed, so nothing here may throw into the group commit.
     const now = Date.now();
     if (now - walLookedAt < WAL_LOOK_INTERVAL_MS) return;
     walLookedAt = now;
     if ((statSync(walFile, { throwIfNoEntry: false })?.size ?? 0) <= 3 * WAL_RESTART_BYTES) return;
-    try {
-      connection.pragma(`busy_timeout = ${CHECKPOINTER_BUSY_TIMEOUT_MS + 500}`);
-      connection.pragma("wal_checkpoint(RESTART)");
-    } catch {
-      // the worker's next RESTART, or this one after the next batch
-    } finally {
-      connection.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    }
+    return rewindWal();
   });
   return {
     db,
@@ -226,7 +237,7 @@ function startCheckpointer(file: string, onStopped: () => void): Worker {
     `const { workerData } = require("node:worker_threads");
      const Database = require(workerData.betterSqlitePath);
      const connection = new Database(workerData.file);
-     connection.pragma("busy_timeout = " + workerData.busyTimeoutMs);
+     connection.pragma("busy_timeout = 1000");
      const frameBytes = connection.pragma("page_size", { simple: true }) + 24;
      setInterval(() => {
        try {
@@ -234,7 +245,7 @@ function startCheckpointer(file: string, onStopped: () => void): Worker {
          if (log * frameBytes > workerData.restartBytes) connection.pragma("wal_checkpoint(RESTART)");
        } catch {}
      }, workerData.intervalMs);`,
-    { eval: true, workerData: { file, betterSqlitePath, restartBytes: WAL_RESTART_BYTES, intervalMs: CHECKPOINT_INTERVAL_MS, busyTimeoutMs: CHECKPOINTER_BUSY_TIMEOUT_MS } },
+    { eval: true, workerData: { file, betterSqlitePath, restartBytes: WAL_RESTART_BYTES, intervalMs: CHECKPOINT_INTERVAL_MS } },
   );
   worker.unref();
   worker.on("error", (error) => {

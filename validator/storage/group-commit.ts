@@ -36,7 +36,8 @@ export class GroupCommit {
   constructor(
     private readonly db: Kysely<Schema>,
     private readonly connection: BetterSqlite3.Database,
-    private readonly committed: (size: number) => void = () => undefined,
+    /** After each commit; a promise it returns holds the next batch back until it settles (never rejects). */
+    private readonly committed: (size: number) => void | Promise<void> = () => undefined,
     private readonly maxBatch = 64,
   ) {}
 
@@ -100,6 +101,7 @@ export class GroupCommit {
     }
     const outcomes: { pending: Pending; ok: boolean; value: unknown }[] = [];
     const retried: Pending[] = [];
+    let afterCommit: void | Promise<void>;
     try {
       for (const pending of batch) {
         sql.savepoint.run();
@@ -122,7 +124,7 @@ export class GroupCommit {
       }
       if (trx) await trx.commit().execute();
       else sql.commit.run();
-      this.committed(batch.length);
+      afterCommit = this.committed(batch.length);
     } catch (error) {
       if (trx) await trx.rollback().execute().catch(() => undefined);
       else if (this.connection.inTransaction) {
@@ -136,6 +138,8 @@ export class GroupCommit {
       return [];
     }
     for (const { pending, ok, value } of outcomes) (ok ? pending.resolve : pending.reject)(value);
+    // Answered first; the next batch waits.
+    await afterCommit;
     return retried;
   }
 }
