@@ -4,6 +4,7 @@ import type { ValidatorContext } from "../context.js";
 import { sessionEnd, type ConsoleSessionLimits, type SessionEnd } from "../policy/console-session.js";
 import { appendAudit } from "../storage/audit-log.js";
 import type { Schema } from "../storage/schema.js";
+import { lockUserRow } from "../storage/user-row-lock.js";
 import { staffRole, type StaffRole } from "./staff.js";
 
 /** A signed-in staff member's session, as the console needs it for one request. */
@@ -73,7 +74,7 @@ async function signInStanding(
   staffUser: string,
   acceptedSerial: string | null,
 ): Promise<{ role: StaffRole | null; voided: "staff-removed" | "pin-reset" | "token-taken-away" | null }> {
-  await trx.updateTable("users").set((update) => ({ epoch: update.ref("epoch") })).where("name", "=", staffUser).execute();
+  await lockUserRow(trx, staffUser);
   const role = await staffRole(trx, staffUser);
   const user = await trx.selectFrom("users").select("pin_verifier").where("name", "=", staffUser).executeTakeFirst();
   let heldTokens = trx.selectFrom("tokens").select("serial").where("user_name", "=", staffUser).where("disabled_at", "is", null);

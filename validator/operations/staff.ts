@@ -6,6 +6,7 @@ import { appendAudit, type Actor } from "../storage/audit-log.js";
 import { voidChallenges } from "../storage/challenge-epoch.js";
 import { endConsoleSessions } from "../storage/console-session-end.js";
 import type { Schema } from "../storage/schema.js";
+import { lockUserRow } from "../storage/user-row-lock.js";
 import { OperationError } from "./operation-error.js";
 import type { Admission } from "./validation.js";
 
@@ -78,7 +79,7 @@ export async function openingRefusal(
   opening: AccountOpening,
   entry: { event: string; user: string; serial?: string },
 ): Promise<OperationError | null> {
-  await trx.updateTable("users").set((update) => ({ epoch: update.ref("epoch") })).where("name", "=", entry.user).execute();
+  await lockUserRow(trx, entry.user);
   const role = await staffRole(trx, entry.user);
   if (mayOpenAccount(actor.role, role)) return null;
   await appendAudit(trx, actor, now, { ...entry, result: "refused", detail: { reason: "staff-account", staffRole: role } });
