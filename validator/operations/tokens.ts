@@ -238,7 +238,7 @@ async function updateToken(
 ): Promise<TokenView> {
   const now = ctx.now();
   await refusableTransaction(ctx, async (trx) => {
-    const token = await trx.selectFrom("tokens").select(["user_name", "disabled_at"]).where("serial", "=", serial).executeTakeFirst();
+    const token = await trx.selectFrom("tokens").select(["user_name", "disabled_at", "t0", "period", "offset_steps"]).where("serial", "=", serial).executeTakeFirst();
     if (!token) throw new OperationError("not-found", `no token ${serial}`);
     if (heldBy !== undefined && token.user_name !== heldBy) {
       throw new OperationError("conflict", `token ${serial} is no longer ${heldBy}'s (${token.user_name === null ? "it is unassigned" : `it is now ${token.user_name}'s`}): nothing was changed`);
@@ -249,7 +249,7 @@ async function updateToken(
     if (enabling && token.user_name !== null) await refuseBeyondTokensPerUser(ctx, trx, token.user_name, serial);
     await trx.updateTable("tokens").set(values).where("serial", "=", serial).execute();
     const handedIn = values.user_name === null && token.user_name !== null;
-    const spent = handedIn || enabling ? await spendCodesShown(trx, serial, now, handedIn ? ctx.policy.directWindow : -1) : null;
+    const spent = handedIn || enabling ? await spendCodesShown(trx, serial, token, now, handedIn ? ctx.policy.directWindow : -1) : null;
     let sessionsEnded = 0;
     if (token.user_name !== null) {
       // Whatever changes a user's tokens voids the challenges opened on them.
@@ -277,8 +277,13 @@ async function updateToken(
  * The write is conditional (a concurrent accept is never moved back). Returns the step now last spent, or
  * null if the token had already spent it.
  */
-async function spendCodesShown(trx: Kysely<Schema>, serial: string, now: number, ahead: number): Promise<number | null> {
-  const token = await trx.selectFrom("tokens").select(["t0", "period", "offset_steps"]).where("serial", "=", serial).executeTakeFirstOrThrow();
+async function spendCodesShown(
+  trx: Kysely<Schema>,
+  serial: string,
+  token: { t0: number; period: number; offset_steps: number },
+  now: number,
+  ahead: number,
+): Promise<number | null> {
   const spent = expectedStep({ parameters: { t0: token.t0, period: token.period }, offset: token.offset_steps }, now) + ahead;
   const { numUpdatedRows } = await trx
     .updateTable("tokens")
