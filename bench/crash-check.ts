@@ -124,7 +124,7 @@ async function auditConsistency(location: DatabaseLocation, users: number) {
   let auditAccepts = 0;
   for (const entry of audit) {
     const detail = entry.detail ? (JSON.parse(entry.detail) as { reason?: string; step?: number; via?: string; spentThrough?: number }) : {};
-    // A token assigned or enabled again has the codes it showed before spent (operations/tokens.ts).
+    // A token handed in or enabled again has the codes it showed spent (operations/tokens.ts).
     if (entry.serial && detail.spentThrough !== undefined) lastStep.set(entry.serial, Math.max(lastStep.get(entry.serial) ?? -1, detail.spentThrough));
     if (entry.event !== "validate" && entry.event !== "challenge-response" && entry.event !== "user.unlock") continue;
     const user = entry.user_name!;

@@ -188,7 +188,7 @@ function openSqlite(file: string, events: StorageEvents): Database {
         const [result] = connection.pragma("wal_checkpoint(RESTART)") as { busy: number }[];
         if (result?.busy === 0) return;
       } catch {
-        // busy: the worker's checkpoint holds it
+        // busy comes back as a row; an error (a transaction of Kysely's open on the connection, say): next try
       } finally {
         connection.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       }
