@@ -3,7 +3,7 @@
 // from the file. Whoever can write to the backup store but has no master key cannot then edit a backup's
 // rows (an API key of their own, a token moved to another user) or its schema and have it restored.
 import { createHmac } from "node:crypto";
-import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import type { MasterKey } from "../secrets/master-key.js";
 import { constantTimeEqual } from "../secrets/constant-time.js";
 
@@ -12,8 +12,19 @@ const FORMAT = /^jeton-backup-mac v1 key:([0-9a-f]{12}) hmac-sha256:([0-9a-f]{64
 
 export const macFileOf = (backup: string) => `${backup}.mac`;
 
+const CHUNK_BYTES = 1 << 20;
+
+/** Read in chunks: a database may be larger than a Buffer can hold, and need not sit in memory whole. */
 function macOf(file: string, key: MasterKey): string {
-  return createHmac("sha256", key.derive(PURPOSE)).update(readFileSync(file)).digest("hex");
+  const hmac = createHmac("sha256", key.derive(PURPOSE));
+  const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  const descriptor = openSync(file, "r");
+  try {
+    for (let read: number; (read = readSync(descriptor, chunk, 0, CHUNK_BYTES, null)) > 0; ) hmac.update(chunk.subarray(0, read));
+  } finally {
+    closeSync(descriptor);
+  }
+  return hmac.digest("hex");
 }
 
 /** Writes `<backup>.mac` (new, 0600) for the backup file as it is now. */
